@@ -1,0 +1,23 @@
+/**
+ * Typed errors of the codec. Internal code throws these (and only these); every public
+ * entry point catches at its boundary and returns a `Result`, so nothing escapes as a throw.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+/** A frame, segment or value that cannot be decoded (truncated, malformed, lying lengths...). */
+export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly message: string
+  /** Byte offset in the buffer being decoded, when known. */
+  readonly offset?: number | undefined
+}> {}
+
+/** A value that does not fit its CQL type, or a request that cannot be encoded. */
+export class EncodeError extends Data.TaggedError("EncodeError")<{
+  readonly message: string
+  /** Where the value sits, e.g. `values[2]`, `values[2].name`, `values[0][3]` or `values.id`. */
+  readonly path: string
+  /** The expected CQL type, e.g. `int`, `list<text>`. */
+  readonly expected: string
+}> {}
