@@ -1,1 +1,36 @@
-export {}
+/**
+ * `@effect-cassandra/local`: a real Apache Cassandra 5.0 (one node or three) started from Maven Central jars,
+ * as a scoped Effect resource or Layer, or an existing cluster described by `CASSANDRA_CONTACT_POINTS`.
+ *
+ * Test helpers for vitest live in `@effect-cassandra/local/vitest`.
+ *
+ * @since 0.1.0
+ */
+export {
+  CASSANDRA_VERSION,
+  type ClusterInfo,
+  external,
+  fromEnv,
+  fromEnvOrStart,
+  fromInfo,
+  layer,
+  layerFromEnvOrStart,
+  layerFromInfo,
+  LocalCassandra,
+  type LocalCassandraShape,
+  type NodeControl,
+  type NodeInfo,
+  type NodeStatus,
+  serveControl,
+  start,
+  type StartOptions
+} from "./LocalCassandra.ts"
+export {
+  ControlError,
+  JavaNotFoundError,
+  type LocalCassandraError,
+  MavenFetchError,
+  NodeStartError,
+  StartTimeoutError
+} from "./Errors.ts"
+export { EnvVars, type ExternalCluster } from "./internal/env.ts"

@@ -1,0 +1,442 @@
+// The node runtime shared by the Effect API (owned, attached nodes) and the CLI (detached nodes).
+import * as childProcess from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { ControlError, NodeStartError, StartTimeoutError } from "../Errors.ts"
+import type { JavaNotFoundError, MavenFetchError } from "../Errors.ts"
+import { probe } from "./cql.ts"
+import { ensureJars } from "./jars.ts"
+import { findJava, generateKeystore, type Java } from "./java.ts"
+import {
+  type ClusterPlan,
+  DEFAULT_CREDENTIALS,
+  type Env,
+  javaArgs,
+  type NodePlan,
+  parseArgsFile,
+  type PlanInput,
+  planCluster,
+  renderYaml,
+  validatePlanInput
+} from "./layout.ts"
+import { fileSize, readFrom, scanLog, tail } from "./logs.ts"
+import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
+import { resource } from "./resources.ts"
+
+export type NodeStatus = "running" | "stopped" | "paused"
+
+export interface ResolvedOptions extends PlanInput {
+  readonly version: string
+  readonly keepData: boolean
+  readonly startTimeoutMillis: number
+  readonly stopGraceMillis: number
+}
+
+export interface NodeState {
+  readonly plan: NodePlan
+  pid: number | undefined
+  status: NodeStatus
+  spawnError: string | undefined
+}
+
+export interface Runtime {
+  readonly options: ResolvedOptions
+  readonly plan: ClusterPlan
+  readonly java: Java
+  readonly libDir: string
+  readonly baseArgs: ReadonlyArray<string>
+  readonly jammJar: string | undefined
+  readonly caCertPem: string | undefined
+  readonly credentials: { readonly username: string; readonly password: string } | undefined
+  /** Detached nodes outlive this process (CLI); attached ones are killed with it. */
+  readonly detached: boolean
+  readonly nodes: ReadonlyArray<NodeState>
+  version: string | undefined
+}
+
+export interface ClusterStateFile {
+  readonly name: string
+  readonly dir: string
+  readonly clusterName: string
+  readonly version: string
+  readonly auth: boolean
+  readonly tls: boolean
+  readonly caFile: string | undefined
+  readonly detached: boolean
+  readonly ownerPid: number
+  readonly startedAt: string
+  readonly nodes: ReadonlyArray<{
+    readonly index: number
+    readonly address: string
+    readonly nativePort: number
+    readonly storagePort: number
+    readonly jmxPort: number
+    readonly dir: string
+    readonly logFile: string
+    readonly pidFile: string
+  }>
+}
+
+const sleep = (ms: number) => Effect.sleep(`${ms} millis`)
+
+const writeState = (rt: Runtime): void => {
+  const state: ClusterStateFile = {
+    name: rt.plan.name,
+    dir: rt.plan.dir,
+    clusterName: rt.plan.clusterName,
+    version: rt.options.version,
+    auth: rt.plan.auth,
+    tls: rt.plan.tls,
+    caFile: rt.plan.tls ? rt.plan.caFile : undefined,
+    detached: rt.detached,
+    ownerPid: process.pid,
+    startedAt: new Date().toISOString(),
+    nodes: rt.plan.nodePlans.map((n) => ({
+      index: n.index,
+      address: n.address,
+      nativePort: n.nativePort,
+      storagePort: n.storagePort,
+      jmxPort: n.jmxPort,
+      dir: n.dir,
+      logFile: n.logFile,
+      pidFile: n.pidFile
+    }))
+  }
+  fs.writeFileSync(rt.plan.stateFile, JSON.stringify(state, null, 2) + "\n")
+}
+
+export const readState = (dir: string): ClusterStateFile | undefined => {
+  const text = readText(path.join(dir, "cluster.json"))
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text) as ClusterStateFile
+  } catch {
+    return undefined
+  }
+}
+
+/** Kills (SIGKILL) a CassandraDaemon left running in `nodeDir` by an earlier run, and removes its pid file. */
+export const killStale = (nodeDir: string, pidFile: string) =>
+  Effect.gen(function*() {
+    const verdict = staleVerdict(readText(pidFile), cmdlineOf, nodeDir)
+    if (verdict._tag === "Live") {
+      yield* Effect.logWarning(`stopping a stale Cassandra node (pid ${verdict.pid}) left in ${nodeDir}`)
+      signal(verdict.pid, "SIGCONT")
+      signal(verdict.pid, "SIGKILL")
+      yield* waitExit(verdict.pid, 15_000)
+    }
+    if (verdict._tag !== "NoPidFile") fs.rmSync(pidFile, { force: true })
+    return verdict
+  })
+
+/** Polls until `pid` is gone; true when it exited within `timeoutMillis`. */
+export const waitExit = (pid: number, timeoutMillis: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMillis
+    while (isAlive(pid)) {
+      if (Date.now() > deadline) return false
+      yield* sleep(100)
+    }
+    return true
+  })
+
+const canListen = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = net.createServer()
+    server.once("error", () => resolve(false))
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)))
+  })
+
+const portsFree = (node: NodePlan, timeoutMillis: number) =>
+  Effect.gen(function*() {
+    const wanted: ReadonlyArray<readonly [string, number]> = [
+      [node.address, node.nativePort],
+      [node.address, node.storagePort],
+      ["127.0.0.1", node.jmxPort]
+    ]
+    const deadline = Date.now() + timeoutMillis
+    for (;;) {
+      const busy: Array<string> = []
+      for (const [host, port] of wanted) {
+        if (!(yield* Effect.promise(() => canListen(host, port)))) busy.push(`${host}:${port}`)
+      }
+      if (busy.length === 0) return
+      if (Date.now() > deadline) {
+        return yield* new NodeStartError({
+          node: node.index,
+          message: `port ${busy.join(", ")} is already in use: another Cassandra (or other program) is running there. ` +
+            "See `npx cassandra-local status` / `npx cassandra-local stop`, or choose other addresses/ports.",
+          logFile: node.logFile,
+          logTail: ""
+        })
+      }
+      yield* sleep(250)
+    }
+  })
+
+/** Prepares folders and config, kills stale nodes, generates TLS material. Nothing is started yet. */
+export const prepare = (
+  options: ResolvedOptions,
+  detached: boolean,
+  env: Env = process.env
+): Effect.Effect<Runtime, MavenFetchError | JavaNotFoundError | ControlError> =>
+  Effect.gen(function*() {
+    const invalid = validatePlanInput(options)
+    if (invalid !== undefined) return yield* new ControlError({ message: invalid })
+    const plan = planCluster(options)
+    const java = yield* findJava(env)
+    const libDir = yield* ensureJars(options.version, env)
+    const fsFail = (e: unknown) => new ControlError({ message: `cannot prepare ${plan.dir}: ${(e as Error).message}` })
+    for (const node of plan.nodePlans) yield* killStale(node.dir, node.pidFile)
+    const template = yield* Effect.try({ try: () => resource("cassandra.yaml.template"), catch: fsFail })
+    const logback = yield* Effect.try({ try: () => resource("logback.xml"), catch: fsFail })
+    const baseArgs = yield* Effect.try({ try: () => parseArgsFile(resource("jvm17.args")), catch: fsFail })
+    yield* Effect.try({
+      try: () => {
+        fs.mkdirSync(plan.dir, { recursive: true })
+        for (const node of plan.nodePlans) {
+          if (!options.keepData) fs.rmSync(node.dir, { recursive: true, force: true })
+          for (const sub of ["conf", "data", "commitlog", "saved_caches", "hints", "cdc_raw", "logs", "tmp"]) {
+            fs.mkdirSync(path.join(node.dir, sub), { recursive: true })
+          }
+          fs.writeFileSync(path.join(node.confDir, "cassandra.yaml"), renderYaml(template, plan, node))
+          fs.writeFileSync(path.join(node.confDir, "logback.xml"), logback)
+        }
+      },
+      catch: fsFail
+    })
+    const caCertPem = plan.tls
+      ? yield* generateKeystore(java.keytool, plan.keystore, plan.caFile, plan.nodePlans.map((n) => n.address))
+      : undefined
+    const jammJar = fs.readdirSync(libDir).find((f) => /^jamm-.*\.jar$/.test(f))
+    const rt: Runtime = {
+      options,
+      plan,
+      java,
+      libDir,
+      baseArgs,
+      jammJar: jammJar === undefined ? undefined : path.join(libDir, jammJar),
+      caCertPem,
+      credentials: plan.auth ? DEFAULT_CREDENTIALS : undefined,
+      detached,
+      nodes: plan.nodePlans.map((p) => ({ plan: p, pid: undefined, status: "stopped", spawnError: undefined })),
+      version: undefined
+    }
+    yield* Effect.try({ try: () => writeState(rt), catch: fsFail })
+    return rt
+  })
+
+/** Spawns the node's java process; returns the log offset where this run's output starts. */
+const spawnNode = (rt: Runtime, node: NodeState): Effect.Effect<number, NodeStartError> =>
+  Effect.try({
+    try: () => {
+      const p = node.plan
+      fs.mkdirSync(path.dirname(p.logFile), { recursive: true })
+      fs.mkdirSync(path.join(p.dir, "tmp"), { recursive: true })
+      const fd = fs.openSync(p.logFile, "a")
+      let child: childProcess.ChildProcess
+      let offset = 0
+      try {
+        fs.writeSync(fd, `\n==== @effect-cassandra/local: starting node ${p.index} (${p.address}) at ${new Date().toISOString()} ====\n`)
+        offset = fs.fstatSync(fd).size
+        child = childProcess.spawn(rt.java.java, javaArgs({ baseArgs: rt.baseArgs, libDir: rt.libDir, plan: rt.plan, node: p, jammJar: rt.jammJar }), {
+          cwd: p.dir,
+          stdio: ["ignore", fd, fd],
+          detached: rt.detached
+        })
+      } finally {
+        fs.closeSync(fd)
+      }
+      node.spawnError = undefined
+      child.on("error", (e) => {
+        node.spawnError = e.message
+      })
+      if (child.pid === undefined) throw new Error(`could not spawn ${rt.java.java}`)
+      if (rt.detached) child.unref()
+      else own(child.pid)
+      fs.writeFileSync(p.pidFile, `${child.pid}\n`)
+      node.pid = child.pid
+      node.status = "running"
+      return offset
+    },
+    catch: (e) =>
+      new NodeStartError({ node: node.plan.index, message: `cannot start java: ${(e as Error).message}`, logFile: node.plan.logFile, logTail: tail(node.plan.logFile) })
+  })
+
+/** What readiness still waits for; undefined when ready (not counting the CQL probe). */
+export const missingReadiness = (
+  ownLog: string,
+  peers: ReadonlyArray<string>,
+  watcherLogs: ReadonlyArray<{ readonly index: number; readonly text: string }>,
+  address: string
+): string | undefined => {
+  const s = scanLog(ownLog)
+  if (!s.listening) return "the log line 'Starting listening for CQL clients'"
+  if (!s.startupComplete) return "the log line 'Startup complete'"
+  const missing = peers.filter((p) => !s.up.has(p))
+  if (missing.length > 0) return `peers seen UP: ${missing.join(", ")}`
+  const notSeen = watcherLogs.filter((w) => !scanLog(w.text).up.has(address)).map((w) => w.index)
+  if (notSeen.length > 0) return `node(s) ${notSeen.join(", ")} to see ${address} UP`
+  return undefined
+}
+
+interface Watch {
+  readonly node: NodeState
+  readonly offset: number
+}
+
+const awaitReady = (rt: Runtime, node: NodeState, offset: number, peers: ReadonlyArray<string>, watchers: ReadonlyArray<Watch>) =>
+  Effect.gen(function*() {
+    const p = node.plan
+    const started = Date.now()
+    const deadline = started + rt.options.startTimeoutMillis
+    let waitingFor = "the process to start"
+    for (;;) {
+      const pid = node.pid
+      if (pid === undefined || !isAlive(pid) || node.spawnError !== undefined) {
+        return yield* new NodeStartError({
+          node: p.index,
+          message: `node ${p.index} (${p.address}) exited during startup${node.spawnError ? `: ${node.spawnError}` : ""}`,
+          logFile: p.logFile,
+          logTail: tail(p.logFile)
+        })
+      }
+      const ownLog = readFrom(p.logFile, offset)
+      const fatal = scanLog(ownLog).fatal
+      if (fatal !== undefined) {
+        return yield* new NodeStartError({ node: p.index, message: `node ${p.index} (${p.address}) failed to start: ${fatal}`, logFile: p.logFile, logTail: tail(p.logFile) })
+      }
+      const livePeers = peers.filter((a) => rt.nodes.some((n) => n.plan.address === a && n.status === "running"))
+      const watcherLogs = watchers
+        .filter((w) => w.node.status === "running")
+        .map((w) => ({ index: w.node.plan.index, text: readFrom(w.node.plan.logFile, w.offset) }))
+      const missing = missingReadiness(ownLog, livePeers, watcherLogs, p.address)
+      if (missing === undefined) {
+        waitingFor = "a CQL query (SELECT release_version FROM system.local) to answer"
+        const version = yield* Effect.tryPromise(() =>
+          probe({ host: p.address, port: p.nativePort, timeoutMillis: 5000, ca: rt.caCertPem, credentials: rt.credentials })
+        ).pipe(Effect.option)
+        if (version._tag === "Some") {
+          rt.version = version.value
+          yield* Effect.logInfo(`node ${p.index} (${p.address}:${p.nativePort}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s, Cassandra ${version.value}`)
+          return version.value
+        }
+      } else waitingFor = missing
+      if (Date.now() > deadline) {
+        return yield* new StartTimeoutError({ node: p.index, timeoutMillis: rt.options.startTimeoutMillis, waitingFor, logFile: p.logFile, logTail: tail(p.logFile) })
+      }
+      yield* sleep(250)
+    }
+  })
+
+const nodeByIndex = (rt: Runtime, index: number) =>
+  Effect.suspend(() => {
+    const node = rt.nodes[index - 1]
+    return node === undefined
+      ? Effect.fail(new ControlError({ message: `no node ${index}: this cluster has nodes 1..${rt.nodes.length}` }))
+      : Effect.succeed(node)
+  })
+
+/** SIGKILLs a node and waits until it is gone. */
+export const killNode = (rt: Runtime, index: number) =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    const pid = node.pid
+    if (pid !== undefined) {
+      signal(pid, "SIGKILL")
+      yield* waitExit(pid, 15_000)
+      disown(pid)
+    }
+    fs.rmSync(node.plan.pidFile, { force: true })
+    node.pid = undefined
+    node.status = "stopped"
+  })
+
+/** SIGTERM, then SIGKILL after `graceMillis`. A paused node is resumed first so that it can handle SIGTERM. */
+export const stopNode = (rt: Runtime, index: number, graceMillis: number) =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    const pid = node.pid
+    if (pid === undefined) return
+    signal(pid, "SIGCONT")
+    signal(pid, "SIGTERM")
+    const exited = yield* waitExit(pid, graceMillis)
+    if (!exited) yield* Effect.logDebug(`node ${index} did not stop within ${graceMillis} ms: SIGKILL`)
+    yield* killNode(rt, index)
+  })
+
+export const pauseNode = (rt: Runtime, index: number) =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    if (node.pid === undefined || node.status === "stopped") return yield* new ControlError({ message: `node ${index} is not running` })
+    signal(node.pid, "SIGSTOP")
+    node.status = "paused"
+  })
+
+export const resumeNode = (rt: Runtime, index: number) =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    if (node.pid === undefined || node.status === "stopped") return yield* new ControlError({ message: `node ${index} is not running` })
+    signal(node.pid, "SIGCONT")
+    node.status = "running"
+  })
+
+/** Current status, noticing nodes that died on their own. */
+export const nodeStatus = (rt: Runtime, index: number) =>
+  Effect.map(nodeByIndex(rt, index), (node): NodeStatus => {
+    if (node.pid !== undefined && !isAlive(node.pid)) {
+      disown(node.pid)
+      node.pid = undefined
+      node.status = "stopped"
+    }
+    return node.status
+  })
+
+/**
+ * Starts one node (no-op when running) and waits until it is ready: its log says CQL is listening and startup
+ * is complete, it sees every other running node UP, every other running node sees it UP, and a CQL query answers.
+ * On failure the node is killed.
+ */
+export const startNode = (rt: Runtime, index: number): Effect.Effect<string, NodeStartError | StartTimeoutError | ControlError> =>
+  Effect.gen(function*() {
+    const status = yield* nodeStatus(rt, index)
+    const node = yield* nodeByIndex(rt, index)
+    if (status !== "stopped") return rt.version ?? ""
+    yield* startNodes(rt, [node])
+    return rt.version ?? ""
+  })
+
+/** Starts the given stopped nodes in parallel and waits for all of them. */
+export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect.Effect<void, NodeStartError | StartTimeoutError> =>
+  Effect.gen(function*() {
+    const starting = new Set(nodes.map((n) => n.plan.index))
+    for (const node of nodes) {
+      yield* killStale(node.plan.dir, node.plan.pidFile)
+      yield* portsFree(node.plan, 10_000)
+    }
+    // Nodes already running must see the new ones UP: remember where their logs are now.
+    const watchers: Array<Watch> = rt.nodes
+      .filter((n) => !starting.has(n.plan.index) && n.status !== "stopped")
+      .map((n) => ({ node: n, offset: fileSize(n.plan.logFile) }))
+    const peersOf = (node: NodeState) => rt.nodes.filter((n) => n !== node).map((n) => n.plan.address)
+    yield* Effect.gen(function*() {
+      const offsets = new Map<number, number>()
+      for (const node of nodes) offsets.set(node.plan.index, yield* spawnNode(rt, node))
+      yield* Effect.forEach(
+        nodes,
+        (node) => awaitReady(rt, node, offsets.get(node.plan.index) ?? 0, peersOf(node), watchers),
+        { concurrency: "unbounded", discard: true }
+      )
+    }).pipe(
+      // A failed start leaves none of these nodes running.
+      Effect.tapError(() => Effect.forEach(nodes, (n) => killNode(rt, n.plan.index).pipe(Effect.ignore), { discard: true }))
+    )
+    if (!rt.detached) yield* Effect.sync(() => writeState(rt))
+  })
+
+export const startAll = (rt: Runtime) => startNodes(rt, rt.nodes.filter((n) => n.status === "stopped"))
+
+export const stopAll = (rt: Runtime, graceMillis: number) =>
+  Effect.forEach(rt.nodes, (n) => stopNode(rt, n.plan.index, graceMillis).pipe(Effect.ignore), { concurrency: "unbounded", discard: true })

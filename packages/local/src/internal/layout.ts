@@ -1,0 +1,228 @@
+// Pure planning: paths, tokens, ports, cassandra.yaml and JVM arguments. No I/O here.
+import * as os from "node:os"
+import * as path from "node:path"
+
+/** The pinned Cassandra release: the newest 5.0 patch release on Maven Central when this was written. */
+export const DEFAULT_CASSANDRA_VERSION = "5.0.9"
+export const DEFAULT_NATIVE_PORT = 9042
+export const DEFAULT_STORAGE_PORT = 7000
+export const DEFAULT_JMX_PORT_BASE = 7000
+export const LOCAL_DATACENTER = "datacenter1"
+export const DEFAULT_CREDENTIALS = { username: "cassandra", password: "cassandra" } as const
+export const KEYSTORE_PASSWORD = "cassandra"
+export const MIRROR_HANDLER = "org.apache.cassandra.cql3.CustomPayloadMirroringQueryHandler"
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+/** Root of the cache outside the repo: `$EFFECT_CASSANDRA_CACHE` or `~/.cache/effect-cassandra`. */
+export const cacheRoot = (env: Env = process.env): string =>
+  nonEmpty(env.EFFECT_CASSANDRA_CACHE) ?? path.join(os.homedir(), ".cache", "effect-cassandra")
+
+/** Where the jars of one Cassandra version live once fetched. */
+export const jarsDir = (version: string, env: Env = process.env): string =>
+  path.join(cacheRoot(env), `cassandra-${version}`, "lib")
+
+/** Folder holding one folder per named cluster: `$EFFECT_CASSANDRA_CLUSTERS` or `<cache>/clusters`. */
+export const clustersRoot = (env: Env = process.env): string =>
+  nonEmpty(env.EFFECT_CASSANDRA_CLUSTERS) ?? path.join(cacheRoot(env), "clusters")
+
+const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s.trim() === "" ? undefined : s)
+
+/**
+ * Murmur3 single token of node `i` (1-based) of `n`, balanced over the ring: `(i-1) * (2^64 / n) - 2^63`.
+ */
+export const initialToken = (i: number, n: number): bigint => {
+  if (!Number.isInteger(i) || !Number.isInteger(n) || n < 1 || i < 1 || i > n) {
+    throw new RangeError(`initialToken: need 1 <= i <= n, got i=${i} n=${n}`)
+  }
+  return BigInt(i - 1) * ((1n << 64n) / BigInt(n)) - (1n << 63n)
+}
+
+export interface PlanInput {
+  readonly nodes: number
+  readonly name: string
+  readonly clusterName: string
+  readonly dir: string
+  readonly firstAddress: number
+  readonly nativePort: number
+  readonly storagePort: number
+  readonly jmxPortBase: number
+  readonly heap: string
+  readonly auth: boolean
+  readonly tls: boolean
+  readonly customPayloadMirroring: boolean
+  readonly extraJvmArgs: ReadonlyArray<string>
+}
+
+export interface NodePlan {
+  readonly index: number
+  readonly address: string
+  readonly nativePort: number
+  readonly storagePort: number
+  readonly jmxPort: number
+  readonly token: string
+  readonly dir: string
+  readonly confDir: string
+  readonly logFile: string
+  readonly pidFile: string
+}
+
+export interface ClusterPlan extends PlanInput {
+  readonly seeds: string
+  readonly tlsDir: string
+  readonly keystore: string
+  readonly caFile: string
+  readonly stateFile: string
+  readonly nodePlans: ReadonlyArray<NodePlan>
+}
+
+/** The address of node `i` (1-based) when node 1 is `127.0.0.<firstAddress>`. */
+export const nodeAddress = (firstAddress: number, i: number): string => `127.0.0.${firstAddress + i - 1}`
+
+export const validatePlanInput = (input: PlanInput): string | undefined => {
+  if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 9) return `nodes must be 1..9, got ${input.nodes}`
+  if (!Number.isInteger(input.firstAddress) || input.firstAddress < 1 || input.firstAddress + input.nodes - 1 > 254) {
+    return `firstAddress must keep every node inside 127.0.0.1-254, got ${input.firstAddress}`
+  }
+  for (const [k, v] of [["nativePort", input.nativePort], ["storagePort", input.storagePort]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 65535) return `${k} must be a TCP port, got ${v}`
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.name)) return `name must be a simple folder name, got ${JSON.stringify(input.name)}`
+  if (!/^[A-Za-z0-9 _.-]+$/.test(input.clusterName)) return `clusterName has unsupported characters: ${JSON.stringify(input.clusterName)}`
+  if (!/^\d+[kmgKMG]$/.test(input.heap)) return `heap must look like 768m or 1g, got ${JSON.stringify(input.heap)}`
+  return undefined
+}
+
+export const planCluster = (input: PlanInput): ClusterPlan => {
+  const seeds = Array.from({ length: input.nodes }, (_, k) => `${nodeAddress(input.firstAddress, k + 1)}:${input.storagePort}`).join(",")
+  const nodePlans = Array.from({ length: input.nodes }, (_, k): NodePlan => {
+    const index = k + 1
+    const dir = path.join(input.dir, `node${index}`)
+    const octet = input.firstAddress + k
+    return {
+      index,
+      address: nodeAddress(input.firstAddress, index),
+      nativePort: input.nativePort,
+      storagePort: input.storagePort,
+      jmxPort: input.jmxPortBase + octet * 100,
+      token: initialToken(index, input.nodes).toString(),
+      dir,
+      confDir: path.join(dir, "conf"),
+      logFile: path.join(dir, "logs", "cassandra.log"),
+      pidFile: path.join(dir, "cassandra.pid")
+    }
+  })
+  const tlsDir = path.join(input.dir, "tls")
+  return {
+    ...input,
+    seeds,
+    tlsDir,
+    keystore: path.join(tlsDir, "server.p12"),
+    caFile: path.join(tlsDir, "ca.pem"),
+    stateFile: path.join(input.dir, "cluster.json"),
+    nodePlans
+  }
+}
+
+const AUTH_OFF = [
+  "authenticator:",
+  "  class_name: AllowAllAuthenticator",
+  "authorizer:",
+  "  class_name: AllowAllAuthorizer",
+  "role_manager:",
+  "  class_name: CassandraRoleManager"
+].join("\n")
+
+const AUTH_ON = [
+  "authenticator:",
+  "  class_name: PasswordAuthenticator",
+  "authorizer:",
+  "  class_name: CassandraAuthorizer",
+  "role_manager:",
+  "  class_name: CassandraRoleManager",
+  "roles_validity: 0ms",
+  "permissions_validity: 0ms",
+  "credentials_validity: 0ms"
+].join("\n")
+
+const clientEncryption = (keystore: string): string =>
+  [
+    "client_encryption_options:",
+    "  enabled: true",
+    "  optional: false",
+    `  keystore: ${keystore}`,
+    `  keystore_password: ${KEYSTORE_PASSWORD}`,
+    "  store_type: PKCS12",
+    "  require_client_auth: false"
+  ].join("\n")
+
+/** Fills the `@@NAME@@` placeholders of the cassandra.yaml template for one node. Unknown placeholders throw. */
+export const renderYaml = (template: string, plan: ClusterPlan, node: NodePlan): string => {
+  const values: Record<string, string> = {
+    CLUSTER_NAME: plan.clusterName,
+    SEEDS: plan.seeds,
+    NODE_DIR: node.dir,
+    NODE_IP: node.address,
+    STORAGE_PORT: String(node.storagePort),
+    NATIVE_PORT: String(node.nativePort),
+    INITIAL_TOKEN: node.token,
+    AUTH: plan.auth ? AUTH_ON : AUTH_OFF,
+    CLIENT_ENCRYPTION: plan.tls ? clientEncryption(plan.keystore) : ""
+  }
+  return template.replace(/@@([A-Z_]+)@@/g, (_, key: string) => {
+    const v = values[key]
+    if (v === undefined) throw new Error(`cassandra.yaml template: unknown placeholder @@${key}@@`)
+    return v
+  })
+}
+
+/** Reads a Java argument file: one flag per line, `#` comments and blank lines ignored. */
+export const parseArgsFile = (text: string): Array<string> =>
+  text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))
+
+/** The complete `java` command line (without the `java` itself) of one node. */
+export const javaArgs = (options: {
+  readonly baseArgs: ReadonlyArray<string>
+  readonly libDir: string
+  readonly plan: ClusterPlan
+  readonly node: NodePlan
+  readonly jammJar: string | undefined
+}): Array<string> => {
+  const { node, plan } = options
+  const tmp = path.join(node.dir, "tmp")
+  return [
+    ...options.baseArgs,
+    `-Xms${plan.heap}`,
+    `-Xmx${plan.heap}`,
+    ...(options.jammJar === undefined ? [] : [`-javaagent:${options.jammJar}`]),
+    "-XX:OnOutOfMemoryError=kill -9 %p",
+    `-XX:HeapDumpPath=${node.dir}`,
+    `-Dcassandra.config=file://${path.join(node.confDir, "cassandra.yaml")}`,
+    `-Dlogback.configurationFile=${path.join(node.confDir, "logback.xml")}`,
+    `-Dcassandra.logdir=${path.join(node.dir, "logs")}`,
+    `-Dcassandra.storagedir=${node.dir}`,
+    "-Dcassandra-foreground=yes",
+    `-Dcassandra.jmx.local.port=${node.jmxPort}`,
+    "-Dcom.sun.management.jmxremote.authenticate=false",
+    "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+    "-Dcassandra.ring_delay_ms=5000",
+    "-Dcassandra.superuser_setup_delay_ms=0",
+    "-Dcassandra.skip_sync=true",
+    "-Djava.security.manager=allow",
+    `-Djna.tmpdir=${tmp}`,
+    `-Djava.io.tmpdir=${tmp}`,
+    ...(plan.customPayloadMirroring ? [`-Dcassandra.custom_query_handler_class=${MIRROR_HANDLER}`] : []),
+    ...plan.extraJvmArgs,
+    "-cp",
+    `${node.confDir}:${options.libDir}/*`,
+    "org.apache.cassandra.service.CassandraDaemon"
+  ]
+}
+
+/** Parses the `-version` banner of `java`: the major version, or undefined. */
+export const parseJavaMajor = (banner: string): number | undefined => {
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(banner)
+  if (m === null) return undefined
+  const first = Number(m[1])
+  return first === 1 && m[2] !== undefined ? Number(m[2]) : first
+}
