@@ -228,6 +228,16 @@ export const prepare = (
     return rt
   })
 
+/**
+ * The command line that runs java. As root, Cassandra's mlockall() would lock (and first touch) the whole heap,
+ * which costs seconds and a GiB per node: drop CAP_IPC_LOCK with util-linux's setpriv (exec, same pid) so that
+ * mlockall fails harmlessly, as it does for ordinary users.
+ */
+const launcher = (java: string, args: ReadonlyArray<string>): Array<string> =>
+  process.getuid?.() === 0 && fs.existsSync("/usr/bin/setpriv")
+    ? ["/usr/bin/setpriv", "--bounding-set=-ipc_lock", "--", java, ...args]
+    : [java, ...args]
+
 /** Spawns the node's java process; returns the log offset where this run's output starts. */
 const spawnNode = (rt: Runtime, node: NodeState): Effect.Effect<number, NodeStartError> =>
   Effect.try({
@@ -241,7 +251,9 @@ const spawnNode = (rt: Runtime, node: NodeState): Effect.Effect<number, NodeStar
       try {
         fs.writeSync(fd, `\n==== @effect-cassandra/local: starting node ${p.index} (${p.address}) at ${new Date().toISOString()} ====\n`)
         offset = fs.fstatSync(fd).size
-        child = childProcess.spawn(rt.java.java, javaArgs({ baseArgs: rt.baseArgs, libDir: rt.libDir, plan: rt.plan, node: p, jammJar: rt.jammJar }), {
+        const args = javaArgs({ baseArgs: rt.baseArgs, libDir: rt.libDir, plan: rt.plan, node: p, jammJar: rt.jammJar })
+        const [cmd, ...argv] = launcher(rt.java.java, args)
+        child = childProcess.spawn(cmd as string, argv, {
           cwd: p.dir,
           stdio: ["ignore", fd, fd],
           detached: rt.detached
