@@ -32,7 +32,8 @@ export const run = (cmd: string, args: ReadonlyArray<string>, options: childProc
 
 /**
  * The folder of jars for `version`, fetched on first use. Maven writes into a fresh temporary folder which is
- * renamed into place only when complete, so a partial download is never used.
+ * renamed into place only when complete, so a partial download is never used. `EFFECT_CASSANDRA_MVN` may name
+ * another Maven executable.
  */
 export const ensureJars = (version: string, env: Env = process.env): Effect.Effect<string, MavenFetchError> =>
   Effect.gen(function*() {
@@ -54,12 +55,13 @@ export const ensureJars = (version: string, env: Env = process.env): Effect.Effe
       const pom = path.join(tmp, "pom.xml")
       fs.writeFileSync(pom, template.replaceAll("@@CASSANDRA_VERSION@@", version).replaceAll("@@OUTPUT_DIR@@", path.join(tmp, "lib")))
       yield* Effect.logInfo(`fetching Apache Cassandra ${version} jars with Maven into ${final}`)
-      const result = yield* run("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies"], { cwd: tmp }).pipe(
+      const mvn = env.EFFECT_CASSANDRA_MVN ?? "mvn"
+      const result = yield* run(mvn, ["-q", "-B", "-f", pom, "dependency:copy-dependencies"], { cwd: tmp }).pipe(
         Effect.mapError((e) =>
           fail(
             (e as NodeJS.ErrnoException).code === "ENOENT"
-              ? "mvn was not found on PATH: install Maven 3.6+ (or set CASSANDRA_CONTACT_POINTS to use an existing cluster)"
-              : `mvn could not be run: ${e.message}`
+              ? `${mvn} was not found: install Maven 3.6+ (or set CASSANDRA_CONTACT_POINTS to use an existing cluster)`
+              : `${mvn} could not be run: ${e.message}`
           )
         )
       )

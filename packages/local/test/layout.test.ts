@@ -1,0 +1,143 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  initialToken,
+  javaArgs,
+  nodeAddress,
+  parseArgsFile,
+  parseJavaMajor,
+  planCluster,
+  type PlanInput,
+  renderYaml,
+  validatePlanInput
+} from "../src/internal/layout.ts"
+import { resource } from "../src/internal/resources.ts"
+
+const input = (over: Partial<PlanInput> = {}): PlanInput => ({
+  nodes: 3,
+  name: "t",
+  clusterName: "effect-cassandra",
+  dir: "/tmp/c",
+  firstAddress: 1,
+  nativePort: 9042,
+  storagePort: 7000,
+  jmxPortBase: 7000,
+  heap: "640m",
+  auth: false,
+  tls: false,
+  customPayloadMirroring: false,
+  extraJvmArgs: [],
+  ...over
+})
+
+describe("tokens", () => {
+  it("are balanced Murmur3 single tokens: (i-1) * 2^64/n - 2^63", () => {
+    expect(initialToken(1, 1)).toBe(-(2n ** 63n))
+    expect([1, 2, 3].map((i) => initialToken(i, 3).toString())).toEqual([
+      "-9223372036854775808",
+      "-3074457345618258603",
+      "3074457345618258602"
+    ])
+    expect([1, 2].map((i) => initialToken(i, 2))).toEqual([-(2n ** 63n), 0n])
+  })
+  it("stay inside the ring for every size", () => {
+    for (let n = 1; n <= 9; n++) {
+      for (let i = 1; i <= n; i++) {
+        const t = initialToken(i, n)
+        expect(t >= -(2n ** 63n) && t < 2n ** 63n).toBe(true)
+      }
+    }
+  })
+  it("reject an index outside 1..n", () => {
+    expect(() => initialToken(0, 3)).toThrow(RangeError)
+    expect(() => initialToken(4, 3)).toThrow(RangeError)
+  })
+})
+
+describe("plan", () => {
+  it("puts node i on 127.0.0.i with ccm-style JMX ports and every node a seed", () => {
+    const plan = planCluster(input())
+    expect(plan.nodePlans.map((n) => [n.address, n.jmxPort, n.dir])).toEqual([
+      ["127.0.0.1", 7100, "/tmp/c/node1"],
+      ["127.0.0.2", 7200, "/tmp/c/node2"],
+      ["127.0.0.3", 7300, "/tmp/c/node3"]
+    ])
+    expect(plan.seeds).toBe("127.0.0.1:7000,127.0.0.2:7000,127.0.0.3:7000")
+    expect(plan.nodePlans[0]?.pidFile).toBe("/tmp/c/node1/cassandra.pid")
+  })
+  it("shifts addresses and JMX ports with firstAddress", () => {
+    const plan = planCluster(input({ nodes: 1, firstAddress: 4 }))
+    expect(nodeAddress(4, 1)).toBe("127.0.0.4")
+    expect(plan.nodePlans[0]?.address).toBe("127.0.0.4")
+    expect(plan.nodePlans[0]?.jmxPort).toBe(7400)
+    expect(plan.seeds).toBe("127.0.0.4:7000")
+  })
+  it("validates its input", () => {
+    expect(validatePlanInput(input())).toBeUndefined()
+    expect(validatePlanInput(input({ nodes: 0 }))).toMatch(/nodes/)
+    expect(validatePlanInput(input({ firstAddress: 254 }))).toMatch(/firstAddress/)
+    expect(validatePlanInput(input({ heap: "lots" }))).toMatch(/heap/)
+    expect(validatePlanInput(input({ name: "../x" }))).toMatch(/name/)
+    expect(validatePlanInput(input({ nativePort: 70000 }))).toMatch(/nativePort/)
+  })
+})
+
+describe("cassandra.yaml", () => {
+  const template = resource("cassandra.yaml.template")
+  it("fills every placeholder of the shipped template", () => {
+    const plan = planCluster(input())
+    const yaml = renderYaml(template, plan, plan.nodePlans[1]!)
+    expect(yaml).not.toMatch(/@@/)
+    expect(yaml).toContain("cluster_name: 'effect-cassandra'")
+    expect(yaml).toContain("listen_address: 127.0.0.2")
+    expect(yaml).toContain("rpc_address: 127.0.0.2")
+    expect(yaml).toContain("native_transport_port: 9042")
+    expect(yaml).toContain("initial_token: '-3074457345618258603'")
+    expect(yaml).toContain('seeds: "127.0.0.1:7000,127.0.0.2:7000,127.0.0.3:7000"')
+    expect(yaml).toContain("  - /tmp/c/node2/data")
+    expect(yaml).toContain("class_name: AllowAllAuthenticator")
+    expect(yaml).not.toContain("client_encryption_options")
+  })
+  it("switches on PasswordAuthenticator and client TLS", () => {
+    const plan = planCluster(input({ auth: true, tls: true }))
+    const yaml = renderYaml(template, plan, plan.nodePlans[0]!)
+    expect(yaml).toContain("class_name: PasswordAuthenticator")
+    expect(yaml).toContain("class_name: CassandraAuthorizer")
+    expect(yaml).not.toContain("AllowAllAuthenticator")
+    expect(yaml).toMatch(/client_encryption_options:\n  enabled: true\n  optional: false\n  keystore: \/tmp\/c\/tls\/server.p12/)
+    // every top-level key appears once (Cassandra rejects duplicates)
+    const keys = yaml.split("\n").filter((l) => /^[a-z_]+:/.test(l)).map((l) => l.split(":")[0])
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+  it("throws on an unknown placeholder", () => {
+    const plan = planCluster(input())
+    expect(() => renderYaml("x: @@NOPE@@", plan, plan.nodePlans[0]!)).toThrow(/NOPE/)
+  })
+})
+
+describe("JVM", () => {
+  it("reads the shipped Java 17 argument file", () => {
+    const args = parseArgsFile(resource("jvm17.args"))
+    expect(args).toContain("--add-opens=java.base/java.io=ALL-UNNAMED")
+    expect(args.every((a) => !a.startsWith("#") && a.trim() === a && a !== "")).toBe(true)
+  })
+  it("builds the command line of a node", () => {
+    const plan = planCluster(input({ customPayloadMirroring: true, extraJvmArgs: ["-Dx=y"] }))
+    const args = javaArgs({ baseArgs: ["-ea"], libDir: "/lib", plan, node: plan.nodePlans[2]!, jammJar: "/lib/jamm-0.4.0.jar" })
+    expect(args[0]).toBe("-ea")
+    expect(args).toContain("-Xms640m")
+    expect(args).toContain("-Xmx640m")
+    expect(args).toContain("-javaagent:/lib/jamm-0.4.0.jar")
+    expect(args).toContain("-Dcassandra.config=file:///tmp/c/node3/conf/cassandra.yaml")
+    expect(args).toContain("-Dcassandra.jmx.local.port=7300")
+    expect(args).toContain("-Dcassandra.storagedir=/tmp/c/node3")
+    expect(args).toContain("-Dcassandra.custom_query_handler_class=org.apache.cassandra.cql3.CustomPayloadMirroringQueryHandler")
+    expect(args).toContain("-Dx=y")
+    expect(args.slice(-3)).toEqual(["-cp", "/tmp/c/node3/conf:/lib/*", "org.apache.cassandra.service.CassandraDaemon"])
+  })
+  it("parses java -version banners", () => {
+    expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17)
+    expect(parseJavaMajor('java version "1.8.0_392"')).toBe(8)
+    expect(parseJavaMajor('openjdk version "21" 2023-09-19')).toBe(21)
+    expect(parseJavaMajor("nothing")).toBeUndefined()
+  })
+})

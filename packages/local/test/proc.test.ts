@@ -1,0 +1,93 @@
+import * as childProcess from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { killStale, missingReadiness } from "../src/internal/cluster.ts"
+import { scanLog } from "../src/internal/logs.ts"
+import { cmdlineOf, isAlive, isCassandraOf, parsePid, staleVerdict } from "../src/internal/proc.ts"
+
+const daemonCmdline = (dir: string) =>
+  ["java", "-ea", `-Dcassandra.storagedir=${dir}`, "-cp", "x", "org.apache.cassandra.service.CassandraDaemon", ""].join("\0")
+
+describe("pid files and stale nodes", () => {
+  it("parses pid files", () => {
+    expect(parsePid("1234\n")).toBe(1234)
+    expect(parsePid("")).toBeUndefined()
+    expect(parsePid("12a")).toBeUndefined()
+    expect(parsePid("1")).toBeUndefined()
+  })
+  it("recognises a CassandraDaemon of one node folder only", () => {
+    expect(isCassandraOf(daemonCmdline("/c/node1"), "/c/node1")).toBe(true)
+    expect(isCassandraOf(daemonCmdline("/c/node1"), "/c/node")).toBe(false)
+    expect(isCassandraOf(daemonCmdline("/c/node10"), "/c/node1")).toBe(false)
+    expect(isCassandraOf(["sleep", "100", ""].join("\0"), "/c/node1")).toBe(false)
+  })
+  it("classifies a pid file", () => {
+    const procs: Record<number, string> = { 10: daemonCmdline("/c/node1"), 11: "bash\0" }
+    const of = (pid: number) => procs[pid]
+    expect(staleVerdict(undefined, of, "/c/node1")).toEqual({ _tag: "NoPidFile" })
+    expect(staleVerdict("garbage", of, "/c/node1")).toEqual({ _tag: "Dead", pid: undefined })
+    expect(staleVerdict("99", of, "/c/node1")).toEqual({ _tag: "Dead", pid: 99 })
+    expect(staleVerdict("11", of, "/c/node1")).toEqual({ _tag: "NotOurs", pid: 11 })
+    expect(staleVerdict("10", of, "/c/node2")).toEqual({ _tag: "NotOurs", pid: 10 })
+    expect(staleVerdict("10", of, "/c/node1")).toEqual({ _tag: "Live", pid: 10 })
+  })
+  it.live("kills a live stale daemon of the folder, and leaves other processes alone", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stale-"))
+      const nodeDir = path.join(dir, "node1")
+      fs.mkdirSync(nodeDir)
+      const pidFile = path.join(nodeDir, "cassandra.pid")
+      // A stand-in whose command line looks like a node of this folder.
+      const fake = childProcess.spawn(process.execPath, [
+        "-e", "setTimeout(() => {}, 60000)", "--", `-Dcassandra.storagedir=${nodeDir}`, "org.apache.cassandra.service.CassandraDaemon"
+      ], { stdio: "ignore" })
+      const other = childProcess.spawn("sleep", ["60"], { stdio: "ignore" })
+      try {
+        yield* Effect.sleep("200 millis")
+        expect(isCassandraOf(cmdlineOf(fake.pid!) ?? "", nodeDir)).toBe(true)
+
+        fs.writeFileSync(pidFile, `${other.pid}\n`)
+        expect((yield* killStale(nodeDir, pidFile))._tag).toBe("NotOurs")
+        expect(isAlive(other.pid!)).toBe(true)
+        expect(fs.existsSync(pidFile)).toBe(false)
+
+        fs.writeFileSync(pidFile, `${fake.pid}\n`)
+        expect((yield* killStale(nodeDir, pidFile))._tag).toBe("Live")
+        expect(isAlive(fake.pid!)).toBe(false)
+        expect(fs.existsSync(pidFile)).toBe(false)
+      } finally {
+        fake.kill("SIGKILL")
+        other.kill("SIGKILL")
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    }))
+})
+
+describe("readiness from the log", () => {
+  const log = [
+    "INFO  [main] ... StorageService.java:3320 - Node /127.0.0.1:7000 state jump to NORMAL",
+    "INFO  [GossipStage:1] ... Gossiper.java:1492 - InetAddress /127.0.0.2:7000 is now UP",
+    "INFO  [GossipStage:1] ... Gossiper.java:1522 - Node /127.0.0.3:7000 has restarted, now UP",
+    "INFO  [main] ... PipelineConfigurator.java:148 - Starting listening for CQL clients on /127.0.0.1:9042 (unencrypted)...",
+    "INFO  [main] ... CassandraDaemon.java:744 - Startup complete"
+  ].join("\n")
+  it("finds the signals", () => {
+    const s = scanLog(log)
+    expect(s.listening).toBe(true)
+    expect(s.startupComplete).toBe(true)
+    expect([...s.up].sort()).toEqual(["127.0.0.2", "127.0.0.3"])
+    expect(s.fatal).toBeUndefined()
+    expect(scanLog("ERROR ... Exception encountered during startup: boom").fatal).toMatch(/boom/)
+  })
+  it("says what is still missing", () => {
+    expect(missingReadiness("", [], [], "127.0.0.1")).toMatch(/Starting listening/)
+    expect(missingReadiness("Starting listening for CQL clients", [], [], "127.0.0.1")).toMatch(/Startup complete/)
+    expect(missingReadiness(log, ["127.0.0.2", "127.0.0.4"], [], "127.0.0.1")).toMatch(/127.0.0.4/)
+    expect(missingReadiness(log, ["127.0.0.2", "127.0.0.3"], [], "127.0.0.1")).toBeUndefined()
+    expect(missingReadiness(log, [], [{ index: 2, text: "nothing" }], "127.0.0.1")).toMatch(/node\(s\) 2/)
+    expect(missingReadiness(log, [], [{ index: 2, text: "InetAddress /127.0.0.1:7000 is now UP" }], "127.0.0.1")).toBeUndefined()
+  })
+})
