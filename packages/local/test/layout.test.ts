@@ -141,3 +141,16 @@ describe("JVM", () => {
     expect(parseJavaMajor("nothing")).toBeUndefined()
   })
 })
+
+describe("finding java", () => {
+  it("tries EFFECT_CASSANDRA_JAVA, JAVA_HOME, PATH, then JDK 17 and 11 folders", async () => {
+    const { javaCandidates } = await import("../src/internal/java.ts")
+    expect(javaCandidates({ JAVA_HOME: "/jdk25" }, ["temurin-25-jdk-amd64", "java-11-openjdk", "java-17-openjdk-amd64"])).toEqual([
+      "/jdk25/bin/java",
+      "java",
+      "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+      "/usr/lib/jvm/java-11-openjdk/bin/java"
+    ])
+    expect(javaCandidates({ EFFECT_CASSANDRA_JAVA: "/x/java" }, [])).toEqual(["/x/java", "java"])
+  })
+})

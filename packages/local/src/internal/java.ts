@@ -12,32 +12,50 @@ export interface Java {
   readonly major: number
 }
 
-const binOf = (env: Env, tool: string): string => {
-  const home = env.JAVA_HOME
-  if (home !== undefined && home !== "") {
-    const p = path.join(home, "bin", tool)
-    if (fs.existsSync(p)) return p
+/** Where to look for java, in order: EFFECT_CASSANDRA_JAVA, JAVA_HOME, PATH, then the JDKs under /usr/lib/jvm. */
+export const javaCandidates = (env: Env, jvmDirs: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  if (env.EFFECT_CASSANDRA_JAVA) out.push(env.EFFECT_CASSANDRA_JAVA)
+  if (env.JAVA_HOME) out.push(path.join(env.JAVA_HOME, "bin", "java"))
+  out.push("java")
+  // Prefer 17, then 11 (Cassandra 5.0 runs on those two only).
+  const rank = (d: string) => (/(^|[^0-9])17([^0-9]|$)/.test(d) ? 0 : /(^|[^0-9])11([^0-9]|$)/.test(d) ? 1 : 2)
+  for (const d of [...jvmDirs].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
+    if (rank(d) < 2) out.push(path.join("/usr/lib/jvm", d, "bin", "java"))
   }
-  return tool
+  return [...new Set(out)]
 }
 
-/** Finds `java` (JAVA_HOME first, then PATH) and checks it is Java 11 or 17, which Cassandra 5.0 supports. */
+const listJvms = (): Array<string> => {
+  try {
+    return fs.readdirSync("/usr/lib/jvm")
+  } catch {
+    return []
+  }
+}
+
+/** Finds a Java 11 or 17 (which Cassandra 5.0 supports); see {@link javaCandidates}. */
 export const findJava = (env: Env = process.env): Effect.Effect<Java, JavaNotFoundError> =>
   Effect.gen(function*() {
-    const java = binOf(env, "java")
-    const result = yield* run(java, ["-version"]).pipe(
-      Effect.mapError(() =>
-        new JavaNotFoundError({ message: `cannot run ${java}: install Java 17 (or set JAVA_HOME), or set CASSANDRA_CONTACT_POINTS to use an existing cluster` })
-      )
-    )
-    const major = parseJavaMajor(result.output)
-    if (result.code !== 0 || major === undefined) {
-      return yield* new JavaNotFoundError({ message: `${java} -version failed: ${result.output.trim().slice(0, 400)}` })
+    const tried: Array<string> = []
+    for (const java of javaCandidates(env, listJvms())) {
+      const result = yield* run(java, ["-version"]).pipe(Effect.option)
+      if (result._tag === "None" || result.value.code !== 0) {
+        tried.push(`${java}: not runnable`)
+        continue
+      }
+      const major = parseJavaMajor(result.value.output)
+      if (major !== 11 && major !== 17) {
+        tried.push(`${java}: Java ${major ?? "?"}`)
+        continue
+      }
+      const keytool = java.includes("/") ? path.join(path.dirname(java), "keytool") : "keytool"
+      return { java, keytool, major }
     }
-    if (major !== 11 && major !== 17) {
-      return yield* new JavaNotFoundError({ message: `Cassandra 5.0 runs on Java 11 or 17; ${java} is Java ${major}. Set JAVA_HOME to a Java 17.` })
-    }
-    return { java, keytool: binOf(env, "keytool"), major }
+    return yield* new JavaNotFoundError({
+      message: `no Java 11 or 17 found (Cassandra 5.0 runs on those only); tried ${tried.join("; ")}. ` +
+        "Install Java 17 or set JAVA_HOME / EFFECT_CASSANDRA_JAVA, or set CASSANDRA_CONTACT_POINTS to use an existing cluster."
+    })
   })
 
 /**
