@@ -1,0 +1,203 @@
+/**
+ * Murmur3Partitioner tokens and routing keys, exactly as Cassandra computes them.
+ *
+ * MurmurHash3 x64_128 with seed 0; the token is the first 64-bit half read as signed. Cassandra's
+ * implementation reads the tail bytes (length mod 16) as *signed* bytes, so bytes >= 0x80 sign-extend
+ * into the higher bits; an empty key is `Long.MIN_VALUE`, and a hash equal to `Long.MIN_VALUE` becomes
+ * `Long.MAX_VALUE` (MIN_VALUE is reserved for the minimum token).
+ *
+ * The 64-bit arithmetic is done on pairs of unsigned 32-bit halves (plain numbers, no BigInt in the loop).
+ *
+ * @since 0.1.0
+ */
+
+// 64-bit registers as hi/lo uint32 pairs; helpers leave their result in (H, L).
+let H = 0
+let L = 0
+
+/** (H, L) = low 64 bits of (ah, al) * (bh, bl). */
+const mul64 = (ah: number, al: number, bh: number, bl: number): void => {
+  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff)
+  L = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0
+  H = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(al, bh) + Math.imul(ah, bl)) >>> 0
+}
+
+/** (H, L) = (h, l) rotated left by r (0 < r < 64, r !== 32). */
+const rotl64 = (h: number, l: number, r: number): void => {
+  if (r < 32) {
+    H = ((h << r) | (l >>> (32 - r))) >>> 0
+    L = ((l << r) | (h >>> (32 - r))) >>> 0
+  } else {
+    const s = r - 32
+    H = ((l << s) | (h >>> (32 - s))) >>> 0
+    L = ((h << s) | (l >>> (32 - s))) >>> 0
+  }
+}
+
+/** (H, L) = (ah, al) + (bh, bl) mod 2^64. */
+const add64 = (ah: number, al: number, bh: number, bl: number): void => {
+  const lo = al + bl
+  L = lo >>> 0
+  H = (ah + bh + (lo > 0xffffffff ? 1 : 0)) >>> 0
+}
+
+/** (H, L) = fmix64(h, l). */
+const fmix64 = (h: number, l: number): void => {
+  l = (l ^ (h >>> 1)) >>> 0 // k ^= k >>> 33
+  mul64(h, l, 0xff51afd7, 0xed558ccd)
+  h = H
+  l = (L ^ (h >>> 1)) >>> 0
+  mul64(h, l, 0xc4ceb9fe, 0x1a85ec53)
+  h = H
+  L = (L ^ (h >>> 1)) >>> 0
+  H = h
+}
+
+const C1H = 0x87c37b91, C1L = 0x114253d5
+const C2H = 0x4cf5ad43, C2L = 0x2745937f
+
+const readLE32 = (b: Uint8Array, o: number): number =>
+  (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+
+const LONG_MIN = -(2n ** 63n)
+const LONG_MAX = 2n ** 63n - 1n
+
+/** The Murmur3Partitioner token of a partition key (its routing key bytes), as a signed 64-bit bigint. */
+export const murmur3Token = (key: Uint8Array): bigint => {
+  const len = key.length
+  if (len === 0) return LONG_MIN
+  let h1h = 0, h1l = 0, h2h = 0, h2l = 0
+  let k1h = 0, k1l = 0, k2h = 0, k2l = 0
+  const nblocks = len >>> 4
+  for (let i = 0; i < nblocks; i++) {
+    const o = i << 4
+    k1l = readLE32(key, o)
+    k1h = readLE32(key, o + 4)
+    k2l = readLE32(key, o + 8)
+    k2h = readLE32(key, o + 12)
+
+    // k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1
+    mul64(k1h, k1l, C1H, C1L)
+    rotl64(H, L, 31)
+    mul64(H, L, C2H, C2L)
+    h1h = (h1h ^ H) >>> 0
+    h1l = (h1l ^ L) >>> 0
+    // h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729
+    rotl64(h1h, h1l, 27)
+    add64(H, L, h2h, h2l)
+    mul64(H, L, 0, 5)
+    add64(H, L, 0, 0x52dce729)
+    h1h = H
+    h1l = L
+
+    // k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2
+    mul64(k2h, k2l, C2H, C2L)
+    rotl64(H, L, 33)
+    mul64(H, L, C1H, C1L)
+    h2h = (h2h ^ H) >>> 0
+    h2l = (h2l ^ L) >>> 0
+    // h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5
+    rotl64(h2h, h2l, 31)
+    add64(H, L, h1h, h1l)
+    mul64(H, L, 0, 5)
+    add64(H, L, 0, 0x38495ab5)
+    h2h = H
+    h2l = L
+  }
+
+  // tail: Cassandra reads these bytes as signed (sign-extended to 64 bits before the shift)
+  const tail = nblocks << 4
+  const rem = len & 15
+  if (rem > 0) {
+    k1h = 0
+    k1l = 0
+    k2h = 0
+    k2l = 0
+    for (let j = rem - 1; j >= 0; j--) {
+      const x = (key[tail + j]! << 24) >> 24 // signed byte
+      const s = (j & 7) * 8
+      // (long) x << s, as hi/lo
+      let xh: number, xl: number
+      if (s === 0) {
+        xh = x >> 31
+        xl = x
+      } else if (s < 32) {
+        xh = ((x >> 31) << s) | (x >>> (32 - s))
+        xl = x << s
+      } else {
+        xh = x << (s - 32)
+        xl = 0
+      }
+      if (j >= 8) {
+        k2h = (k2h ^ xh) >>> 0
+        k2l = (k2l ^ xl) >>> 0
+      } else {
+        k1h = (k1h ^ xh) >>> 0
+        k1l = (k1l ^ xl) >>> 0
+      }
+    }
+    if (rem > 8) {
+      mul64(k2h, k2l, C2H, C2L)
+      rotl64(H, L, 33)
+      mul64(H, L, C1H, C1L)
+      h2h = (h2h ^ H) >>> 0
+      h2l = (h2l ^ L) >>> 0
+    }
+    mul64(k1h, k1l, C1H, C1L)
+    rotl64(H, L, 31)
+    mul64(H, L, C2H, C2L)
+    h1h = (h1h ^ H) >>> 0
+    h1l = (h1l ^ L) >>> 0
+  }
+
+  // h1 ^= len; h2 ^= len (len < 2^32: only the low halves change, as unsigned 64-bit)
+  h1l = (h1l ^ len) >>> 0
+  h2l = (h2l ^ len) >>> 0
+  h1h = (h1h ^ Math.floor(len / 4294967296)) >>> 0
+  h2h = (h2h ^ Math.floor(len / 4294967296)) >>> 0
+
+  add64(h1h, h1l, h2h, h2l) // h1 += h2
+  h1h = H
+  h1l = L
+  add64(h2h, h2l, h1h, h1l) // h2 += h1
+  h2h = H
+  h2l = L
+  fmix64(h1h, h1l)
+  h1h = H
+  h1l = L
+  fmix64(h2h, h2l)
+  h2h = H
+  h2l = L
+  add64(h1h, h1l, h2h, h2l) // h1 += h2 (h2 += h1 is not needed for the first half)
+  h1h = H
+  h1l = L
+
+  if (h1h === 0x80000000 && h1l === 0) return LONG_MAX
+  // signed 64-bit value of (h1h, h1l)
+  const hi = h1h | 0
+  if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + h1l) // exact below 2^53
+  return (BigInt(hi) << 32n) | BigInt(h1l)
+}
+
+/**
+ * The routing key of a partition key from its components' serialized values: one component is its bytes
+ * (returned as is, not copied); several are each written as a u16 length, the bytes and a 0x00 byte
+ * (Cassandra's CompositeType). Like Cassandra, a component over 65535 bytes has its length truncated to 16
+ * bits (such a key is refused by the server anyway). No components give an empty key.
+ */
+export const routingKey = (components: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (components.length === 1) return components[0]!
+  let size = 0
+  for (const c of components) size += c.length + 3
+  const out = new Uint8Array(size)
+  let p = 0
+  for (const c of components) {
+    out[p] = (c.length >> 8) & 0xff
+    out[p + 1] = c.length & 0xff
+    out.set(c, p + 2)
+    p += c.length + 3 // the 0x00 end-of-component byte is already zero
+  }
+  return out
+}
