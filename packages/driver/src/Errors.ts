@@ -1,0 +1,198 @@
+/**
+ * Every failure of the driver is one of these tagged errors, in the Effect error channel.
+ *
+ * Server errors (one class per protocol error code, with the code's fields), client-side errors
+ * (connection, timeout, bad input, no host available) and the union `CassandraError`.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+const fields = {
+  message: Schema.String,
+  /** Address of the host that answered (or failed), `host:port`. */
+  host: Schema.optional(Schema.String)
+}
+
+// ---------------------------------------------------------------------------
+// Server errors (ERROR responses)
+// ---------------------------------------------------------------------------
+
+/** 0x0000: the server had an internal error. */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", fields) {}
+
+/** 0x000A: the server says the client broke the protocol. */
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", fields) {}
+
+/** 0x0100, or an authenticator refusing the credentials. */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", fields) {}
+
+/** 0x1000: not enough replicas alive for the consistency level. */
+export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
+  ...fields,
+  consistency: Schema.String,
+  required: Schema.Number,
+  alive: Schema.Number
+}) {}
+
+/** 0x1001: the coordinator is overloaded. */
+export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", fields) {}
+
+/** 0x1002: the coordinator is bootstrapping. */
+export class IsBootstrapping extends Schema.TaggedError<IsBootstrapping>()("IsBootstrapping", fields) {}
+
+/** 0x1003: a TRUNCATE failed. */
+export class TruncateError extends Schema.TaggedError<TruncateError>()("TruncateError", fields) {}
+
+/** 0x1100: replicas did not acknowledge a write in time. */
+export class WriteTimeout extends Schema.TaggedError<WriteTimeout>()("WriteTimeout", {
+  ...fields,
+  consistency: Schema.String,
+  received: Schema.Number,
+  blockFor: Schema.Number,
+  writeType: Schema.String,
+  contentions: Schema.optional(Schema.Number)
+}) {}
+
+/** 0x1200: replicas did not answer a read in time. */
+export class ReadTimeout extends Schema.TaggedError<ReadTimeout>()("ReadTimeout", {
+  ...fields,
+  consistency: Schema.String,
+  received: Schema.Number,
+  blockFor: Schema.Number,
+  dataPresent: Schema.Boolean
+}) {}
+
+const failureFields = {
+  ...fields,
+  consistency: Schema.String,
+  received: Schema.Number,
+  blockFor: Schema.Number,
+  numFailures: Schema.Number,
+  reasons: Schema.Array(Schema.Struct({ address: Schema.String, reason: Schema.Number }))
+}
+
+/** 0x1300: a replica failed a read (e.g. too many tombstones). */
+export class ReadFailure extends Schema.TaggedError<ReadFailure>()("ReadFailure", {
+  ...failureFields,
+  dataPresent: Schema.Boolean
+}) {}
+
+/** 0x1500: a replica failed a write. */
+export class WriteFailure extends Schema.TaggedError<WriteFailure>()("WriteFailure", {
+  ...failureFields,
+  writeType: Schema.String
+}) {}
+
+/** 0x1400: a user-defined function failed. */
+export class FunctionFailure extends Schema.TaggedError<FunctionFailure>()("FunctionFailure", {
+  ...fields,
+  keyspace: Schema.String,
+  functionName: Schema.String,
+  argTypes: Schema.Array(Schema.String)
+}) {}
+
+/** 0x1600: a CDC write failed. */
+export class CdcWriteFailure extends Schema.TaggedError<CdcWriteFailure>()("CdcWriteFailure", fields) {}
+
+/** 0x1700: a CAS write's outcome is unknown. */
+export class CasWriteUnknown extends Schema.TaggedError<CasWriteUnknown>()("CasWriteUnknown", {
+  ...fields,
+  consistency: Schema.String,
+  received: Schema.Number,
+  blockFor: Schema.Number
+}) {}
+
+/** 0x2000: the CQL text does not parse. */
+export class SyntaxError extends Schema.TaggedError<SyntaxError>()("SyntaxError", fields) {}
+
+/** 0x2100: the user lacks a permission. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields) {}
+
+/** 0x2200: the query is syntactically right but invalid. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", fields) {}
+
+/** 0x2300: the query is invalid because of a configuration issue. */
+export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()("ConfigurationError", fields) {}
+
+/** 0x2400: a keyspace or table that already exists. */
+export class AlreadyExists extends Schema.TaggedError<AlreadyExists>()("AlreadyExists", {
+  ...fields,
+  keyspace: Schema.String,
+  table: Schema.String
+}) {}
+
+/** 0x2500: the prepared statement is unknown to the host (the driver re-prepares transparently). */
+export class Unprepared extends Schema.TaggedError<Unprepared>()("Unprepared", {
+  ...fields,
+  id: Schema.Uint8Array
+}) {}
+
+// ---------------------------------------------------------------------------
+// Client-side errors
+// ---------------------------------------------------------------------------
+
+/** A connection could not be opened, or died with the request in flight. */
+export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+  ...fields,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** The client-side timeout elapsed before an answer arrived. */
+export class OperationTimedOut extends Schema.TaggedError<OperationTimedOut>()("OperationTimedOut", {
+  ...fields,
+  timeoutMillis: Schema.Number
+}) {}
+
+/** Bad input: wrong number of values, an unknown name, a value that does not fit its column. Nothing was sent. */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  message: Schema.String,
+  /** Where the bad value sits, e.g. `values[2]` or `values.name`. */
+  path: Schema.optional(Schema.String),
+  /** The CQL type the value should have had. */
+  expected: Schema.optional(Schema.String)
+}) {}
+
+/** A frame the driver could not decode (corrupt or unexpected bytes from the server). */
+export class DriverError extends Schema.TaggedError<DriverError>()("DriverError", fields) {}
+
+/** Rows that do not match the `schema` given to `execute`/`stream`. */
+export class RowDecodeError extends Schema.TaggedError<RowDecodeError>()("RowDecodeError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** Every server error type. */
+export type ServerErrorResponse =
+  | ServerError
+  | ProtocolError
+  | AuthenticationError
+  | Unavailable
+  | Overloaded
+  | IsBootstrapping
+  | TruncateError
+  | WriteTimeout
+  | ReadTimeout
+  | ReadFailure
+  | WriteFailure
+  | FunctionFailure
+  | CdcWriteFailure
+  | CasWriteUnknown
+  | SyntaxError
+  | Unauthorized
+  | InvalidRequest
+  | ConfigurationError
+  | AlreadyExists
+  | Unprepared
+
+/** What one attempt on one host can fail with. */
+export type RequestError = ServerErrorResponse | ConnectionError | OperationTimedOut | DriverError
+
+/** No host could serve the request; `errors` holds the error of each host tried, keyed by address. */
+export class NoHostAvailable extends Schema.TaggedError<NoHostAvailable>()("NoHostAvailable", {
+  message: Schema.String,
+  errors: Schema.Record(Schema.String, Schema.Defect())
+}) {}
+
+/** Any error of the driver. */
+export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError

@@ -1,0 +1,756 @@
+/**
+ * `Session`: executes statements against the cluster (the Python driver's `Session`).
+ *
+ * `execute` -> statement + options -> query plan (load balancing) -> connection (pool) ->
+ * encode + write -> answer by stream id -> decode -> retry decision -> ResultSet.
+ *
+ * @since 0.1.0
+ */
+import {
+  type BoundValues,
+  type ColumnSpec,
+  Consistency,
+  type QueryParameters,
+  type Request,
+  type ResponseFrame,
+  type Row
+} from "@effect-cassandra/protocol"
+import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import * as Context from "effect/Context"
+import * as Result from "effect/Result"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { Cluster, type ClusterShape } from "./Cluster.ts"
+import * as E from "./Errors.ts"
+import type { Host } from "./Host.ts"
+import type { Connection } from "./internal/connection.ts"
+import { quoteIdentifier } from "./internal/connection.ts"
+import { RetryPolicy, type RetryPolicyShape } from "./policies/Retry.ts"
+import type { QueryTrace, ResultSet } from "./ResultSet.ts"
+import { type BatchEntry, type BatchOptions, type ExecuteOptions, type Params, PreparedStatement } from "./Statement.ts"
+
+export { PreparedStatement } from "./Statement.ts"
+export type { BatchEntry, BatchOptions, ExecuteOptions, Params } from "./Statement.ts"
+
+export interface SessionOptions {
+  /** The keyspace every connection of the session uses (`USE`). */
+  readonly keyspace?: string | undefined
+  /** Defaults for every execution of this session. */
+  readonly defaults?: ExecuteOptions | undefined
+  /** Prepare statements on every up host, not only the first (default true). */
+  readonly prepareOnAllHosts?: boolean | undefined
+}
+
+export interface SessionShape {
+  readonly execute: <A = Row>(
+    statement: string | PreparedStatement,
+    params?: Params,
+    options?: ExecuteOptions<A>
+  ) => Effect.Effect<ResultSet<A>, E.CassandraError>
+  readonly prepare: (query: string, options?: { readonly keyspace?: string | undefined }) => Effect.Effect<PreparedStatement, E.CassandraError>
+  readonly stream: <A = Row>(
+    statement: string | PreparedStatement,
+    params?: Params,
+    options?: ExecuteOptions<A>
+  ) => Stream.Stream<A, E.CassandraError>
+  readonly batch: (entries: ReadonlyArray<BatchEntry>, options?: BatchOptions) => Effect.Effect<ResultSet, E.CassandraError>
+  /** The current keyspace of the session. */
+  readonly keyspace: () => string | undefined
+  readonly cluster: ClusterShape
+}
+
+export class Session extends Context.Service<Session, SessionShape>()("@effect-cassandra/driver/Session") {}
+
+/** `yield* Session.execute(query, params, options)` */
+export const execute = <A = Row>(
+  statement: string | PreparedStatement,
+  params?: Params,
+  options?: ExecuteOptions<A>
+): Effect.Effect<ResultSet<A>, E.CassandraError, Session> => Session.use((s) => s.execute(statement, params, options))
+
+export const prepare = (query: string, options?: { readonly keyspace?: string | undefined }): Effect.Effect<PreparedStatement, E.CassandraError, Session> =>
+  Session.use((s) => s.prepare(query, options))
+
+export const stream = <A = Row>(
+  statement: string | PreparedStatement,
+  params?: Params,
+  options?: ExecuteOptions<A>
+): Stream.Stream<A, E.CassandraError, Session> => Stream.unwrap(Session.useSync((s) => s.stream(statement, params, options)))
+
+export const batch = (entries: ReadonlyArray<BatchEntry>, options?: BatchOptions): Effect.Effect<ResultSet, E.CassandraError, Session> =>
+  Session.use((s) => s.batch(entries, options))
+
+// ---------------------------------------------------------------------------
+// pools
+// ---------------------------------------------------------------------------
+
+class HostPool {
+  readonly host: Host
+  connections: Array<Connection> = []
+  reconnecting = false
+  closed = false
+  constructor(host: Host) {
+    this.host = host
+  }
+  borrow(): Connection | undefined {
+    const conns = this.connections
+    if (conns.length === 1) {
+      const c = conns[0]!
+      return c.closed === undefined && c.availableStreams > 0 ? c : undefined
+    }
+    let best: Connection | undefined
+    for (const c of conns) {
+      if (c.closed !== undefined || c.availableStreams === 0) continue
+      if (best === undefined || c.inFlight < best.inFlight) best = c
+    }
+    return best
+  }
+}
+
+// ---------------------------------------------------------------------------
+// execution
+// ---------------------------------------------------------------------------
+
+const DEFAULT_TIMEOUT = 10_000
+const DEFAULT_FETCH = 5000
+
+interface Plan {
+  readonly request: Request
+  readonly columns: ReadonlyArray<ColumnSpec> | undefined
+  readonly prepared: PreparedStatement | undefined
+  readonly idempotent: boolean
+  readonly deadline: number
+  readonly timeoutMillis: number
+  readonly tracing: boolean
+  readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  readonly host: Host | undefined
+  readonly keyspace: string | undefined
+}
+
+/** Monotonic client-side timestamps in microseconds. */
+const makeTimestampGenerator = () => {
+  let last = 0
+  return (nowMillis: number): bigint => {
+    let micros = nowMillis * 1000
+    if (micros <= last) micros = last + 1
+    last = micros
+    return BigInt(micros)
+  }
+}
+
+const consistencyCode = (name: string | undefined, fallback: number): number => {
+  if (name === undefined) return fallback
+  const code = (Consistency as Record<string, number>)[name]
+  return code ?? fallback
+}
+
+const isRecord = (p: Params | undefined): p is Readonly<Record<string, unknown>> =>
+  p !== undefined && !Array.isArray(p)
+
+/** Binds params to a prepared statement's variables, checking arity and names. */
+const bindPrepared = (prepared: PreparedStatement, params: Params | undefined): BoundValues | E.InvalidInput => {
+  const n = prepared.variables.length
+  if (params === undefined) {
+    if (n === 0) return { values: [], types: [] }
+    return new E.InvalidInput({ message: `the statement has ${n} bind variables but no values were given` })
+  }
+  if (isRecord(params)) {
+    const values = new Array<unknown>(n).fill(undefined)
+    for (const key of Object.keys(params)) {
+      const i = prepared.variableIndex.get(key)
+      if (i === undefined) {
+        return new E.InvalidInput({ message: `unknown bind variable "${key}" (expected one of ${[...prepared.variableIndex.keys()].join(", ")})`, path: `values.${key}` })
+      }
+      values[i] = params[key]
+      // a name used several times (e.g. `a = :x OR b = :x`) binds every position with that name
+      for (let j = i + 1; j < n; j++) if (prepared.variables[j]!.name === key) values[j] = params[key]
+    }
+    for (let i = 0; i < n; i++) {
+      if (values[i] === undefined) {
+        return new E.InvalidInput({ message: `missing a value for bind variable "${prepared.variables[i]!.name}"`, path: `values.${prepared.variables[i]!.name}` })
+      }
+    }
+    return { values, types: prepared.variableTypes }
+  }
+  if (params.length !== n) {
+    return new E.InvalidInput({ message: `the statement has ${n} bind variables but ${params.length} values were given` })
+  }
+  return { values: params, types: prepared.variableTypes }
+}
+
+/** Binds params to a simple statement: positional `?` or named `:name` (types inferred from the values). */
+const bindSimple = (params: Params | undefined): BoundValues | undefined => {
+  if (params === undefined) return undefined
+  if (isRecord(params)) {
+    const names = Object.keys(params)
+    return { values: names.map((k) => params[k]), names }
+  }
+  return params.length === 0 ? undefined : { values: params }
+}
+
+const emptyWarnings: ReadonlyArray<string> = []
+
+export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, E.CassandraError, Cluster | Scope.Scope> =>
+  Effect.gen(function*() {
+    const cluster = yield* Cluster
+    const scope = yield* Effect.scope
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const retryPolicyDefault = yield* RetryPolicy
+    const lb = cluster.loadBalancing
+    const defaults = options.defaults ?? {}
+    const prepareOnAll = options.prepareOnAllHosts ?? true
+    let keyspace = options.keyspace
+    const pools = new Map<string, HostPool>()
+    const preparedCache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
+    const nextTimestamp = makeTimestampGenerator()
+    const clock = yield* Effect.clockWith(Effect.succeed)
+
+    // ---- pools --------------------------------------------------------------
+
+    const openPool = (pool: HostPool): Effect.Effect<void, E.ConnectionError | E.AuthenticationError> =>
+      Effect.gen(function*() {
+        const want = cluster.options.connectionsPerHost
+        while (pool.connections.filter((c) => c.closed === undefined).length < want && !pool.closed) {
+          const connScope = yield* Scope.fork(scope, "sequential")
+          const conn = yield* cluster.connect(pool.host, keyspace).pipe(
+            Scope.provide(connScope),
+            Effect.tapError(() => Scope.close(connScope, Exit.void))
+          )
+          pool.connections = [...pool.connections.filter((c) => c.closed === undefined), conn]
+          conn.onClose((error) => {
+            pool.connections = pool.connections.filter((c) => c !== conn)
+            runFork(Scope.close(connScope, Exit.void))
+            if (!pool.closed && pool.connections.length === 0) runFork(hostLost(pool, error.message))
+          })
+        }
+      })
+
+    const reconnectLoop = (pool: HostPool): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (pool.reconnecting || pool.closed) return Effect.void
+        pool.reconnecting = true
+        return openPool(pool).pipe(
+          Effect.retry(cluster.options.reconnection as any),
+          Effect.andThen(cluster.markUp(pool.host)),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(() => { pool.reconnecting = false }))
+        ) as Effect.Effect<void>
+      })
+
+    const hostLost = (pool: HostPool, reason: string): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        // one immediate attempt (a connection can die alone), then mark down and back off
+        const again = yield* Effect.exit(openPool(pool))
+        if (Exit.isSuccess(again)) return
+        yield* cluster.markDown(pool.host, reason)
+        yield* Effect.forkIn(reconnectLoop(pool), scope)
+      })
+
+    const addPool = (host: Host): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        if (pools.has(host.endpoint)) return
+        if (lb.distance(host, cluster.localDc) === "ignored") return
+        const pool = new HostPool(host)
+        pools.set(host.endpoint, pool)
+        const opened = yield* Effect.exit(openPool(pool))
+        if (Exit.isFailure(opened)) {
+          const reason = opened.cause.reasons.find((r) => r._tag === "Fail")
+          yield* cluster.markDown(host, reason?._tag === "Fail" ? reason.error.message : "connect failed")
+          yield* Effect.forkIn(reconnectLoop(pool), scope)
+        }
+      })
+
+    yield* Effect.forEach(cluster.hosts(), addPool, { concurrency: "unbounded", discard: true })
+    yield* Effect.addFinalizer(() => Effect.sync(() => { for (const p of pools.values()) p.closed = true }))
+
+    // follow host events
+    yield* cluster.events.pipe(
+      Stream.runForEach((event) => {
+        switch (event._tag) {
+          case "HostAdded":
+            return addPool(cluster.getHost(event.host.endpoint) ?? event.host)
+          case "HostRemoved": {
+            const pool = pools.get(event.host.endpoint)
+            if (pool === undefined) return Effect.void
+            pool.closed = true
+            pools.delete(event.host.endpoint)
+            return Effect.forEach(pool.connections, (c) => c.close(), { discard: true })
+          }
+          case "HostUp": {
+            const pool = pools.get(event.host.endpoint)
+            if (pool === undefined) return addPool(cluster.getHost(event.host.endpoint) ?? event.host)
+            if (pool.connections.length === 0) {
+              return openPool(pool).pipe(Effect.andThen(cluster.markUp(pool.host)), Effect.ignore)
+            }
+            return Effect.void
+          }
+          default:
+            return Effect.void
+        }
+      }),
+      Effect.forkIn(scope)
+    )
+
+    // ---- one request, over the query plan -----------------------------------
+
+    const queryPlan = (plan: Plan): Iterable<Host> => {
+      if (plan.host !== undefined) return [plan.host]
+      return lb.newQueryPlan({
+        hosts: cluster.hosts(),
+        localDc: cluster.localDc,
+        keyspace: plan.keyspace,
+        replicas: replicasOf(plan)
+      })
+    }
+
+    /** Token-aware routing: the replicas of a prepared statement's partition key. */
+    const replicasOf = (plan: Plan): ReadonlyArray<Host> | undefined => {
+      const prepared = plan.prepared
+      if (prepared === undefined || prepared.pkIndexes.length === 0 || plan.request._tag !== "Execute") return undefined
+      const tokenMap = cluster.metadata.tokenMap()
+      if (tokenMap === undefined) return undefined
+      const ks = prepared.variables[0]?.keyspace ?? plan.keyspace
+      if (ks === undefined) return undefined
+      const values = plan.request.params.values?.values
+      if (values === undefined) return undefined
+      const components: Array<Uint8Array> = []
+      for (const i of prepared.pkIndexes) {
+        const r = serializeValue(prepared.variableTypes[i]!, values[i])
+        if (Result.isFailure(r) || r.success === null) return undefined
+        components.push(r.success)
+      }
+      const token = murmur3Token(routingKey(components))
+      return tokenMap.replicas(ks, cluster.metadata.keyspace(ks)?.replication, token)
+    }
+
+    const run = (plan: Plan, retryPolicy: RetryPolicyShape): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> =>
+      Effect.gen(function*() {
+        const errors: Record<string, unknown> = {}
+        let retryCount = 0
+        let request = plan.request
+        const iterator = queryPlan(plan)[Symbol.iterator]()
+        let next = iterator.next()
+        let repreparedOn: Connection | undefined
+        while (!next.done) {
+          const host = next.value
+          const pool = pools.get(host.endpoint)
+          const conn = pool?.borrow()
+          if (conn === undefined) {
+            errors[host.endpoint] = new E.ConnectionError({ message: "no open connection", host: host.endpoint })
+            next = iterator.next()
+            continue
+          }
+          const exit = yield* Effect.exit(conn.send(request, {
+            columns: plan.prepared?.resultColumns.length ? plan.prepared.resultColumns : plan.columns,
+            deadline: plan.deadline,
+            tracing: plan.tracing,
+            customPayload: plan.customPayload
+          }))
+          if (Exit.isSuccess(exit)) return { frame: exit.value, host }
+          const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+          if (failure === undefined || failure._tag !== "Fail") return yield* Effect.failCause(exit.cause)
+          const error = failure.error
+          if (error._tag === "InvalidInput") return yield* error
+          if (error._tag === "OperationTimedOut" && clock.currentTimeMillisUnsafe() >= plan.deadline) {
+            return yield* new E.OperationTimedOut({
+              message: `no answer within ${plan.timeoutMillis} ms`,
+              host: host.endpoint,
+              timeoutMillis: plan.timeoutMillis
+            })
+          }
+          if (error._tag === "Unprepared" && plan.prepared !== undefined && repreparedOn !== conn) {
+            // the host forgot the statement (restart, eviction, schema change): prepare it there and retry
+            repreparedOn = conn
+            const re = yield* Effect.exit(prepareOn(conn, plan.prepared.query, plan.prepared.keyspace))
+            if (Exit.isSuccess(re)) {
+              plan.prepared.id = re.value.id
+              plan.prepared.resultMetadataId = re.value.resultMetadataId
+              plan.prepared.resultColumns = re.value.resultColumns
+              if (request._tag === "Execute") {
+                request = { ...request, id: re.value.id, resultMetadataId: re.value.resultMetadataId }
+              }
+              continue
+            }
+            errors[host.endpoint] = error
+            next = iterator.next()
+            continue
+          }
+          errors[host.endpoint] = error
+          const decision = retryPolicy.decide({
+            error,
+            retryCount,
+            idempotent: plan.idempotent,
+            consistency: request._tag === "Query" || request._tag === "Execute" ? request.params.consistency : 0
+          })
+          retryCount++
+          switch (decision._tag) {
+            case "Rethrow":
+              return yield* error
+            case "Ignore":
+              return { frame: emptyFrame(host), host }
+            case "RetrySameHost":
+              if (decision.consistency !== undefined) request = withConsistency(request, decision.consistency)
+              continue
+            case "RetryNextHost":
+              if (decision.consistency !== undefined) request = withConsistency(request, decision.consistency)
+              next = iterator.next()
+              continue
+          }
+        }
+        return yield* new E.NoHostAvailable({
+          message: Object.keys(errors).length === 0
+            ? "no host is up in the query plan"
+            : `all hosts tried failed: ${Object.entries(errors).map(([h, e]) => `${h}: ${(e as { message?: string }).message}`).join("; ")}`,
+          errors
+        })
+      })
+
+    const prepareOn = (conn: Connection, query: string, ks: string | undefined) =>
+      Effect.flatMap(
+        conn.send(
+          { _tag: "Prepare", query, keyspace: conn.version >= 5 ? ks : undefined },
+          { deadline: clock.currentTimeMillisUnsafe() + DEFAULT_TIMEOUT }
+        ),
+        (frame) => toPrepared(frame, query, ks)
+      )
+
+    const toPrepared = (frame: ResponseFrame, query: string, ks: string | undefined): Effect.Effect<PreparedStatement, E.DriverError> => {
+      const r = frame.response
+      if (r._tag !== "Result" || r.result.kind !== "Prepared") {
+        return Effect.fail(new E.DriverError({ message: `expected a Prepared result, got ${r._tag}` }))
+      }
+      const p = r.result
+      return Effect.succeed(new PreparedStatement({
+        query,
+        keyspace: ks,
+        id: p.id,
+        resultMetadataId: p.resultMetadataId,
+        variables: p.variables,
+        pkIndexes: p.pkIndexes,
+        resultColumns: p.resultMetadata.columns ?? []
+      }))
+    }
+
+    // ---- public operations ---------------------------------------------------
+
+    const prepare = (query: string, prepOptions?: { readonly keyspace?: string | undefined }): Effect.Effect<PreparedStatement, E.CassandraError> =>
+      Effect.suspend(() => {
+        const ks = prepOptions?.keyspace ?? keyspace
+        const key = `${ks ?? ""}\u0000${query}`
+        const cached = preparedCache.get(key)
+        if (cached !== undefined) return cached
+        const deadline = clock.currentTimeMillisUnsafe() + DEFAULT_TIMEOUT
+        const work = Effect.gen(function*() {
+          const { frame, host } = yield* run({
+            request: { _tag: "Prepare", query, keyspace: cluster.protocolVersion >= 5 ? ks : undefined },
+            columns: undefined,
+            prepared: undefined,
+            idempotent: true,
+            deadline,
+            timeoutMillis: DEFAULT_TIMEOUT,
+            tracing: false,
+            customPayload: undefined,
+            host: undefined,
+            keyspace: ks
+          }, retryPolicyDefault)
+          const prepared = yield* toPrepared(frame, query, ks)
+          if (prepareOnAll) {
+            yield* Effect.forEach(
+              [...pools.values()].filter((p) => p.host.endpoint !== host.endpoint),
+              (p) => {
+                const conn = p.borrow()
+                return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, ks))
+              },
+              { concurrency: "unbounded", discard: true }
+            )
+          }
+          return prepared
+        })
+        const shared = Effect.cached(work)
+        return Effect.flatMap(shared, (eff) => {
+          preparedCache.set(key, eff)
+          return Effect.tapError(eff, () => Effect.sync(() => preparedCache.delete(key)))
+        })
+      })
+
+    const makePlan = (
+      statement: string | PreparedStatement,
+      params: Params | undefined,
+      opts: ExecuteOptions<any>,
+      pagingState: Uint8Array | undefined
+    ): Plan | E.InvalidInput => {
+      const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : defaults.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(defaults.timeout)) : DEFAULT_TIMEOUT
+      const now = clock.currentTimeMillisUnsafe()
+      const tsOpt = opts.timestamp ?? defaults.timestamp
+      const timestamp = tsOpt === false ? undefined : tsOpt ?? nextTimestamp(now)
+      const serial = opts.serialConsistency ?? defaults.serialConsistency
+      const version = cluster.protocolVersion
+      const ks = opts.keyspace ?? defaults.keyspace
+      const queryParams: Omit<QueryParameters, "values" | "skipMetadata"> = {
+        consistency: consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE),
+        pageSize: opts.fetchSize ?? defaults.fetchSize ?? DEFAULT_FETCH,
+        pagingState,
+        serialConsistency: serial === undefined ? undefined : Consistency[serial],
+        timestamp,
+        keyspace: version >= 5 && typeof statement === "string" ? ks : undefined
+      }
+      let request: Request
+      let prepared: PreparedStatement | undefined
+      if (typeof statement === "string") {
+        request = { _tag: "Query", query: statement, params: { ...queryParams, values: bindSimple(params) } }
+      } else {
+        prepared = statement
+        const bound = bindPrepared(statement, params)
+        if (bound instanceof E.InvalidInput) return bound
+        request = {
+          _tag: "Execute",
+          id: statement.id,
+          resultMetadataId: statement.resultMetadataId,
+          params: { ...queryParams, values: bound, skipMetadata: statement.resultColumns.length > 0 }
+        }
+      }
+      return {
+        request,
+        columns: undefined,
+        prepared,
+        idempotent: opts.idempotent ?? defaults.idempotent ?? false,
+        deadline: now + timeoutMillis,
+        timeoutMillis,
+        tracing: opts.tracing ?? defaults.tracing ?? false,
+        customPayload: opts.customPayload ?? defaults.customPayload,
+        host: opts.host,
+        keyspace: prepared?.keyspace ?? ks ?? keyspace
+      }
+    }
+
+    const executeRaw = <A>(
+      statement: string | PreparedStatement,
+      params: Params | undefined,
+      opts: ExecuteOptions<A>,
+      pagingState: Uint8Array | undefined
+    ): Effect.Effect<ResultSet<A>, E.CassandraError> =>
+      Effect.suspend(() => {
+        const plan = makePlan(statement, params, opts, pagingState)
+        if (plan instanceof E.InvalidInput) return Effect.fail(plan)
+        return Effect.flatMap(run(plan, retryPolicyDefault), ({ frame, host }) => toResultSet(frame, host, plan, statement, params, opts))
+      })
+
+    const toResultSet = <A>(
+      frame: ResponseFrame,
+      host: Host,
+      plan: Plan,
+      statement: string | PreparedStatement,
+      params: Params | undefined,
+      opts: ExecuteOptions<A>
+    ): Effect.Effect<ResultSet<A>, E.CassandraError> => {
+      const r = frame.response
+      let rows: Array<Row> = []
+      let columns: ReadonlyArray<ColumnSpec> = []
+      let pagingState: Uint8Array | undefined
+      let setKs: string | undefined
+      if (r._tag === "Result") {
+        const result = r.result
+        if (result.kind === "Rows") {
+          rows = result.rows
+          columns = result.columns
+          pagingState = result.metadata.pagingState
+          if (result.metadata.newMetadataId !== undefined && plan.prepared !== undefined && result.metadata.columns !== undefined) {
+            plan.prepared.resultMetadataId = result.metadata.newMetadataId
+            plan.prepared.resultColumns = result.metadata.columns
+          }
+        } else if (result.kind === "SetKeyspace") {
+          setKs = result.keyspace
+        }
+      }
+      const base = {
+        columns,
+        pagingState,
+        hasMorePages: pagingState !== undefined,
+        nextPage: pagingState === undefined
+          ? Effect.fail(new E.InvalidInput({ message: "there is no next page" }))
+          : executeRaw(statement, params, opts, pagingState),
+        wasApplied: rows.length > 0 && columns.length > 0 && columns[0]!.name === "[applied]" ? rows[0]!["[applied]"] === true : true,
+        warnings: frame.warnings ?? emptyWarnings,
+        tracingId: frame.tracingId,
+        customPayload: frame.customPayload,
+        host,
+        setKeyspace: setKs,
+        trace: frame.tracingId === undefined
+          ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
+          : fetchTrace(frame.tracingId)
+      }
+      const after = setKs !== undefined ? useKeyspace(setKs) : Effect.void
+      const schema = opts.schema ?? (defaults.schema as Schema.Decoder<A> | undefined)
+      if (schema === undefined) {
+        return Effect.as(after, { ...base, rows: rows as unknown as ReadonlyArray<A> })
+      }
+      const decode = Schema.decodeUnknownEffect(schema as Schema.Decoder<A, never>)
+      return Effect.andThen(after, Effect.map(
+        Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause }))),
+        (decoded) => ({ ...base, rows: decoded })
+      ))
+    }
+
+    const useKeyspace = (ks: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (keyspace === ks) return Effect.void
+        keyspace = ks
+        const conns = [...pools.values()].flatMap((p) => p.connections).filter((c) => c.keyspace !== ks)
+        return Effect.forEach(conns, (c) =>
+          c.send({ _tag: "Query", query: `USE ${quoteIdentifier(ks)}`, params: { consistency: 1 } }, {
+            deadline: clock.currentTimeMillisUnsafe() + DEFAULT_TIMEOUT
+          }).pipe(Effect.tap(() => Effect.sync(() => { c.keyspace = ks })), Effect.ignore), { concurrency: "unbounded", discard: true })
+      })
+
+    const fetchTrace = (id: string): Effect.Effect<QueryTrace, E.CassandraError> =>
+      Effect.gen(function*() {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const sessionsQuery = yield* prepare("SELECT * FROM system_traces.sessions WHERE session_id = ?")
+          const session = yield* executeRaw<Row>(
+            sessionsQuery,
+            [id],
+            { consistency: "ONE" },
+            undefined
+          )
+          const row = session.rows[0] as Row | undefined
+          if (row !== undefined && row["duration"] != null) {
+            const eventsQuery = yield* prepare("SELECT * FROM system_traces.events WHERE session_id = ?")
+            const events = yield* executeRaw<Row>(
+              eventsQuery,
+              [id],
+              { consistency: "ONE" },
+              undefined
+            )
+            return {
+              sessionId: id,
+              coordinator: row["coordinator"] == null ? undefined : String(row["coordinator"]),
+              durationMicros: typeof row["duration"] === "number" ? row["duration"] : undefined,
+              request: typeof row["request"] === "string" ? row["request"] : undefined,
+              parameters: row["parameters"] instanceof Map ? row["parameters"] as Map<string, string> : undefined,
+              startedAt: row["started_at"] instanceof Date ? row["started_at"] : undefined,
+              events: events.rows.map((e: Row) => ({
+                activity: String(e["activity"] ?? ""),
+                source: e["source"] == null ? undefined : String(e["source"]),
+                sourceElapsedMicros: typeof e["source_elapsed"] === "number" ? e["source_elapsed"] : undefined,
+                thread: typeof e["thread"] === "string" ? e["thread"] : undefined
+              }))
+            }
+          }
+          yield* Effect.sleep("100 millis")
+        }
+        return yield* new E.InvalidInput({ message: `trace ${id} did not complete in time` })
+      })
+
+    const executeImpl = <A = Row>(
+      statement: string | PreparedStatement,
+      params?: Params,
+      opts?: ExecuteOptions<A>
+    ): Effect.Effect<ResultSet<A>, E.CassandraError> => {
+      const o = opts ?? (defaults as ExecuteOptions<A>)
+      if (typeof statement === "string" && (o.prepare ?? defaults.prepare)) {
+        return Effect.flatMap(prepare(statement, { keyspace: o.keyspace }), (p) => executeRaw(p, params, o, o.pagingState))
+      }
+      return executeRaw(statement, params, o, o.pagingState)
+    }
+
+    const streamImpl = <A = Row>(
+      statement: string | PreparedStatement,
+      params?: Params,
+      opts?: ExecuteOptions<A>
+    ): Stream.Stream<A, E.CassandraError> =>
+      Stream.paginate(
+        undefined as ResultSet<A> | undefined,
+        (previous): Effect.Effect<readonly [ReadonlyArray<A>, Option.Option<ResultSet<A> | undefined>], E.CassandraError> =>
+          Effect.map(
+            previous === undefined ? executeImpl(statement, params, opts) : previous.nextPage,
+            (rs) => [rs.rows, rs.hasMorePages ? Option.some(rs) : Option.none()] as const
+          )
+      )
+
+    const batchImpl = (entries: ReadonlyArray<BatchEntry>, opts: BatchOptions = {}): Effect.Effect<ResultSet, E.CassandraError> =>
+      Effect.gen(function*() {
+        const statements: Array<
+          | { readonly kind: "query"; readonly query: string; readonly values?: BoundValues | undefined }
+          | { readonly kind: "prepared"; readonly id: Uint8Array; readonly values?: BoundValues | undefined }
+        > = []
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i]!
+          if (typeof entry.query === "string") {
+            statements.push({ kind: "query", query: entry.query, values: bindSimple(entry.params) })
+          } else {
+            const bound = bindPrepared(entry.query, entry.params)
+            if (bound instanceof E.InvalidInput) {
+              return yield* new E.InvalidInput({ message: `batch statement ${i}: ${bound.message}`, ...(bound.path ? { path: `statements[${i}].${bound.path}` } : {}) })
+            }
+            statements.push({ kind: "prepared", id: entry.query.id, values: bound })
+          }
+        }
+        const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : DEFAULT_TIMEOUT
+        const now = clock.currentTimeMillisUnsafe()
+        const serial = opts.serialConsistency
+        const plan: Plan = {
+          request: {
+            _tag: "Batch",
+            batchType: opts.type === "unlogged" ? 1 : opts.type === "counter" ? 2 : 0,
+            statements,
+            consistency: consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE),
+            serialConsistency: serial === undefined ? undefined : Consistency[serial],
+            timestamp: opts.timestamp === false ? undefined : opts.timestamp ?? nextTimestamp(now),
+            keyspace: cluster.protocolVersion >= 5 ? opts.keyspace : undefined
+          },
+          columns: undefined,
+          prepared: undefined,
+          idempotent: opts.idempotent ?? false,
+          deadline: now + timeoutMillis,
+          timeoutMillis,
+          tracing: opts.tracing ?? false,
+          customPayload: opts.customPayload,
+          host: opts.host,
+          keyspace
+        }
+        const { frame, host } = yield* run(plan, retryPolicyDefault)
+        return yield* toResultSet<Row>(frame, host, plan, "", undefined, {})
+      })
+
+    return {
+      execute: executeImpl,
+      prepare,
+      stream: streamImpl,
+      batch: batchImpl,
+      keyspace: () => keyspace,
+      cluster
+    } satisfies SessionShape
+  })
+
+const withConsistency = (request: Request, consistency: number): Request => {
+  switch (request._tag) {
+    case "Query":
+    case "Execute":
+      return { ...request, params: { ...request.params, consistency } }
+    case "Batch":
+      return { ...request, consistency }
+    default:
+      return request
+  }
+}
+
+const emptyFrame = (host: Host): ResponseFrame => ({
+  version: 4,
+  flags: 0,
+  stream: 0,
+  opcode: 0x08,
+  tracingId: undefined,
+  warnings: [`error ignored by the retry policy on ${host.endpoint}`],
+  customPayload: undefined,
+  response: { _tag: "Result", result: { kind: "Void" } }
+})
+
+/** A Session layer on top of a Cluster layer. */
+export const layer = (options: SessionOptions = {}): Layer.Layer<Session, E.CassandraError, Cluster> =>
+  Layer.effect(Session, make(options))

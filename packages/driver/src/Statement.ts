@@ -1,0 +1,96 @@
+/**
+ * Statements: prepared statements, and the options every execution takes.
+ *
+ * @since 0.1.0
+ */
+import type { ColumnSpec, ConsistencyName, CqlType } from "@effect-cassandra/protocol"
+import type * as Duration from "effect/Duration"
+import type * as Schema from "effect/Schema"
+import type { Host } from "./Host.ts"
+
+/** A statement prepared on the cluster. Values bind by position (array) or by name (object). */
+export class PreparedStatement {
+  readonly _tag = "PreparedStatement"
+  readonly query: string
+  readonly keyspace: string | undefined
+  id: Uint8Array
+  /** v5: changes when the server reports METADATA_CHANGED. */
+  resultMetadataId: Uint8Array | undefined
+  /** The bind variables, in order. */
+  readonly variables: ReadonlyArray<ColumnSpec>
+  /** Positions of the partition key among the variables. */
+  readonly pkIndexes: ReadonlyArray<number>
+  /** Columns of the rows the statement returns (empty for writes). */
+  resultColumns: ReadonlyArray<ColumnSpec>
+  /** @internal */
+  readonly variableTypes: ReadonlyArray<CqlType>
+  /** @internal variable name -> position */
+  readonly variableIndex: ReadonlyMap<string, number>
+
+  constructor(args: {
+    query: string
+    keyspace: string | undefined
+    id: Uint8Array
+    resultMetadataId: Uint8Array | undefined
+    variables: ReadonlyArray<ColumnSpec>
+    pkIndexes: ReadonlyArray<number>
+    resultColumns: ReadonlyArray<ColumnSpec>
+  }) {
+    this.query = args.query
+    this.keyspace = args.keyspace
+    this.id = args.id
+    this.resultMetadataId = args.resultMetadataId
+    this.variables = args.variables
+    this.pkIndexes = args.pkIndexes
+    this.resultColumns = args.resultColumns
+    this.variableTypes = args.variables.map((v) => v.type)
+    const index = new Map<string, number>()
+    args.variables.forEach((v, i) => {
+      if (!index.has(v.name)) index.set(v.name, i)
+    })
+    this.variableIndex = index
+  }
+}
+
+/** Values of a statement: positional, or by name (`:name` markers, or column names of a prepared statement). */
+export type Params = ReadonlyArray<unknown> | Readonly<Record<string, unknown>>
+
+/** Per-execution options (the Python driver's execute arguments and statement attributes). */
+export interface ExecuteOptions<A = Record<string, unknown>> {
+  /** Default LOCAL_ONE. */
+  readonly consistency?: ConsistencyName | undefined
+  /** SERIAL or LOCAL_SERIAL, for conditional (LWT) statements. */
+  readonly serialConsistency?: "SERIAL" | "LOCAL_SERIAL" | undefined
+  /** Rows per page (default 5000). */
+  readonly fetchSize?: number | undefined
+  /** Resume paging where an earlier page stopped. */
+  readonly pagingState?: Uint8Array | undefined
+  /** Client-side timeout for the whole execution, retries included (default 10 s): `OperationTimedOut`. */
+  readonly timeout?: Duration.Input | undefined
+  /** Client-side write timestamp in microseconds; default: a monotonic client timestamp; `false`: the server's. */
+  readonly timestamp?: bigint | false | undefined
+  /** Whether the statement may be applied twice safely (default false): only idempotent ones are retried after they may have run. */
+  readonly idempotent?: boolean | undefined
+  /** Ask the server to trace the request; the ResultSet then carries `tracingId` and `trace`. */
+  readonly tracing?: boolean | undefined
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
+  /** The keyspace to run a simple statement in (protocol v5). */
+  readonly keyspace?: string | undefined
+  /** Decode each row with this Schema. */
+  readonly schema?: Schema.Decoder<A> | undefined
+  /** Prepare a string statement (cached) instead of sending it as a simple statement. */
+  readonly prepare?: boolean | undefined
+  /** Send the request to this host only. */
+  readonly host?: Host | undefined
+}
+
+/** One statement of a batch. */
+export interface BatchEntry {
+  readonly query: string | PreparedStatement
+  readonly params?: Params | undefined
+}
+
+export interface BatchOptions extends Omit<ExecuteOptions, "fetchSize" | "pagingState" | "schema" | "prepare"> {
+  /** Default "logged". */
+  readonly type?: "logged" | "unlogged" | "counter" | undefined
+}

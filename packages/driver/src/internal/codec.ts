@@ -1,0 +1,69 @@
+/**
+ * The protocol codec as one connection uses it: an encoder batch, an incremental decoder and the
+ * response decoder, behind a small interface that never throws.
+ *
+ * @internal
+ */
+import {
+  type ColumnSpec,
+  type DecodeError,
+  type EncodeError,
+  FrameDecoder,
+  FrameEncoder,
+  decodeResponse,
+  type ProtocolVersion,
+  type RawEnvelope,
+  type Request,
+  type ResponseFrame
+} from "@effect-cassandra/protocol"
+import * as Result from "effect/Result"
+
+export type Compression = "lz4" | "snappy"
+
+export interface WireCodec {
+  /** Appends a request to the pending batch; on failure nothing was appended. */
+  encode(
+    stream: number,
+    request: Request,
+    tracing: boolean | undefined,
+    customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  ): EncodeError | undefined
+  /** The pending batch as one buffer for one socket write, or undefined when empty. */
+  takeBatch(): Uint8Array | undefined
+  push(chunk: Uint8Array): void
+  next(): RawEnvelope | DecodeError | undefined
+  decode(env: RawEnvelope, columns: ReadonlyArray<ColumnSpec> | undefined): { readonly _tag: "ResponseFrame"; readonly frame: ResponseFrame } | DecodeError
+  /** v5: incoming bytes are segments from now on. */
+  enableFraming(lz4: boolean): void
+  /** v5: outgoing bytes are segments from now on. */
+  enableFramingOut(lz4: boolean): void
+  /** v3/v4: incoming bodies may be compressed from now on (set when STARTUP is sent: its answer can be). */
+  setDecoderCompression(compression: Compression): void
+  /** v3/v4: compress outgoing bodies from now on (after STARTUP, which never is). */
+  setEncoderCompression(compression: Compression): void
+}
+
+export const makeCodec = (version: ProtocolVersion): WireCodec => {
+  const encoder = new FrameEncoder({ version })
+  const decoder = new FrameDecoder({ version })
+  return {
+    encode(stream, request, tracing, customPayload) {
+      const r = encoder.encode(stream, request, tracing || customPayload ? { tracing, customPayload } : undefined)
+      return Result.isFailure(r) ? r.failure : undefined
+    },
+    takeBatch: () => encoder.takeBatch(),
+    push: (chunk) => decoder.push(chunk),
+    next() {
+      const r = decoder.next()
+      return Result.isFailure(r) ? r.failure : r.success
+    },
+    decode(env, columns) {
+      const r = decodeResponse(env, columns === undefined ? undefined : { resultColumns: columns })
+      return Result.isFailure(r) ? r.failure : { _tag: "ResponseFrame", frame: r.success }
+    },
+    enableFraming: (lz4) => decoder.enableFraming(lz4 ? { compression: "lz4" } : undefined),
+    enableFramingOut: (lz4) => encoder.enableFraming(lz4 ? { compression: "lz4" } : undefined),
+    setDecoderCompression: (compression) => decoder.setCompression(compression),
+    setEncoderCompression: (compression) => encoder.setCompression(compression)
+  }
+}

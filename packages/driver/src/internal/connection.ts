@@ -1,0 +1,405 @@
+/**
+ * One connection to one host: socket, handshake (OPTIONS, STARTUP, auth), protocol framing,
+ * stream-id multiplexing, coalesced writes, timeouts and heartbeats.
+ *
+ * The hot path is plain code driven by socket callbacks: a request is encoded straight into the
+ * connection's pending batch, written once per event-loop turn with every other request of that
+ * turn, and its answer is decoded in the `data` callback and handed to the waiting fiber. There is
+ * no fiber per request or per chunk. Effect owns the connection's lifetime (its Scope), its
+ * heartbeat and timeout sweeper fibers, and the error channel.
+ *
+ * @internal
+ */
+import {
+  type ColumnSpec,
+  type Event,
+  type ProtocolVersion,
+  type Request,
+  type ResponseFrame,
+  Opcode
+} from "@effect-cassandra/protocol"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import type { Duplex } from "node:stream"
+import type { AuthProvider } from "../Auth.ts"
+import * as E from "../Errors.ts"
+import { type Compression, makeCodec, type WireCodec } from "./codec.ts"
+import { fromErrorBody } from "./serverErrors.ts"
+import type { Transport } from "./transport.ts"
+
+export const MAX_STREAMS = 32768
+
+export interface ConnectionOptions {
+  readonly host: string
+  readonly port: number
+  readonly version: ProtocolVersion
+  /** "auto": the best the server supports (lz4, then snappy on v3/v4). */
+  readonly compression: Compression | "auto" | undefined
+  readonly auth: AuthProvider | undefined
+  readonly transport: Transport
+  readonly connectTimeout: Duration.Duration
+  /** Send OPTIONS when nothing was written for this long; 0 disables. */
+  readonly heartbeatInterval: Duration.Duration
+  readonly keyspace?: string | undefined
+  /** Events to REGISTER for (control connection). */
+  readonly events?: ReadonlyArray<"TOPOLOGY_CHANGE" | "STATUS_CHANGE" | "SCHEMA_CHANGE"> | undefined
+  readonly onEvent?: ((event: Event) => void) | undefined
+  readonly driverName?: string | undefined
+  readonly driverVersion?: string | undefined
+}
+
+/** Per-request options at the connection level. */
+export interface SendOptions {
+  /** Result metadata to decode rows sent without metadata (skip_metadata). */
+  readonly columns?: ReadonlyArray<ColumnSpec> | undefined
+  /** Absolute deadline in Clock millis; 0 = none. */
+  readonly deadline?: number | undefined
+  readonly tracing?: boolean | undefined
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
+}
+
+type Resume = (effect: Effect.Effect<ResponseFrame, E.RequestError | E.InvalidInput>) => void
+
+class InFlight {
+  resume: Resume | undefined
+  columns: ReadonlyArray<ColumnSpec> | undefined
+  deadline: number
+  constructor(resume: Resume, columns: ReadonlyArray<ColumnSpec> | undefined, deadline: number) {
+    this.resume = resume
+    this.columns = columns
+    this.deadline = deadline
+  }
+}
+
+/** Thrown by `open` when the server refuses the protocol version: the caller retries lower. */
+export class UnsupportedVersion {
+  readonly _tag = "UnsupportedVersion"
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+export class Connection {
+  readonly host: string
+  readonly address: string
+  readonly version: ProtocolVersion
+  compression: Compression | undefined = undefined
+  keyspace: string | undefined = undefined
+  /** Set once the connection is dead; every later request fails with it. */
+  closed: E.ConnectionError | undefined = undefined
+  inFlight = 0
+  lastWrite = 0
+
+  private readonly socket: Duplex
+  private readonly codec: WireCodec
+  private readonly slots: Array<InFlight | undefined> = new Array(MAX_STREAMS)
+  private readonly freeIds = new Int32Array(MAX_STREAMS)
+  private freeTop = 0
+  private highWater = 0
+  private flushScheduled = false
+  private readonly onEvent: ((event: Event) => void) | undefined
+  private readonly closeListeners: Array<(error: E.ConnectionError) => void> = []
+  private readonly clock: Clock.Clock
+  /** Set while a v5 handshake waits for READY/AUTHENTICATE, after which framing starts. */
+  private framingPending = false
+
+  constructor(socket: Duplex, options: ConnectionOptions, clock: Clock.Clock) {
+    this.socket = socket
+    this.host = options.host
+    this.address = `${options.host}:${options.port}`
+    this.version = options.version
+    this.onEvent = options.onEvent
+    this.clock = clock
+    this.codec = makeCodec(options.version)
+    for (let i = 0; i < MAX_STREAMS; i++) this.freeIds[i] = MAX_STREAMS - 1 - i
+    this.freeTop = MAX_STREAMS
+    this.flush = this.flush.bind(this)
+    socket.on("data", (chunk: Uint8Array) => this.onData(chunk))
+    socket.on("error", (err: Error) => this.fail(new E.ConnectionError({ message: err.message, host: this.address, cause: err })))
+    socket.on("close", () => this.fail(new E.ConnectionError({ message: "connection closed", host: this.address })))
+  }
+
+  onClose(listener: (error: E.ConnectionError) => void): void {
+    if (this.closed) listener(this.closed)
+    else this.closeListeners.push(listener)
+  }
+
+  get availableStreams(): number {
+    return this.freeTop
+  }
+
+  /** Sends one request and waits for its answer. Interrupting keeps the stream id until the late answer. */
+  send(request: Request, options?: SendOptions): Effect.Effect<ResponseFrame, E.RequestError | E.InvalidInput> {
+    return Effect.callback<ResponseFrame, E.RequestError | E.InvalidInput>((resume) => {
+      if (this.closed !== undefined) return resume(Effect.fail(this.closed))
+      if (this.freeTop === 0) {
+        return resume(Effect.fail(new E.ConnectionError({ message: "no free stream id", host: this.address })))
+      }
+      const id = this.freeIds[--this.freeTop]!
+      const error = this.codec.encode(id, request, options?.tracing, options?.customPayload)
+      if (error !== undefined) {
+        this.freeIds[this.freeTop++] = id
+        return resume(Effect.fail(new E.InvalidInput({ message: error.message, path: error.path, expected: error.expected })))
+      }
+      const entry = new InFlight(resume, options?.columns, options?.deadline ?? 0)
+      this.slots[id] = entry
+      if (id >= this.highWater) this.highWater = id + 1
+      this.inFlight++
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        setImmediate(this.flush)
+      }
+      return Effect.sync(() => {
+        // interrupted: forget the waiter, keep the id reserved until the answer arrives
+        entry.resume = undefined
+      })
+    })
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    if (this.closed !== undefined) return
+    const bytes = this.codec.takeBatch()
+    if (bytes !== undefined) {
+      this.lastWrite = this.clock.currentTimeMillisUnsafe()
+      this.socket.write(bytes)
+    }
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const codec = this.codec
+    codec.push(chunk)
+    for (;;) {
+      const env = codec.next()
+      if (env === undefined) return
+      if (env._tag === "DecodeError") {
+        return this.fail(new E.ConnectionError({ message: `undecodable frame: ${env.message}`, host: this.address }))
+      }
+      const stream = env.stream
+      if (this.framingPending && (env.opcode === Opcode.READY || env.opcode === Opcode.AUTHENTICATE)) {
+        this.framingPending = false
+        codec.enableFraming(this.compression === "lz4")
+      }
+      if (stream < 0) {
+        if (this.onEvent !== undefined) {
+          const frame = codec.decode(env, undefined)
+          if (frame._tag === "ResponseFrame" && frame.frame.response._tag === "Event") this.onEvent(frame.frame.response.event)
+        }
+        continue
+      }
+      const entry = this.slots[stream]
+      if (entry === undefined) continue // answer to nothing: ignore
+      this.slots[stream] = undefined
+      this.freeIds[this.freeTop++] = stream
+      this.inFlight--
+      const resume = entry.resume
+      if (resume === undefined) continue // abandoned (timed out or interrupted)
+      entry.resume = undefined
+      const decoded = codec.decode(env, entry.columns)
+      if (decoded._tag === "DecodeError") {
+        resume(Effect.fail(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address })))
+      } else if (decoded.frame.response._tag === "Error") {
+        resume(Effect.fail(fromErrorBody(decoded.frame.response.error, this.address)))
+      } else {
+        resume(Effect.succeed(decoded.frame))
+      }
+    }
+  }
+
+  /** Fails every waiting request with a timeout when its deadline has passed. */
+  sweep(now: number): void {
+    const slots = this.slots
+    for (let i = 0; i < this.highWater; i++) {
+      const entry = slots[i]
+      if (entry === undefined || entry.resume === undefined || entry.deadline === 0 || entry.deadline > now) continue
+      const resume = entry.resume
+      entry.resume = undefined
+      resume(Effect.fail(new E.OperationTimedOut({ message: "client-side timeout", host: this.address, timeoutMillis: 0 })))
+    }
+  }
+
+  /** Marks the connection dead, fails every request in flight, and closes the socket. */
+  fail(error: E.ConnectionError): void {
+    if (this.closed !== undefined) return
+    this.closed = error
+    for (let i = 0; i < this.highWater; i++) {
+      const entry = this.slots[i]
+      if (entry === undefined) continue
+      this.slots[i] = undefined
+      const resume = entry.resume
+      entry.resume = undefined
+      if (resume !== undefined) resume(Effect.fail(error))
+    }
+    this.inFlight = 0
+    this.socket.destroy()
+    const listeners = this.closeListeners.splice(0)
+    for (const l of listeners) l(error)
+  }
+
+  close(): Effect.Effect<void> {
+    return Effect.sync(() => this.fail(new E.ConnectionError({ message: "connection closed by the client", host: this.address })))
+  }
+
+  /** v5: the next READY/AUTHENTICATE switches both directions to segment framing. */
+  expectFraming(): void {
+    if (this.version >= 5) this.framingPending = true
+  }
+
+  startFramingOut(): void {
+    this.codec.enableFramingOut(this.compression === "lz4")
+  }
+
+  /** v3/v4: the answer to STARTUP may already be compressed. */
+  expectCompression(compression: Compression | undefined): void {
+    this.compression = compression
+    if (this.version < 5 && compression !== undefined) this.codec.setDecoderCompression(compression)
+  }
+
+  /** v3/v4: compress what is sent after STARTUP. */
+  startCompressionOut(): void {
+    if (this.version < 5 && this.compression !== undefined) this.codec.setEncoderCompression(this.compression)
+  }
+}
+
+const isVersionError = (message: string) => /protocol version|unsupported protocol|Invalid or unsupported/i.test(message)
+
+/**
+ * Opens a connection: socket, OPTIONS, STARTUP, auth, REGISTER, USE. Fails with
+ * `UnsupportedVersion` when the server refuses the version, so the caller can retry lower.
+ * The connection closes when the Scope closes.
+ */
+export const open = (
+  options: ConnectionOptions
+): Effect.Effect<Connection, E.ConnectionError | E.AuthenticationError | UnsupportedVersion, Scope.Scope> =>
+  Effect.gen(function*() {
+    const clock = yield* Clock.Clock
+    const socket = yield* options.transport.connect({
+      host: options.host,
+      port: options.port,
+      timeout: options.connectTimeout
+    })
+    const conn = new Connection(socket, options, clock)
+    yield* Effect.addFinalizer(() => conn.close())
+    const handshake = Effect.gen(function*() {
+      const supported = yield* conn.send({ _tag: "Options" })
+      const compressions = supported.response._tag === "Supported"
+        ? supported.response.options["COMPRESSION"] ?? []
+        : []
+      const compression = pickCompression(options.version, options.compression, compressions)
+      const startup: Record<string, string> = { CQL_VERSION: "3.0.0" }
+      if (compression !== undefined) startup["COMPRESSION"] = compression
+      startup["DRIVER_NAME"] = options.driverName ?? "effect-cassandra"
+      startup["DRIVER_VERSION"] = options.driverVersion ?? "0.1.0"
+      conn.expectFraming()
+      conn.expectCompression(compression)
+      const started = yield* conn.send({ _tag: "Startup", options: startup })
+      if (options.version >= 5) conn.startFramingOut()
+      else conn.startCompressionOut()
+      if (started.response._tag === "Authenticate") {
+        if (options.auth === undefined) {
+          return yield* new E.AuthenticationError({
+            message: `host ${conn.address} requires authentication (${started.response.authenticator}) but no credentials were given`,
+            host: conn.address
+          })
+        }
+        const authenticator = options.auth.newAuthenticator(conn.address, started.response.authenticator)
+        let token = yield* authenticator.initialResponse
+        for (;;) {
+          const answer = yield* conn.send({ _tag: "AuthResponse", token })
+          const response = answer.response
+          if (response._tag === "AuthSuccess") {
+            if (authenticator.onSuccess) yield* authenticator.onSuccess(response.token)
+            break
+          }
+          if (response._tag !== "AuthChallenge") {
+            return yield* new E.AuthenticationError({ message: `unexpected ${response._tag} during auth`, host: conn.address })
+          }
+          token = yield* authenticator.evaluateChallenge(response.token)
+        }
+      } else if (started.response._tag !== "Ready") {
+        return yield* new E.ConnectionError({ message: `unexpected ${started.response._tag} to STARTUP`, host: conn.address })
+      }
+      if (options.events !== undefined && options.events.length > 0) {
+        yield* conn.send({ _tag: "Register", events: options.events })
+      }
+      if (options.keyspace !== undefined) {
+        yield* conn.send({ _tag: "Query", query: `USE ${quoteIdentifier(options.keyspace)}`, params: { consistency: 1 } })
+        conn.keyspace = options.keyspace
+      }
+    })
+    yield* handshake.pipe(
+      Effect.timeoutOrElse({
+        duration: options.connectTimeout,
+        orElse: () => Effect.fail(new E.ConnectionError({ message: "handshake timed out", host: conn.address }))
+      }),
+      Effect.catch((error): Effect.Effect<never, E.ConnectionError | E.AuthenticationError | UnsupportedVersion> => {
+        conn.fail(new E.ConnectionError({ message: "handshake failed", host: conn.address }))
+        switch (error._tag) {
+          case "ProtocolError":
+            if (isVersionError(error.message)) return Effect.fail(new UnsupportedVersion(error.message))
+            return Effect.fail(new E.ConnectionError({ message: error.message, host: conn.address, cause: error }))
+          case "AuthenticationError":
+          case "ConnectionError":
+            return Effect.fail(error)
+          default:
+            return Effect.fail(new E.ConnectionError({ message: `handshake failed: ${error.message}`, host: conn.address, cause: error }))
+        }
+      })
+    )
+    // timeouts and heartbeats live as long as the connection's scope
+    yield* Effect.forkScoped(sweeper(conn, clock))
+    const heartbeat = Duration.toMillis(options.heartbeatInterval)
+    if (heartbeat > 0) yield* Effect.forkScoped(heartbeats(conn, heartbeat, clock))
+    return conn
+  })
+
+const sweeper = (conn: Connection, clock: Clock.Clock): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (conn.closed === undefined) {
+      yield* Effect.sleep(SWEEP_MILLIS)
+      if (conn.inFlight > 0) conn.sweep(clock.currentTimeMillisUnsafe())
+    }
+  })
+
+/** Resolution of client-side timeouts. */
+export const SWEEP_MILLIS = 25
+
+const heartbeats = (conn: Connection, interval: number, clock: Clock.Clock): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (conn.closed === undefined) {
+      yield* Effect.sleep(interval)
+      if (conn.closed !== undefined) return
+      if (clock.currentTimeMillisUnsafe() - conn.lastWrite < interval) continue
+      const deadline = clock.currentTimeMillisUnsafe() + interval
+      const exit = yield* Effect.exit(conn.send({ _tag: "Options" }, { deadline }))
+      if (Exit.isFailure(exit) && conn.closed === undefined) {
+        conn.fail(new E.ConnectionError({
+          message: `heartbeat failed: ${Cause.pretty(exit.cause)}`,
+          host: conn.address
+        }))
+      }
+    }
+  })
+
+const pickCompression = (
+  version: ProtocolVersion,
+  wanted: Compression | "auto" | undefined,
+  offered: ReadonlyArray<string>
+): Compression | undefined => {
+  if (wanted === undefined) return undefined
+  if (wanted === "auto") {
+    if (offered.includes("lz4")) return "lz4"
+    if (version < 5 && offered.includes("snappy")) return "snappy"
+    return undefined
+  }
+  if (version >= 5 && wanted !== "lz4") return undefined
+  return offered.includes(wanted) ? wanted : undefined
+}
+
+export const quoteIdentifier = (name: string): string =>
+  /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, "\"\"")}"`

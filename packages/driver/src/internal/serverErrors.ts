@@ -1,0 +1,103 @@
+/** Maps an ERROR response body to its tagged error. @internal */
+import { Consistency, ErrorCode, type ErrorBody } from "@effect-cassandra/protocol"
+import * as E from "../Errors.ts"
+
+const consistencyNames: Array<string> = []
+for (const [name, code] of Object.entries(Consistency)) consistencyNames[code] = name
+
+export const consistencyName = (code: number | undefined): string =>
+  code === undefined ? "UNKNOWN" : consistencyNames[code] ?? `0x${code.toString(16)}`
+
+export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorResponse => {
+  const message = body.message
+  const consistency = consistencyName(body.consistency)
+  switch (body.code) {
+    case ErrorCode.SERVER_ERROR:
+      return new E.ServerError({ message, host })
+    case ErrorCode.PROTOCOL_ERROR:
+      return new E.ProtocolError({ message, host })
+    case ErrorCode.AUTH_ERROR:
+      return new E.AuthenticationError({ message, host })
+    case ErrorCode.UNAVAILABLE:
+      return new E.Unavailable({ message, host, consistency, required: body.required ?? 0, alive: body.alive ?? 0 })
+    case ErrorCode.OVERLOADED:
+      return new E.Overloaded({ message, host })
+    case ErrorCode.IS_BOOTSTRAPPING:
+      return new E.IsBootstrapping({ message, host })
+    case ErrorCode.TRUNCATE_ERROR:
+      return new E.TruncateError({ message, host })
+    case ErrorCode.WRITE_TIMEOUT:
+      return new E.WriteTimeout({
+        message,
+        host,
+        consistency,
+        received: body.received ?? 0,
+        blockFor: body.blockFor ?? 0,
+        writeType: body.writeType ?? "UNKNOWN",
+        ...(body.contentions === undefined ? {} : { contentions: body.contentions })
+      })
+    case ErrorCode.READ_TIMEOUT:
+      return new E.ReadTimeout({
+        message,
+        host,
+        consistency,
+        received: body.received ?? 0,
+        blockFor: body.blockFor ?? 0,
+        dataPresent: body.dataPresent ?? false
+      })
+    case ErrorCode.READ_FAILURE:
+      return new E.ReadFailure({
+        message,
+        host,
+        consistency,
+        received: body.received ?? 0,
+        blockFor: body.blockFor ?? 0,
+        numFailures: body.numFailures ?? body.reasonMap?.length ?? 0,
+        reasons: body.reasonMap ?? [],
+        dataPresent: body.dataPresent ?? false
+      })
+    case ErrorCode.WRITE_FAILURE:
+      return new E.WriteFailure({
+        message,
+        host,
+        consistency,
+        received: body.received ?? 0,
+        blockFor: body.blockFor ?? 0,
+        numFailures: body.numFailures ?? body.reasonMap?.length ?? 0,
+        reasons: body.reasonMap ?? [],
+        writeType: body.writeType ?? "UNKNOWN"
+      })
+    case ErrorCode.FUNCTION_FAILURE:
+      return new E.FunctionFailure({
+        message,
+        host,
+        keyspace: body.keyspace ?? "",
+        functionName: body.functionName ?? "",
+        argTypes: body.argTypes ?? []
+      })
+    case ErrorCode.CDC_WRITE_FAILURE:
+      return new E.CdcWriteFailure({ message, host })
+    case ErrorCode.CAS_WRITE_UNKNOWN:
+      return new E.CasWriteUnknown({
+        message,
+        host,
+        consistency,
+        received: body.received ?? 0,
+        blockFor: body.blockFor ?? 0
+      })
+    case ErrorCode.SYNTAX_ERROR:
+      return new E.SyntaxError({ message, host })
+    case ErrorCode.UNAUTHORIZED:
+      return new E.Unauthorized({ message, host })
+    case ErrorCode.INVALID:
+      return new E.InvalidRequest({ message, host })
+    case ErrorCode.CONFIG_ERROR:
+      return new E.ConfigurationError({ message, host })
+    case ErrorCode.ALREADY_EXISTS:
+      return new E.AlreadyExists({ message, host, keyspace: body.keyspace ?? "", table: body.table ?? "" })
+    case ErrorCode.UNPREPARED:
+      return new E.Unprepared({ message, host, id: body.unpreparedId ?? new Uint8Array(0) })
+    default:
+      return new E.ServerError({ message: `unknown error code 0x${body.code.toString(16)}: ${message}`, host })
+  }
+}

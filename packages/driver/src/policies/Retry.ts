@@ -1,0 +1,77 @@
+/**
+ * Retry decisions: what to do when an attempt fails. The policy decides; the driver moves to the
+ * same or the next host of the query plan, optionally after a delay from `RetryPolicyShape.delay`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import type { RequestError } from "../Errors.ts"
+
+export type RetryDecision =
+  | { readonly _tag: "RetrySameHost"; readonly consistency?: number | undefined }
+  | { readonly _tag: "RetryNextHost"; readonly consistency?: number | undefined }
+  | { readonly _tag: "Rethrow" }
+  /** Treat the failure as an empty success (e.g. a write whose loss the application accepts). */
+  | { readonly _tag: "Ignore" }
+
+export interface RetryContext {
+  readonly error: RequestError
+  /** How many retries already happened for this request (0 on the first failure). */
+  readonly retryCount: number
+  readonly idempotent: boolean
+  /** The consistency of the failed attempt. */
+  readonly consistency: number
+}
+
+export interface RetryPolicyShape {
+  readonly decide: (context: RetryContext) => RetryDecision
+}
+
+const rethrow: RetryDecision = { _tag: "Rethrow" }
+const same: RetryDecision = { _tag: "RetrySameHost" }
+const next: RetryDecision = { _tag: "RetryNextHost" }
+
+/**
+ * The Python driver's default semantics:
+ * - read timeout: retry once on the same host when enough replicas answered but the data did not come;
+ * - write timeout: retry once only for idempotent BATCH_LOG writes;
+ * - unavailable: try the next host once;
+ * - connection errors, client timeouts, overloaded, server errors, truncate errors: the next host,
+ *   but only for idempotent requests (a non-idempotent write may have been applied);
+ * - is bootstrapping: the next host (the request was not applied);
+ * - everything else (syntax, invalid, unauthorized...): rethrow.
+ */
+export const defaultRetryPolicy: RetryPolicyShape = {
+  decide: ({ error, idempotent, retryCount }) => {
+    switch (error._tag) {
+      case "ReadTimeout":
+        return retryCount === 0 && error.received >= error.blockFor && !error.dataPresent ? same : rethrow
+      case "WriteTimeout":
+        return retryCount === 0 && idempotent && error.writeType === "BATCH_LOG" ? same : rethrow
+      case "Unavailable":
+        return retryCount === 0 ? next : rethrow
+      case "IsBootstrapping":
+        return next
+      case "ConnectionError":
+      case "OperationTimedOut":
+      case "Overloaded":
+      case "ServerError":
+      case "TruncateError":
+        return idempotent ? next : rethrow
+      default:
+        return rethrow
+    }
+  }
+}
+
+/** Never retries. */
+export const fallthroughRetryPolicy: RetryPolicyShape = { decide: () => rethrow }
+
+export const RetryPolicy: Context.Reference<RetryPolicyShape> = Context.Reference<RetryPolicyShape>(
+  "@effect-cassandra/driver/RetryPolicy",
+  { defaultValue: () => defaultRetryPolicy }
+)
+
+/** Provides a retry policy. */
+export const layer = (policy: RetryPolicyShape): Layer.Layer<never> => Layer.succeed(RetryPolicy, policy)
