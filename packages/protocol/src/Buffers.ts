@@ -226,7 +226,8 @@ export class ByteReader {
   /** A copy of the next `n` bytes (for values that outlive the frame buffer: ids, paging states). */
   readRawCopy(n: number): Uint8Array {
     this.need(n)
-    const b = this.buf.slice(this.pos, this.pos + n)
+    // not `buf.slice`: on a Node Buffer (socket chunks) `slice` is a view, not a copy
+    const b = new Uint8Array(this.buf.subarray(this.pos, this.pos + n))
     this.pos += n
     return b
   }
@@ -286,7 +287,7 @@ export class ByteReader {
     for (let i = 0; i < n; i++) {
       const k = this.readString()
       const v = this.readBytes()
-      out.set(k, v === null ? null : v.slice())
+      out.set(k, v === null ? null : new Uint8Array(v))
     }
     return out
   }
