@@ -63,8 +63,10 @@ export const ensureJars = (version: string, env: Env = process.env): Effect.Effe
               ? `${mvn} was not found: install Maven 3.6+ (or set CASSANDRA_CONTACT_POINTS to use an existing cluster)`
               : `${mvn} could not be run: ${e.message}`
           )
-        )
+        ),
+        Effect.timeoutOrElse({ duration: "15 minutes", orElse: () => Effect.succeed(undefined) })
       )
+      if (result === undefined) return yield* fail(`${mvn} did not finish within 15 minutes`)
       if (result.code !== 0) return yield* fail(`mvn dependency:copy-dependencies exited with ${result.code} for org.apache.cassandra:cassandra-all:${version}`, result.output)
       if (!isComplete(path.join(tmp, "lib"), version)) return yield* fail("mvn finished but cassandra-all is not among the copied jars", result.output)
       fs.rmSync(pom, { force: true })
