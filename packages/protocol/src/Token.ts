@@ -11,48 +11,48 @@
  * @since 0.1.0
  */
 
-// 64-bit registers as hi/lo uint32 pairs; helpers leave their result in (H, L).
-let H = 0
-let L = 0
+// 64-bit values are hi/lo uint32 pairs; the helpers leave their result in R = [hi, lo] (a typed array is
+// measurably faster here than module-level variables).
+const R = new Uint32Array(2)
 
-/** (H, L) = low 64 bits of (ah, al) * (bh, bl). */
+/** R = low 64 bits of (ah, al) * (bh, bl). */
 const mul64 = (ah: number, al: number, bh: number, bl: number): void => {
   const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16
   const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff)
-  L = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0
-  H = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(al, bh) + Math.imul(ah, bl)) >>> 0
+  R[1] = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0
+  R[0] = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(al, bh) + Math.imul(ah, bl)) >>> 0
 }
 
-/** (H, L) = (h, l) rotated left by r (0 < r < 64, r !== 32). */
+/** R = (h, l) rotated left by r (0 < r < 64, r !== 32). */
 const rotl64 = (h: number, l: number, r: number): void => {
   if (r < 32) {
-    H = ((h << r) | (l >>> (32 - r))) >>> 0
-    L = ((l << r) | (h >>> (32 - r))) >>> 0
+    R[0] = ((h << r) | (l >>> (32 - r))) >>> 0
+    R[1] = ((l << r) | (h >>> (32 - r))) >>> 0
   } else {
     const s = r - 32
-    H = ((l << s) | (h >>> (32 - s))) >>> 0
-    L = ((h << s) | (l >>> (32 - s))) >>> 0
+    R[0] = ((l << s) | (h >>> (32 - s))) >>> 0
+    R[1] = ((h << s) | (l >>> (32 - s))) >>> 0
   }
 }
 
-/** (H, L) = (ah, al) + (bh, bl) mod 2^64. */
+/** R = (ah, al) + (bh, bl) mod 2^64. */
 const add64 = (ah: number, al: number, bh: number, bl: number): void => {
   const lo = al + bl
-  L = lo >>> 0
-  H = (ah + bh + (lo > 0xffffffff ? 1 : 0)) >>> 0
+  R[1] = lo >>> 0
+  R[0] = (ah + bh + (lo > 0xffffffff ? 1 : 0)) >>> 0
 }
 
-/** (H, L) = fmix64(h, l). */
+/** R = fmix64(h, l). */
 const fmix64 = (h: number, l: number): void => {
   l = (l ^ (h >>> 1)) >>> 0 // k ^= k >>> 33
   mul64(h, l, 0xff51afd7, 0xed558ccd)
-  h = H
-  l = (L ^ (h >>> 1)) >>> 0
+  h = R[0]!
+  l = (R[1]! ^ (h >>> 1)) >>> 0
   mul64(h, l, 0xc4ceb9fe, 0x1a85ec53)
-  h = H
-  L = (L ^ (h >>> 1)) >>> 0
-  H = h
+  h = R[0]!
+  R[1] = (R[1]! ^ (h >>> 1)) >>> 0
+  R[0] = h
 }
 
 const C1H = 0x87c37b91, C1L = 0x114253d5
@@ -80,31 +80,31 @@ export const murmur3Token = (key: Uint8Array): bigint => {
 
     // k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1
     mul64(k1h, k1l, C1H, C1L)
-    rotl64(H, L, 31)
-    mul64(H, L, C2H, C2L)
-    h1h = (h1h ^ H) >>> 0
-    h1l = (h1l ^ L) >>> 0
+    rotl64(R[0]!, R[1]!, 31)
+    mul64(R[0]!, R[1]!, C2H, C2L)
+    h1h = (h1h ^ R[0]!) >>> 0
+    h1l = (h1l ^ R[1]!) >>> 0
     // h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729
     rotl64(h1h, h1l, 27)
-    add64(H, L, h2h, h2l)
-    mul64(H, L, 0, 5)
-    add64(H, L, 0, 0x52dce729)
-    h1h = H
-    h1l = L
+    add64(R[0]!, R[1]!, h2h, h2l)
+    mul64(R[0]!, R[1]!, 0, 5)
+    add64(R[0]!, R[1]!, 0, 0x52dce729)
+    h1h = R[0]!
+    h1l = R[1]!
 
     // k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2
     mul64(k2h, k2l, C2H, C2L)
-    rotl64(H, L, 33)
-    mul64(H, L, C1H, C1L)
-    h2h = (h2h ^ H) >>> 0
-    h2l = (h2l ^ L) >>> 0
+    rotl64(R[0]!, R[1]!, 33)
+    mul64(R[0]!, R[1]!, C1H, C1L)
+    h2h = (h2h ^ R[0]!) >>> 0
+    h2l = (h2l ^ R[1]!) >>> 0
     // h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5
     rotl64(h2h, h2l, 31)
-    add64(H, L, h1h, h1l)
-    mul64(H, L, 0, 5)
-    add64(H, L, 0, 0x38495ab5)
-    h2h = H
-    h2l = L
+    add64(R[0]!, R[1]!, h1h, h1l)
+    mul64(R[0]!, R[1]!, 0, 5)
+    add64(R[0]!, R[1]!, 0, 0x38495ab5)
+    h2h = R[0]!
+    h2l = R[1]!
   }
 
   // tail: Cassandra reads these bytes as signed (sign-extended to 64 bits before the shift)
@@ -140,16 +140,16 @@ export const murmur3Token = (key: Uint8Array): bigint => {
     }
     if (rem > 8) {
       mul64(k2h, k2l, C2H, C2L)
-      rotl64(H, L, 33)
-      mul64(H, L, C1H, C1L)
-      h2h = (h2h ^ H) >>> 0
-      h2l = (h2l ^ L) >>> 0
+      rotl64(R[0]!, R[1]!, 33)
+      mul64(R[0]!, R[1]!, C1H, C1L)
+      h2h = (h2h ^ R[0]!) >>> 0
+      h2l = (h2l ^ R[1]!) >>> 0
     }
     mul64(k1h, k1l, C1H, C1L)
-    rotl64(H, L, 31)
-    mul64(H, L, C2H, C2L)
-    h1h = (h1h ^ H) >>> 0
-    h1l = (h1l ^ L) >>> 0
+    rotl64(R[0]!, R[1]!, 31)
+    mul64(R[0]!, R[1]!, C2H, C2L)
+    h1h = (h1h ^ R[0]!) >>> 0
+    h1l = (h1l ^ R[1]!) >>> 0
   }
 
   // h1 ^= len; h2 ^= len (len < 2^32: only the low halves change, as unsigned 64-bit)
@@ -159,27 +159,29 @@ export const murmur3Token = (key: Uint8Array): bigint => {
   h2h = (h2h ^ Math.floor(len / 4294967296)) >>> 0
 
   add64(h1h, h1l, h2h, h2l) // h1 += h2
-  h1h = H
-  h1l = L
+  h1h = R[0]!
+  h1l = R[1]!
   add64(h2h, h2l, h1h, h1l) // h2 += h1
-  h2h = H
-  h2l = L
+  h2h = R[0]!
+  h2l = R[1]!
   fmix64(h1h, h1l)
-  h1h = H
-  h1l = L
+  h1h = R[0]!
+  h1l = R[1]!
   fmix64(h2h, h2l)
-  h2h = H
-  h2l = L
+  h2h = R[0]!
+  h2l = R[1]!
   add64(h1h, h1l, h2h, h2l) // h1 += h2 (h2 += h1 is not needed for the first half)
-  h1h = H
-  h1l = L
+  h1h = R[0]!
+  h1l = R[1]!
 
   if (h1h === 0x80000000 && h1l === 0) return LONG_MAX
-  // signed 64-bit value of (h1h, h1l)
-  const hi = h1h | 0
-  if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + h1l) // exact below 2^53
-  return (BigInt(hi) << 32n) | BigInt(h1l)
+  // signed 64-bit value of (h1h, h1l): one BigInt allocation
+  OUT.setUint32(0, h1h)
+  OUT.setUint32(4, h1l)
+  return OUT.getBigInt64(0)
 }
+
+const OUT = new DataView(new ArrayBuffer(8))
 
 /**
  * The routing key of a partition key from its components' serialized values: one component is its bytes

@@ -133,7 +133,7 @@ const parseCqlTypeAt = (c: TextCursor, resolveUdt: UdtResolver | undefined, dept
         } else break
       } else out += ch
     }
-    return parseMarshalType(out)
+    return parseMarshalTypeOrCustom(out)
   }
   const start = c.i
   const { quoted, text } = c.ident()
@@ -330,6 +330,19 @@ export const parseMarshalType = (className: string): CqlType => {
   const t = parseMarshalAt(c, 0)
   if (c.peek() !== "") c.fail("trailing characters")
   return t
+}
+
+/**
+ * `parseMarshalType`, except that a class name it cannot parse is an opaque custom type rather than an error
+ * (the values of a type the codec cannot read are still raw bytes).
+ */
+export const parseMarshalTypeOrCustom = (className: string): CqlType => {
+  try {
+    return parseMarshalType(className)
+  } catch (e) {
+    if (e instanceof DecodeError) return { kind: "custom", className }
+    throw e
+  }
 }
 
 const parseMarshalAt = (c: TextCursor, depth: number): CqlType => {

@@ -9,7 +9,7 @@ import type { ByteReader, ByteWriter } from "../Buffers.ts"
 import { type CqlType, TypeCode } from "../CqlType.ts"
 import { DecodeError } from "../Errors.ts"
 import type { ProtocolVersion } from "../Messages.ts"
-import { MAX_TYPE_DEPTH, marshalClassName, nativeType, parseMarshalType } from "./TypeNames.ts"
+import { MAX_TYPE_DEPTH, marshalClassName, nativeType, parseMarshalTypeOrCustom } from "./TypeNames.ts"
 
 const BY_CODE: Array<CqlType | undefined> = []
 BY_CODE[TypeCode.ascii] = nativeType("ascii")
@@ -36,8 +36,9 @@ BY_CODE[TypeCode.duration] = nativeType("duration")
 
 /**
  * Reads an [option]. `varchar` (0x000D) reads as `{ kind: "text" }` (the same CQL type). Custom class names
- * are parsed with `parseMarshalType` (duration, vectors, nested marshal types). Throws a `DecodeError` on
- * truncated input, an unknown type id or nesting deeper than 64.
+ * are parsed with `parseMarshalType` (duration, vectors, nested marshal types); one it cannot parse is an
+ * opaque `custom` type (raw bytes). Throws a `DecodeError` on truncated input, an unknown type id or nesting
+ * deeper than 64.
  */
 export const readTypeOption = (r: ByteReader): CqlType => readOptionAt(r, 0)
 
@@ -48,15 +49,8 @@ const readOptionAt = (r: ByteReader, depth: number): CqlType => {
   const simple = BY_CODE[id]
   if (simple !== undefined) return simple
   switch (id) {
-    case TypeCode.custom: {
-      const name = r.readString()
-      try {
-        return parseMarshalType(name)
-      } catch (e) {
-        if (e instanceof DecodeError) throw new DecodeError({ message: e.message, offset: at })
-        throw e
-      }
-    }
+    case TypeCode.custom:
+      return parseMarshalTypeOrCustom(r.readString())
     case TypeCode.list:
       return { kind: "list", element: readOptionAt(r, depth + 1) }
     case TypeCode.set:
