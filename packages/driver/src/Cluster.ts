@@ -266,6 +266,11 @@ export const make = (
     const hostEvents = yield* PubSub.unbounded<HostEvent>()
     const schemaEvents = yield* PubSub.unbounded<ProtocolEvent>()
     const hosts = new Map<string, HostState>()
+    /** `hosts` as an array, rebuilt when a host is added or removed (not when it goes up or down). */
+    let hostList: ReadonlyArray<HostState> = []
+    const hostsChanged = () => {
+      hostList = [...hosts.values()]
+    }
     let localDc = resolved.localDc
     let version: ProtocolVersion = resolved.protocolVersion
     let control: Conn.Connection | undefined
@@ -303,6 +308,7 @@ export const make = (
       if (host === undefined) {
         host = new HostState(translated.address, translated.port)
         hosts.set(key, host)
+        hostsChanged()
       }
       host.datacenter = rowString(row, "data_center") ?? host.datacenter
       host.rack = rowString(row, "rack") ?? host.rack
@@ -346,6 +352,7 @@ export const make = (
       for (const [key, host] of hosts) {
         if (!seen.has(key)) {
           hosts.delete(key)
+          hostsChanged()
           yield* publish({ _tag: "HostRemoved", host: host.snapshot() })
         }
       }
@@ -511,7 +518,7 @@ export const make = (
       get localDc() {
         return localDc
       },
-      hosts: () => [...hosts.values()],
+      hosts: () => hostList,
       getHost: (endpoint) => hosts.get(endpoint),
       events: Stream.fromPubSub(hostEvents),
       schemaChanges: Stream.fromPubSub(schemaEvents),

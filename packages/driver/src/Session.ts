@@ -313,6 +313,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const replicasOf = (plan: Plan): ReadonlyArray<Host> | undefined => {
       const prepared = plan.prepared
       if (prepared === undefined || prepared.pkIndexes.length === 0 || plan.request._tag !== "Execute") return undefined
+      // with one host there is nothing to choose
+      if (cluster.hosts().length <= 1) return undefined
       const tokenMap = cluster.metadata.tokenMap()
       if (tokenMap === undefined) return undefined
       const ks = prepared.variables[0]?.keyspace ?? plan.keyspace
@@ -568,32 +570,16 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           setKs = result.keyspace
         }
       }
-      const base = {
-        columns,
-        pagingState,
-        hasMorePages: pagingState !== undefined,
-        nextPage: pagingState === undefined
-          ? Effect.fail(new E.InvalidInput({ message: "there is no next page" }))
-          : executeRaw(statement, params, opts, pagingState),
-        wasApplied: rows.length > 0 && columns.length > 0 && columns[0]!.name === "[applied]" ? rows[0]!["[applied]"] === true : true,
-        warnings: frame.warnings ?? emptyWarnings,
-        tracingId: frame.tracingId,
-        customPayload: frame.customPayload,
-        host,
-        setKeyspace: setKs,
-        trace: frame.tracingId === undefined
-          ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
-          : fetchTrace(frame.tracingId)
-      }
       const after = setKs !== undefined ? useKeyspace(setKs) : Effect.void
       const schema = opts.schema ?? (defaults.schema as Schema.Decoder<A> | undefined)
       if (schema === undefined) {
-        return Effect.as(after, { ...base, rows: rows as unknown as ReadonlyArray<A> })
+        const rs = new ResultSetImpl<A>(internals, rows as unknown as ReadonlyArray<A>, columns, pagingState, frame, host, setKs, statement, params, opts)
+        return setKs === undefined ? Effect.succeed(rs) : Effect.as(after, rs)
       }
       const decode = Schema.decodeUnknownEffect(schema as Schema.Decoder<A, never>)
       return Effect.andThen(after, Effect.map(
         Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause }))),
-        (decoded) => ({ ...base, rows: decoded })
+        (decoded) => new ResultSetImpl<A>(internals, decoded, columns, pagingState, frame, host, setKs, statement, params, opts)
       ))
     }
 
@@ -646,6 +632,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         }
         return yield* new E.InvalidInput({ message: `trace ${id} did not complete in time` })
       })
+
+    const internals: SessionInternals = { executeRaw, fetchTrace }
 
     const executeImpl = <A = Row>(
       statement: string | PreparedStatement,
@@ -727,6 +715,80 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       cluster
     } satisfies SessionShape
   })
+
+interface SessionInternals {
+  readonly executeRaw: <A>(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    opts: ExecuteOptions<A>,
+    pagingState: Uint8Array | undefined
+  ) => Effect.Effect<ResultSet<A>, E.CassandraError>
+  readonly fetchTrace: (id: string) => Effect.Effect<QueryTrace, E.CassandraError>
+}
+
+/** The ResultSet: plain fields, with `nextPage` and `trace` built only when asked for. */
+class ResultSetImpl<A> implements ResultSet<A> {
+  readonly rows: ReadonlyArray<A>
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly pagingState: Uint8Array | undefined
+  readonly host: Host
+  readonly setKeyspace: string | undefined
+  readonly warnings: ReadonlyArray<string>
+  readonly tracingId: string | undefined
+  readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  private readonly internals: SessionInternals
+  private readonly statement: string | PreparedStatement
+  private readonly params: Params | undefined
+  private readonly opts: ExecuteOptions<A>
+
+  constructor(
+    internals: SessionInternals,
+    rows: ReadonlyArray<A>,
+    columns: ReadonlyArray<ColumnSpec>,
+    pagingState: Uint8Array | undefined,
+    frame: ResponseFrame,
+    host: Host,
+    setKeyspace: string | undefined,
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    opts: ExecuteOptions<A>
+  ) {
+    this.internals = internals
+    this.rows = rows
+    this.columns = columns
+    this.pagingState = pagingState
+    this.host = host
+    this.setKeyspace = setKeyspace
+    this.warnings = frame.warnings ?? emptyWarnings
+    this.tracingId = frame.tracingId
+    this.customPayload = frame.customPayload
+    this.statement = statement
+    this.params = params
+    this.opts = opts
+  }
+
+  get hasMorePages(): boolean {
+    return this.pagingState !== undefined
+  }
+
+  get wasApplied(): boolean {
+    const c = this.columns
+    if (this.rows.length === 0 || c.length === 0 || c[0]!.name !== "[applied]") return true
+    return (this.rows[0] as Record<string, unknown>)["[applied]"] === true
+  }
+
+  get nextPage(): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    return this.pagingState === undefined
+      ? Effect.fail(new E.InvalidInput({ message: "there is no next page" }))
+      : this.internals.executeRaw(this.statement, this.params, this.opts, this.pagingState)
+  }
+
+  get trace(): Effect.Effect<QueryTrace, E.CassandraError> {
+    return this.tracingId === undefined
+      ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
+      : this.internals.fetchTrace(this.tracingId)
+  }
+}
 
 const withConsistency = (request: Request, consistency: number): Request => {
   switch (request._tag) {

@@ -44,34 +44,37 @@ export const dcAwareRoundRobin = (options?: {
     newQueryPlan: ({ hosts, localDc, replicas }) => {
       const start = counter++
       if (counter > 0x3fffffff) counter = 0
-      const local: Array<Host> = []
-      const remote = new Map<string, Array<Host>>()
-      for (const h of hosts) {
-        if (!h.isUp) continue
-        if (localDc === undefined || h.datacenter === localDc) local.push(h)
-        else if (remotePerDc > 0) {
-          const dc = h.datacenter ?? ""
-          const list = remote.get(dc) ?? []
-          if (list.length < remotePerDc) list.push(h)
-          remote.set(dc, list)
-        }
-      }
       const plan: Array<Host> = []
-      const seen = new Set<string>()
-      if (tokenAware && replicas !== undefined) {
-        const localReplicas = replicas.filter((r) => r.isUp && distance(r, localDc) === "local")
-        // rotate among the local replicas so load spreads over them
-        for (let i = 0; i < localReplicas.length; i++) {
-          const r = localReplicas[(start + i) % localReplicas.length]!
-          plan.push(r)
-          seen.add(r.endpoint)
+      const n = hosts.length
+      // token-aware: the up local replicas first, rotating among them
+      let firstReplicas = 0
+      if (tokenAware && replicas !== undefined && replicas.length > 0) {
+        for (let i = 0; i < replicas.length; i++) {
+          const r = replicas[(start + i) % replicas.length]!
+          if (r.isUp && distance(r, localDc) === "local") plan.push(r)
+        }
+        firstReplicas = plan.length
+      }
+      // then every up local host in rotating order
+      for (let i = 0; i < n; i++) {
+        const h = hosts[(start + i) % n]!
+        if (!h.isUp || (localDc !== undefined && h.datacenter !== localDc)) continue
+        if (firstReplicas > 0 && plan.indexOf(h) !== -1) continue
+        plan.push(h)
+      }
+      // then up to `usedHostsPerRemoteDc` hosts of each remote datacenter
+      if (remotePerDc > 0 && localDc !== undefined) {
+        const taken = new Map<string, number>()
+        for (let i = 0; i < n; i++) {
+          const h = hosts[(start + i) % n]!
+          if (!h.isUp || h.datacenter === localDc) continue
+          const dc = h.datacenter ?? ""
+          const k = taken.get(dc) ?? 0
+          if (k >= remotePerDc) continue
+          taken.set(dc, k + 1)
+          plan.push(h)
         }
       }
-      for (let i = 0; i < local.length; i++) {
-        const h = local[(start + i) % local.length]!
-        if (!seen.has(h.endpoint)) plan.push(h)
-      }
-      for (const list of remote.values()) for (const h of list) if (!seen.has(h.endpoint)) plan.push(h)
       return plan
     }
   }
