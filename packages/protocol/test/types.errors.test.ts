@@ -69,6 +69,8 @@ describe("encode errors name the position and the expected type", () => {
     expectError("boolean", 1, "values[2]", "boolean")
     expectError("text", 5, "values[2]", "text")
     expectError("text", "\ud800x", "values[2]", "text", /lone UTF-16 surrogate/)
+    expectError("text", "abc\udc00", "values[2]", "text", /lone UTF-16 surrogate/)
+    expectError("text", "x".repeat(100) + "\ud800", "values[2]", "text", /lone UTF-16 surrogate/)
     expectError("ascii", "héllo", "values[2]", "ascii", /non-ASCII character at 1/)
     expectError("blob", "00ff", "values[2]", "blob")
     expectError("uuid", "not-a-uuid", "values[2]", "uuid", /not a UUID/)

@@ -101,6 +101,9 @@ describe("golden bytes", () => {
   it("text, ascii, varchar, blob", () => {
     golden("text", "héllo", "68c3a96c6c6f")
     golden("varchar", "😀", "f09f9880")
+    golden("text", "abcé", "616263c3a9") // an ASCII prefix, then the UTF-8 encoder
+    golden("text", "é".repeat(40), "c3a9".repeat(40))
+    golden("text", "a".repeat(100), "61".repeat(100))
     golden("ascii", "abc", "616263")
     golden("text", "", "")
     golden("blob", unhex("00ff10"), "00ff10")

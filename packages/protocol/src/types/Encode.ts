@@ -14,7 +14,7 @@ import { EncodeError } from "../Errors.ts"
 import { type ProtocolVersion, UNSET } from "../Messages.ts"
 import { vectorElementSize } from "./Decode.ts"
 import {
-  parseInet,
+  parseInetInto,
   parseUuidInto,
   writeSignedVInt32,
   writeSignedVInt64,
@@ -165,6 +165,23 @@ const textCodec = (type: CqlType): Codec => ({
   size: -1,
   content: (w, v) => {
     if (typeof v !== "string") return mismatch(type, v)
+    const n = v.length
+    if (n <= 64) {
+      // short strings: copy ASCII directly, falling back to the UTF-8 encoder at the first other character
+      w.ensure(n)
+      const buf = w.buf
+      const p = w.pos
+      let i = 0
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i)
+        if (c > 0x7f) break
+        buf[p + i] = c
+      }
+      if (i === n) {
+        w.pos = p + n
+        return
+      }
+    }
     if (!isWellFormed(v)) mismatch(type, v, "lone UTF-16 surrogate")
     w.writeUtf8(v)
   }
@@ -251,9 +268,10 @@ const inetCodec = (type: CqlType): Codec => ({
   size: -1,
   content: (w, v) => {
     if (typeof v === "string") {
-      const b = parseInet(v)
-      if (b === undefined) return mismatch(type, v, "not an IPv4 or IPv6 address")
-      w.writeRaw(b)
+      w.ensure(16)
+      const n = parseInetInto(v, w.buf, w.pos)
+      if (n === 0) return mismatch(type, v, "not an IPv4 or IPv6 address")
+      w.pos += n
     } else if (v instanceof Uint8Array && (v.length === 4 || v.length === 16)) w.writeRaw(v)
     else mismatch(type, v)
   }
@@ -595,6 +613,8 @@ const codecCache = new WeakMap<CqlType, Codec>()
 const nativeCodecs = new Map<string, Codec>()
 
 const codecFor = (type: CqlType): Codec => {
+  const nc = nativeCodecs.get(type.kind)
+  if (nc !== undefined) return nc
   let c = codecCache.get(type)
   if (c !== undefined) return c
   switch (type.kind) {

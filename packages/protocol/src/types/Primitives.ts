@@ -156,7 +156,7 @@ export const writeVarint = (w: ByteWriter, n: bigint): void => {
   const buf = w.buf
   let p = w.pos
   for (let i = 0; i < hex.length; i += 2) {
-    buf[p++] = (HEX_VALUE[hex.charCodeAt(i)]! << 4) | HEX_VALUE[hex.charCodeAt(i + 1)]!
+    buf[p++] = (HEX_VALUE_256[hex.charCodeAt(i)]! << 4) | HEX_VALUE_256[hex.charCodeAt(i + 1)]!
   }
   w.pos = p
 }
@@ -186,12 +186,6 @@ for (let i = 0; i < 256; i++) {
   HEX_CODES[2 * i] = HEX_CHARS.charCodeAt(i >> 4)
   HEX_CODES[2 * i + 1] = HEX_CHARS.charCodeAt(i & 15)
 }
-/** Hex digit value of a char code (either case), -1 otherwise. */
-const HEX_VALUE = new Int8Array(128).fill(-1)
-for (let i = 0; i < 16; i++) {
-  HEX_VALUE[HEX_CHARS.charCodeAt(i)] = i
-  HEX_VALUE[HEX_CHARS.toUpperCase().charCodeAt(i)] = i
-}
 
 const fcc = String.fromCharCode
 
@@ -212,6 +206,15 @@ export const formatUuid = (b: Uint8Array, off: number): string => {
   )
 }
 
+/** Offsets of the 16 hex-digit pairs in a canonical UUID string. */
+const UUID_PAIRS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]
+/** Hex digit value of a char code below 256 (either case), -1 otherwise. */
+const HEX_VALUE_256 = new Int8Array(256).fill(-1)
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE_256[HEX_CHARS.charCodeAt(i)] = i
+  HEX_VALUE_256[HEX_CHARS.toUpperCase().charCodeAt(i)] = i
+}
+
 /**
  * Writes the 16 bytes of a canonical UUID string (`8-4-4-4-12` hex digits, either case) at `out[off]`.
  * Returns false (having possibly written garbage) when `s` is not one.
@@ -221,17 +224,16 @@ export const parseUuidInto = (s: string, out: Uint8Array, off: number): boolean 
   if (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) {
     return false
   }
-  let p = 0
+  let bad = 0
   for (let i = 0; i < 16; i++) {
-    if (p === 8 || p === 13 || p === 18 || p === 23) p++
+    const p = UUID_PAIRS[i]!
     const c1 = s.charCodeAt(p), c2 = s.charCodeAt(p + 1)
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1
-    if (hi < 0 || lo < 0) return false
+    const hi = HEX_VALUE_256[c1 & 0xff]!, lo = HEX_VALUE_256[c2 & 0xff]!
+    // chars >= 256 could alias a hex digit through `& 0xff`: count them as bad too
+    bad |= hi | lo | ((c1 | c2) >> 8 !== 0 ? -1 : 0)
     out[off + i] = (hi << 4) | lo
-    p += 2
   }
-  return true
+  return bad >= 0
 }
 
 /** The 16 bytes of a canonical UUID string, or undefined. */
@@ -274,19 +276,25 @@ export const formatInet = (b: Uint8Array, off: number, len: 4 | 16): string => {
   return head + "::" + tail
 }
 
-const IPV4_PART = /^(?:0|[1-9]\d{0,2})$/
-
+/** Parses a dotted quad (decimal parts 0..255, no leading zeros) into `out[off..off+4)`. */
 const parseIpv4Into = (s: string, out: Uint8Array, off: number): boolean => {
-  const parts = s.split(".")
-  if (parts.length !== 4) return false
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!
-    if (!IPV4_PART.test(p)) return false
-    const v = Number(p)
-    if (v > 255) return false
-    out[off + i] = v
+  const n = s.length
+  let part = 0, value = 0, digits = 0
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46
+    if (c === 46) {
+      if (digits === 0 || part > 3) return false
+      out[off + part++] = value
+      value = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false // leading zero
+      value = value * 10 + (c - 48)
+      if (value > 255) return false
+      digits++
+    } else return false
   }
-  return true
+  return part === 4
 }
 
 const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/
@@ -296,10 +304,24 @@ const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/
  * either case, an embedded IPv4 tail). Zone ids (`%eth0`) and brackets are refused. Undefined when invalid.
  */
 export const parseInet = (s: string): Uint8Array | undefined => {
-  if (s.indexOf(":") < 0) {
-    const out = new Uint8Array(4)
-    return parseIpv4Into(s, out, 0) ? out : undefined
-  }
+  const out = new Uint8Array(16)
+  const n = parseInetInto(s, out, 0)
+  return n === 0 ? undefined : n === 4 ? out.subarray(0, 4).slice() : out
+}
+
+/**
+ * {@link parseInet} into `out[off..)` (16 bytes must be available); returns the address length (4 or 16), 0
+ * when `s` is not an address.
+ */
+export const parseInetInto = (s: string, out: Uint8Array, off: number): 0 | 4 | 16 => {
+  if (s.indexOf(":") < 0) return parseIpv4Into(s, out, off) ? 4 : 0
+  const v6 = parseIpv6(s)
+  if (v6 === undefined) return 0
+  out.set(v6, off)
+  return 16
+}
+
+const parseIpv6 = (s: string): Uint8Array | undefined => {
   const out = new Uint8Array(16)
   const dbl = s.indexOf("::")
   if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) return undefined
