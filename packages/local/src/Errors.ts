@@ -51,6 +51,7 @@ export class NodeStartError extends Schema.TaggedError<NodeStartError>()("NodeSt
  */
 export class StartTimeoutError extends Schema.TaggedError<StartTimeoutError>()("StartTimeoutError", {
   node: Schema.Number,
+  message: Schema.String,
   timeoutMillis: Schema.Number,
   waitingFor: Schema.String,
   logFile: Schema.String,

@@ -336,7 +336,14 @@ const remoteCall = (url: string, method: "GET" | "POST", body?: unknown) =>
       }
       if (e._tag === "StartTimeoutError") {
         return Effect.fail(
-          new StartTimeoutError({ node: Number(f.node), timeoutMillis: Number(f.timeoutMillis), waitingFor: String(f.waitingFor), logFile: String(f.logFile), logTail: String(f.logTail) })
+          new StartTimeoutError({
+            node: Number(f.node),
+            message: String(f.message),
+            timeoutMillis: Number(f.timeoutMillis),
+            waitingFor: String(f.waitingFor),
+            logFile: String(f.logFile),
+            logTail: String(f.logTail)
+          })
         )
       }
       return Effect.fail(new ControlError({ message: String(e.message) }))

@@ -33,7 +33,7 @@ describe("one local node (integration globalSetup)", () => {
 })
 
 describe("auth + TLS node (its own cluster on 127.0.0.4)", () => {
-  it.live("the right password works over verified TLS; a wrong password, plaintext and an unknown CA are refused", () =>
+  it.live("the right password works over verified TLS; a wrong password, plaintext and an unknown CA are refused; a killed node restarts", () =>
     Effect.gen(function*() {
       const c = yield* LocalCassandra.start({ name: "auth-tls", firstAddress: 4, auth: true, tls: true, clusterName: "auth-tls" })
       assert.deepStrictEqual(c.contactPoints, ["127.0.0.4:9042"])
@@ -65,5 +65,19 @@ describe("auth + TLS node (its own cluster on 127.0.0.4)", () => {
         sslOptions: { rejectUnauthorized: true }
       })
       assert.match(unknownCa, /^refused: .*certificate/i)
-    }), 240_000)
+
+      // SIGKILL, then start again on the same data: the auth tables survived.
+      const node = c.node(1)
+      yield* node.kill
+      assert.strictEqual(yield* node.status, "stopped")
+      yield* node.start
+      assert.strictEqual(yield* node.status, "running")
+      const again = yield* Effect.promise(() =>
+        withClient({ ...base, ...tls, credentials: { username: "cassandra", password: "cassandra" } }, async (client) => {
+          const rs = await client.execute("SELECT release_version FROM system.local")
+          return String(rs.first().get("release_version"))
+        })
+      )
+      assert.strictEqual(again, version)
+    }), 300_000)
 })

@@ -337,7 +337,14 @@ const awaitReady = (rt: Runtime, node: NodeState, offset: number, peers: Readonl
         }
       } else waitingFor = missing
       if (Date.now() > deadline) {
-        return yield* new StartTimeoutError({ node: p.index, timeoutMillis: rt.options.startTimeoutMillis, waitingFor, logFile: p.logFile, logTail: tail(p.logFile) })
+        return yield* new StartTimeoutError({
+          node: p.index,
+          message: `node ${p.index} (${p.address}:${p.nativePort}) was not ready within ${rt.options.startTimeoutMillis / 1000} s`,
+          timeoutMillis: rt.options.startTimeoutMillis,
+          waitingFor,
+          logFile: p.logFile,
+          logTail: tail(p.logFile)
+        })
       }
       yield* sleep(250)
     }
