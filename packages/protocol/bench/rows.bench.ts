@@ -85,7 +85,7 @@ const measure = (label: string, source: Uint8Array, codegen: boolean): number =>
     sink[0] = rows
     return Number(t1 - t0) / 1e9
   }
-  for (let i = 0; i < 20; i++) once() // warm up
+  for (let i = 0; i < 50; i++) once() // warm up
   const times: Array<number> = []
   for (let i = 0; i < RUNS; i++) times.push(once())
   times.sort((a, b) => a - b)
