@@ -268,7 +268,8 @@ const managedShape = (rt: Runtime, controlUrl: string | undefined): LocalCassand
 /**
  * Starts a local cluster and returns it; the nodes stop (SIGTERM, SIGKILL after `shutdownGrace`) when the
  * Scope closes, on success, failure or interruption alike. Jars are fetched with Maven on first use.
- * A node left running by an earlier run in the same folder is killed first.
+ * A node left running in the same folder by an earlier run whose process is gone is killed first; a cluster
+ * started there by `cassandra-local start` or owned by another live process makes the start fail instead.
  *
  * @since 0.1.0
  * @category constructors

@@ -4,7 +4,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { killStale, missingReadiness } from "../src/internal/cluster.ts"
+import { type ClusterStateFile, inUse, killStale, missingReadiness } from "../src/internal/cluster.ts"
 import { scanLog } from "../src/internal/logs.ts"
 import { cmdlineOf, isAlive, isCassandraOf, parsePid, staleVerdict } from "../src/internal/proc.ts"
 
@@ -55,6 +55,19 @@ describe("pid files and stale nodes", () => {
         expect(fs.existsSync(pidFile)).toBe(false)
 
         fs.writeFileSync(pidFile, `${fake.pid}\n`)
+        const state = (over: Partial<ClusterStateFile>): ClusterStateFile => ({
+          name: "t", dir, clusterName: "c", version: "5.0.9", auth: false, tls: false, caFile: undefined, detached: false,
+          ownerPid: 999_999_999, startedAt: "", ...over,
+          nodes: [{ index: 1, address: "127.0.0.1", nativePort: 9042, storagePort: 7000, jmxPort: 7100, dir: nodeDir, logFile: "", pidFile }]
+        })
+        // started by the CLI: never taken over
+        expect(inUse(state({ detached: true }))).toMatch(/cassandra-local stop --name t/)
+        // owned by another live node process: left alone
+        expect(inUse(state({ ownerPid: process.pid }), process.pid + 1)).toMatch(/in use by another running process/)
+        // its owner is gone (or it is us): stale, may be killed
+        expect(inUse(state({}))).toBeUndefined()
+        expect(inUse(state({ ownerPid: process.pid }), process.pid)).toBeUndefined()
+
         expect((yield* killStale(nodeDir, pidFile))._tag).toBe("Live")
         expect(isAlive(fake.pid!)).toBe(false)
         expect(fs.existsSync(pidFile)).toBe(false)

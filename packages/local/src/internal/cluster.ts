@@ -176,6 +176,26 @@ const portsFree = (node: NodePlan, timeoutMillis: number) =>
     }
   })
 
+/**
+ * Why the cluster folder described by `state` must not be taken over, or undefined. Its live nodes are stale
+ * (and get killed) only when the process that started them is gone; nodes started by `cassandra-local start`
+ * or owned by another live process are left alone.
+ */
+export const inUse = (state: ClusterStateFile | undefined, self: number = process.pid): string | undefined => {
+  if (state === undefined) return undefined
+  const live = state.nodes.filter((n) => staleVerdict(readText(n.pidFile), cmdlineOf, n.dir)._tag === "Live")
+  if (live.length === 0) return undefined
+  if (state.detached) {
+    return `cluster ${state.name} in ${state.dir} is running (started by cassandra-local start): ` +
+      `stop it first (npx cassandra-local stop --name ${state.name}), or use it via CASSANDRA_CONTACT_POINTS (npx cassandra-local env --name ${state.name})`
+  }
+  if (state.ownerPid !== self && (cmdlineOf(state.ownerPid) ?? "").includes("node")) {
+    return `cluster ${state.name} in ${state.dir} is in use by another running process (pid ${state.ownerPid}); ` +
+      "wait for it to finish, or choose another cluster name"
+  }
+  return undefined
+}
+
 /** Prepares folders and config, kills stale nodes, generates TLS material. Nothing is started yet. */
 export const prepare = (
   options: ResolvedOptions,
@@ -189,6 +209,8 @@ export const prepare = (
     const java = yield* findJava(env)
     const libDir = yield* ensureJars(options.version, env)
     const fsFail = (e: unknown) => new ControlError({ message: `cannot prepare ${plan.dir}: ${(e as Error).message}` })
+    const busy = inUse(readState(plan.dir))
+    if (busy !== undefined) return yield* new ControlError({ message: busy })
     for (const node of plan.nodePlans) yield* killStale(node.dir, node.pidFile)
     const template = yield* Effect.try({ try: () => resource("cassandra.yaml.template"), catch: fsFail })
     const logback = yield* Effect.try({ try: () => resource("logback.xml"), catch: fsFail })
