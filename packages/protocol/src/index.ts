@@ -35,4 +35,4 @@ export {
   type RawValue
 } from "./frame/Requests.ts"
 export { type DecodeResponseContext, ResultKind, rowDecoderFor, RowsFlag } from "./frame/Responses.ts"
-export { MAX_SEGMENT_PAYLOAD } from "./frame/Segment.ts"
+export { frameSegments, MAX_SEGMENT_PAYLOAD } from "./frame/Segment.ts"
