@@ -22,21 +22,30 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Cluster, type ClusterShape } from "./Cluster.ts"
+import * as Metrics from "./Metrics.ts"
 import * as E from "./Errors.ts"
 import type { Host } from "./Host.ts"
 import type { Connection } from "./internal/connection.ts"
 import { quoteIdentifier } from "./internal/connection.ts"
 import { RetryPolicy, type RetryPolicyShape } from "./policies/Retry.ts"
 import type { QueryTrace, ResultSet } from "./ResultSet.ts"
-import { type BatchEntry, type BatchOptions, type ExecuteOptions, type Params, PreparedStatement } from "./Statement.ts"
+import {
+  type BatchEntry,
+  type BatchOptions,
+  type ExecuteOptions,
+  type Params,
+  PreparedStatement,
+  type SpeculativeExecution
+} from "./Statement.ts"
 
 export { PreparedStatement } from "./Statement.ts"
-export type { BatchEntry, BatchOptions, ExecuteOptions, Params } from "./Statement.ts"
+export type { BatchEntry, BatchOptions, ExecuteOptions, Params, SpeculativeExecution } from "./Statement.ts"
 
 export interface SessionOptions {
   /** The keyspace every connection of the session uses (`USE`). */
@@ -45,6 +54,8 @@ export interface SessionOptions {
   readonly defaults?: ExecuteOptions | undefined
   /** Prepare statements on every up host, not only the first (default true). */
   readonly prepareOnAllHosts?: boolean | undefined
+  /** Record the driver's Effect Metrics (see `Metrics`) for every request (default false). */
+  readonly metrics?: boolean | undefined
 }
 
 export interface SessionShape {
@@ -131,6 +142,8 @@ interface Plan {
   readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
   readonly host: Host | undefined
   readonly keyspace: string | undefined
+  /** Extra executions started on the next hosts while the first is still running (idempotent only). */
+  readonly speculative: SpeculativeExecution | undefined
 }
 
 /** Monotonic client-side timestamps in microseconds. */
@@ -331,12 +344,39 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       return tokenMap.replicas(ks, cluster.metadata.keyspace(ks)?.replication, token)
     }
 
-    const run = (plan: Plan, retryPolicy: RetryPolicyShape): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> =>
+    const run = (plan: Plan, retryPolicy: RetryPolicyShape): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> => {
+      const iterator = queryPlan(plan)[Symbol.iterator]()
+      const errors: Record<string, unknown> = {}
+      const spec = plan.speculative
+      if (spec === undefined || !plan.idempotent || spec.maxExecutions < 1 || plan.host !== undefined) {
+        return runExecution(plan, retryPolicy, iterator, errors)
+      }
+      // speculative executions: each starts `delay` after the previous one, on the next host of the
+      // same plan; the first success wins and the others are interrupted
+      const delay = Duration.fromInputUnsafe(spec.delay)
+      const executions: Array<Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError>> = [
+        runExecution(plan, retryPolicy, iterator, errors)
+      ]
+      for (let i = 1; i <= spec.maxExecutions; i++) {
+        executions.push(Effect.delay(
+          options.metrics === true
+            ? Effect.andThen(Metric.update(Metrics.speculativeExecutions, 1), runExecution(plan, retryPolicy, iterator, errors))
+            : Effect.suspend(() => runExecution(plan, retryPolicy, iterator, errors)),
+          Duration.times(delay, i)
+        ))
+      }
+      return Effect.raceAll(executions)
+    }
+
+    const runExecution = (
+      plan: Plan,
+      retryPolicy: RetryPolicyShape,
+      iterator: Iterator<Host>,
+      errors: Record<string, unknown>
+    ): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> =>
       Effect.gen(function*() {
-        const errors: Record<string, unknown> = {}
         let retryCount = 0
         let request = plan.request
-        const iterator = queryPlan(plan)[Symbol.iterator]()
         let next = iterator.next()
         let repreparedOn: Connection | undefined
         while (!next.done) {
@@ -397,9 +437,11 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             case "Ignore":
               return { frame: emptyFrame(host), host }
             case "RetrySameHost":
+              if (options.metrics === true) yield* Metric.update(Metrics.retries, 1)
               if (decision.consistency !== undefined) request = withConsistency(request, decision.consistency)
               continue
             case "RetryNextHost":
+              if (options.metrics === true) yield* Metric.update(Metrics.retries, 1)
               if (decision.consistency !== undefined) request = withConsistency(request, decision.consistency)
               next = iterator.next()
               continue
@@ -459,7 +501,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             tracing: false,
             customPayload: undefined,
             host: undefined,
-            keyspace: ks
+            keyspace: ks,
+            speculative: undefined
           }, retryPolicyDefault)
           const prepared = yield* toPrepared(frame, query, ks)
           if (prepareOnAll) {
@@ -527,7 +570,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         tracing: opts.tracing ?? defaults.tracing ?? false,
         customPayload: opts.customPayload ?? defaults.customPayload,
         host: opts.host,
-        keyspace: prepared?.keyspace ?? ks ?? keyspace
+        keyspace: prepared?.keyspace ?? ks ?? keyspace,
+        speculative: opts.speculativeExecution ?? defaults.speculativeExecution
       }
     }
 
@@ -556,6 +600,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       let columns: ReadonlyArray<ColumnSpec> = []
       let pagingState: Uint8Array | undefined
       let setKs: string | undefined
+      let schemaChanged = false
       if (r._tag === "Result") {
         const result = r.result
         if (result.kind === "Rows") {
@@ -568,13 +613,19 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           }
         } else if (result.kind === "SetKeyspace") {
           setKs = result.keyspace
+        } else if (result.kind === "SchemaChange") {
+          schemaChanged = true
         }
       }
-      const after = setKs !== undefined ? useKeyspace(setKs) : Effect.void
+      const after = setKs !== undefined
+        ? useKeyspace(setKs)
+        : schemaChanged
+        ? afterSchemaChange
+        : Effect.void
       const schema = opts.schema ?? (defaults.schema as Schema.Decoder<A> | undefined)
       if (schema === undefined) {
         const rs = new ResultSetImpl<A>(internals, rows as unknown as ReadonlyArray<A>, columns, pagingState, frame, host, setKs, statement, params, opts)
-        return setKs === undefined ? Effect.succeed(rs) : Effect.as(after, rs)
+        return after === Effect.void ? Effect.succeed(rs) : Effect.as(after, rs)
       }
       const decode = Schema.decodeUnknownEffect(schema as Schema.Decoder<A, never>)
       return Effect.andThen(after, Effect.map(
@@ -582,6 +633,12 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         (decoded) => new ResultSetImpl<A>(internals, decoded, columns, pagingState, frame, host, setKs, statement, params, opts)
       ))
     }
+
+    /** After DDL: wait until every host agrees on the schema, then refresh the metadata (as the Python driver does). */
+    const afterSchemaChange: Effect.Effect<void> = Effect.andThen(
+      cluster.waitForSchemaAgreement,
+      cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshSchema) : Effect.void
+    )
 
     const useKeyspace = (ks: string): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -700,17 +757,23 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           tracing: opts.tracing ?? false,
           customPayload: opts.customPayload,
           host: opts.host,
-          keyspace
+          keyspace,
+          speculative: opts.speculativeExecution ?? defaults.speculativeExecution
         }
         const { frame, host } = yield* run(plan, retryPolicyDefault)
         return yield* toResultSet<Row>(frame, host, plan, "", undefined, {})
       })
 
+    const metricsState = { inFlight: 0 }
+    const withMetrics = options.metrics === true
     return {
-      execute: executeImpl,
+      execute: withMetrics
+        ? <A = Row>(statement: string | PreparedStatement, params?: Params, opts?: ExecuteOptions<A>) =>
+          Metrics.track(executeImpl(statement, params, opts), metricsState)
+        : executeImpl,
       prepare,
       stream: streamImpl,
-      batch: batchImpl,
+      batch: withMetrics ? (entries, opts) => Metrics.track(batchImpl(entries, opts), metricsState) : batchImpl,
       keyspace: () => keyspace,
       cluster
     } satisfies SessionShape

@@ -82,6 +82,17 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   readonly prepare?: boolean | undefined
   /** Send the request to this host only. */
   readonly host?: Host | undefined
+  /**
+   * Speculative execution: while no answer came, start the same request on the next host of the
+   * plan every `delay`, up to `maxExecutions` extra executions. Only for idempotent statements;
+   * the first answer wins and the others are interrupted.
+   */
+  readonly speculativeExecution?: SpeculativeExecution | undefined
+}
+
+export interface SpeculativeExecution {
+  readonly delay: Duration.Input
+  readonly maxExecutions: number
 }
 
 /** One statement of a batch. */

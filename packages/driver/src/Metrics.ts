@@ -1,0 +1,55 @@
+/**
+ * Driver metrics as Effect `Metric`s (the Python driver's `metrics_enabled`). Off by default: turn
+ * them on with `Session.layer({ metrics: true })`; read them with `Metric.value` or export them with
+ * an Effect metrics exporter.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+
+/** Latency of each `execute`/`batch`, retries and speculative executions included. */
+export const requestLatency = Metric.timer("cassandra_request_latency", {
+  description: "Latency of Session.execute and Session.batch, in milliseconds"
+})
+
+/** Requests that completed, by outcome (`success` or the error tag). */
+export const requests = Metric.counter("cassandra_requests_total", {
+  description: "Requests completed, by outcome",
+  incremental: true
+})
+
+/** Attempts retried by the retry policy. */
+export const retries = Metric.counter("cassandra_retries_total", { description: "Attempts retried", incremental: true })
+
+/** Speculative executions started. */
+export const speculativeExecutions = Metric.counter("cassandra_speculative_executions_total", {
+  description: "Speculative executions started",
+  incremental: true
+})
+
+/** Requests in flight on the session. */
+export const inFlight = Metric.gauge("cassandra_requests_in_flight", { description: "Requests in flight" })
+
+/** @internal wraps one request with the metrics. */
+export const track = <A, E extends { readonly _tag: string }, R>(
+  self: Effect.Effect<A, E, R>,
+  state: { inFlight: number }
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    state.inFlight++
+    return Metric.update(inFlight, state.inFlight).pipe(
+      Effect.andThen(self),
+      Effect.trackDuration(requestLatency),
+      Effect.onExit((exit) => {
+        state.inFlight--
+        const outcome = exit._tag === "Success"
+          ? "success"
+          : (exit.cause.reasons.find((r) => r._tag === "Fail") as { error?: { _tag?: string } } | undefined)?.error?._tag ?? "defect"
+        return Effect.andThen(
+          Metric.update(Metric.withAttributes(requests, { outcome }), 1),
+          Metric.update(inFlight, state.inFlight)
+        )
+      })
+    )
+  })
