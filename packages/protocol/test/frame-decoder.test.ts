@@ -102,7 +102,7 @@ describe("FrameDecoder/FrameEncoder: v3/v4 body compression", () => {
       const plainEnc = new FrameEncoder({ version: 4 })
       plainEnc.encode(1, query)
       const plainBytes = plainEnc.takeBatch()!
-      const enc = new FrameEncoder({ version: 4 })
+      const enc = new FrameEncoder({ version: 4, compressionThreshold: 0 })
       enc.setCompression(algorithm)
       enc.encode(1, query)
       const c = enc.takeBatch()!
@@ -135,8 +135,19 @@ describe("FrameDecoder/FrameEncoder: v3/v4 body compression", () => {
     expect(drain(d2)[0]!.body).toBe("00000001")
   })
 
-  it("never compresses STARTUP, and leaves a body that would not shrink uncompressed", () => {
+  it("bodies under the threshold (default 512 B) go uncompressed", () => {
     const enc = new FrameEncoder({ version: 4 })
+    enc.setCompression("lz4")
+    enc.encode(1, query)
+    enc.encode(2, { ...query, query: query.query.repeat(10) })
+    const d = new FrameDecoder({ version: 4 })
+    d.setCompression("lz4")
+    d.push(enc.takeBatch()!)
+    expect(drain(d).map((e) => e.flags)).toEqual([0, 1])
+  })
+
+  it("never compresses STARTUP, and leaves a body that would not shrink uncompressed", () => {
+    const enc = new FrameEncoder({ version: 4, compressionThreshold: 0 })
     enc.setCompression("lz4")
     enc.encode(0, { _tag: "Startup", options: { CQL_VERSION: "3.0.0", COMPRESSION: "lz4" } })
     enc.encode(1, { _tag: "Options" })

@@ -20,6 +20,12 @@ export interface FrameEncoderOptions {
   readonly initialCapacity?: number | undefined
   /** Largest envelope body produced (default 256 MiB); a larger one is an EncodeError. */
   readonly maxFrameSize?: number | undefined
+  /**
+   * Bodies (v3/v4) and segment payloads (v5) shorter than this go uncompressed even when compression
+   * is on (default 512 bytes): a napi compression call costs ~2 us whatever the size, and small
+   * payloads barely shrink. Both formats allow uncompressed envelopes/segments at any time.
+   */
+  readonly compressionThreshold?: number | undefined
 }
 
 /** Per-request envelope options. */
@@ -53,6 +59,7 @@ export class FrameEncoder {
   readonly version: ProtocolVersion
   readonly maxFrameSize: number
   private readonly initialCapacity: number
+  private readonly compressionThreshold: number
   private w: ByteWriter
   private compression: BodyCompression | undefined = undefined
   private framing: SegmentCompression | undefined = undefined
@@ -66,6 +73,7 @@ export class FrameEncoder {
     this.version = options.version
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
     this.initialCapacity = options.initialCapacity ?? 16 * 1024
+    this.compressionThreshold = options.compressionThreshold ?? 512
     this.w = new ByteWriter(this.initialCapacity)
   }
 
@@ -163,7 +171,7 @@ export class FrameEncoder {
     const w = this.w
     const bodyStart = start + HEADER_LENGTH
     let bodyLength = w.pos - bodyStart
-    if (this.compression !== undefined && compressible && this.version < 5 && bodyLength > 0) {
+    if (this.compression !== undefined && compressible && this.version < 5 && bodyLength >= this.compressionThreshold) {
       const c = compressBody(this.compression, w.buf.subarray(bodyStart, w.pos))
       if (c !== undefined) {
         w.pos = bodyStart
@@ -194,7 +202,7 @@ export class FrameEncoder {
       out = allocUnsafe(n)
       out.set(w.buf.subarray(0, n))
     } else {
-      out = frameSegments(w.buf, this.framedFrom, this.ends, this.ends.length, this.framing)
+      out = frameSegments(w.buf, this.framedFrom, this.ends, this.ends.length, this.framing, this.compressionThreshold)
     }
     w.pos = 0
     this.framedFrom = 0

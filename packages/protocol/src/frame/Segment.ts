@@ -36,7 +36,7 @@ const headerLength = (c: SegmentCompression) => (c === "lz4" ? 8 : 6)
 /**
  * Frames `src[from, to)` (whose envelope end offsets are `ends[0..count)`, the last one `to`) into
  * segments written after `src[0, from)` (bytes sent unframed, e.g. a STARTUP queued before framing
- * began). Returns a fresh buffer.
+ * began). Payloads shorter than `compressionThreshold` are stored uncompressed. Returns a fresh buffer.
  * @internal
  */
 export const frameSegments = (
@@ -44,7 +44,8 @@ export const frameSegments = (
   from: number,
   ends: ArrayLike<number>,
   count: number,
-  compression: SegmentCompression
+  compression: SegmentCompression,
+  compressionThreshold = 0
 ): Uint8Array => {
   // plan: [start, end, selfContained] triples
   const plan: Array<number> = []
@@ -85,8 +86,8 @@ export const frameSegments = (
   let total = from
   for (let i = 0; i < plan.length; i += 3) {
     const raw = src.subarray(plan[i]!, plan[i + 1]!)
-    const c = lz4CompressPrefixedLE(raw)
-    if (c.length - 4 < raw.length) {
+    const c = raw.length >= compressionThreshold ? lz4CompressPrefixedLE(raw) : undefined
+    if (c !== undefined && c.length - 4 < raw.length) {
       payloads.push(c.subarray(4))
       uncompressed.push(raw.length)
     } else {
