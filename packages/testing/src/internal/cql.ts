@@ -222,7 +222,7 @@ export const schemaChangeOf = (query: string, keyspace: string | undefined): Sch
   const rest = q.slice(verb[0].length).replace(/^OR\s+REPLACE\s+/i, "")
   const changeType = verb[1]!.toUpperCase() === "CREATE" ? "CREATED" : verb[1]!.toUpperCase() === "ALTER" ? "UPDATED" : "DROPPED"
   const target = new RegExp(
-    `^(KEYSPACE|SCHEMA|TABLE|COLUMNFAMILY|TYPE|FUNCTION|AGGREGATE|MATERIALIZED\\s+VIEW|(?:CUSTOM\\s+)?INDEX)\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?${QUALIFIED}?`,
+    `^(KEYSPACE|SCHEMA|TABLE|COLUMNFAMILY|TYPE|FUNCTION|AGGREGATE|MATERIALIZED\\s+VIEW|(?:CUSTOM\\s+)?INDEX)\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?(?:${QUALIFIED})?`,
     "i"
   ).exec(rest)
   if (target === null) return undefined
