@@ -1,6 +1,6 @@
 /**
- * Murmur3 tokens and routing keys. Expected tokens come from protocol-notes.md and from the DataStax Python
- * driver 3.30.1 (`cassandra.murmur3.murmur3`, its C extension, with `Murmur3Token.hash_fn`'s MIN -> MAX rule
+ * Murmur3 tokens and routing keys. Expected tokens come from a real Cassandra 5.0.9 node, from
+ * protocol-notes.md and from the DataStax Python driver 3.30.1 (`cassandra.murmur3.murmur3`, its C extension, with `Murmur3Token.hash_fn`'s MIN -> MAX rule
  * and Cassandra's empty key -> MIN), computed offline; the property test compares with the DataStax Node.js
  * driver's tokenizer (another independent implementation), which is a dev dependency of the workspace.
  */
@@ -59,6 +59,57 @@ const PYTHON_VECTORS: ReadonlyArray<readonly [string, string]> = [
   ["000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", "7627370222079200297"]
 ]
 
+/**
+ * [type, value, token] read from a real Cassandra 5.0.9 node (Murmur3Partitioner) with `SELECT k, token(k)`
+ * (read-only queries on system_schema.keyspaces, <ks>.paged / examples.numbers, system_traces.sessions and
+ * system.compaction_history of the shared test node, through the DataStax Python driver).
+ */
+const NODE_VECTORS: ReadonlyArray<readonly [string, string | number, string]> = [
+  ["text", "it_v5_none", "-9105004951632051335"],
+  ["text", "it_v3_none", "-7742001950790139051"],
+  ["text", "quickstart", "-6980609244340954877"],
+  ["text", "system_auth", "-5882736283116946676"],
+  ["text", "it_v5_lz4", "-5632936048915659896"],
+  ["text", "system_schema", "-4911109968640856406"],
+  ["text", "meta_it", "-3863397049159181840"],
+  ["text", "it_v4_snappy", "-3632934048194156669"],
+  ["text", "examples", "1188449520288904514"],
+  ["text", "system_distributed", "1877167950303559708"],
+  ["text", "system", "2008276574632865675"],
+  ["text", "it_v4_lz4", "3608634539626602095"],
+  ["text", "system_traces", "5501786289152180687"],
+  ["int", 5, "-7509452495886106294"],
+  ["int", 1, "-4069959284402364209"],
+  ["int", 8, "-3799847372828181882"],
+  ["int", 0, "-3485513579396041028"],
+  ["int", 2, "-3248873570005575792"],
+  ["int", 4, "-2729420104000364805"],
+  ["int", 7, "1634052884888577606"],
+  ["int", 6, "2705480034054113608"],
+  ["int", 9, "3728482343045213994"],
+  ["int", 3, "9010454139840013625"],
+  ["uuid", "ebb45930-e8d1-11f1-9c62-f39e0fbd792f", "-8847852194058321309"],
+  ["uuid", "e8190a00-e8d1-11f1-9c62-f39e0fbd792f", "-8464367174319997898"],
+  ["uuid", "d6772f20-e8d1-11f1-9c62-f39e0fbd792f", "-7947688185164714509"],
+  ["uuid", "beb5cb30-e8d1-11f1-9c62-f39e0fbd792f", "-7651642156432408910"],
+  ["uuid", "f01d7fb0-e8d1-11f1-9c62-f39e0fbd792f", "-7520920687008863338"],
+  ["uuid", "c0f92b80-e8d1-11f1-9c62-f39e0fbd792f", "-6723887895203674158"],
+  ["uuid", "d120c270-e8d1-11f1-9c62-f39e0fbd792f", "-5849842540219290916"],
+  ["uuid", "164aa450-e8d3-11f1-9c62-f39e0fbd792f", "-5819513374854667364"],
+  ["uuid", "dd2c8f90-e8d1-11f1-9c62-f39e0fbd792f", "-5625914065427239664"],
+  ["uuid", "7ce90c20-e8d2-11f1-9c62-f39e0fbd792f", "-5427712651176063335"],
+  ["timeuuid", "803e2a9a-e8d2-11f1-9c62-f39e0fbd792f", "-9167537208306251303"],
+  ["timeuuid", "f1c933e0-e8d1-11f1-9c62-f39e0fbd792f", "-9155797267051442734"],
+  ["timeuuid", "ec341080-e8d1-11f1-9c62-f39e0fbd792f", "-9042298377332936162"],
+  ["timeuuid", "7f51cec0-e8d2-11f1-9c62-f39e0fbd792f", "-9033526001550386530"],
+  ["timeuuid", "da0251b0-e8d1-11f1-9c62-f39e0fbd792f", "-9027648666992369767"],
+  ["timeuuid", "dd897ca0-e8d1-11f1-9c62-f39e0fbd792f", "-9026368295807098770"],
+  ["timeuuid", "13d97d40-e8d3-11f1-9c62-f39e0fbd792f", "-9024552743874727455"],
+  ["timeuuid", "814d50a0-e8d2-11f1-9c62-f39e0fbd792f", "-8988095106917160146"],
+  ["timeuuid", "81791b9a-e8d2-11f1-9c62-f39e0fbd792f", "-8982187604018210527"],
+  ["timeuuid", "16f2a42a-e8d3-11f1-9c62-f39e0fbd792f", "-8977888876176515889"]
+]
+
 describe("murmur3Token", () => {
   it("protocol-notes.md vectors", () => {
     expect(murmur3Token(unhex("00000001"))).toBe(-4069959284402364209n)
@@ -72,6 +123,13 @@ describe("murmur3Token", () => {
 
   it("Python driver vectors (sign-extended tail bytes, every tail length)", () => {
     for (const [key, token] of PYTHON_VECTORS) expect([key, murmur3Token(unhex(key))]).toEqual([key, BigInt(token)])
+  })
+
+  it("equals SELECT token(...) of a real Cassandra 5.0.9 node for text, int, uuid and timeuuid keys", () => {
+    for (const [type, value, token] of NODE_VECTORS) {
+      const key = Result.getOrThrow(serializeValue(parseCqlType(type), value))
+      expect([type, value, murmur3Token(key)]).toEqual([type, value, BigInt(token)])
+    }
   })
 
   it("agrees with the DataStax Node.js driver's tokenizer on random keys", () => {
