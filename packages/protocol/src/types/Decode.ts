@@ -62,7 +62,7 @@ const decodeText: ValueDecoder = (b, _v, o, n) => (n === 0 ? "" : decodeUtf8(b, 
  * A copy of `b[o, o + n)` as a plain Uint8Array (frame buffers get reused, so values must not be views).
  * Not `b.slice` on a Node Buffer: that is a view there.
  */
-export const copyBytes = (b: Uint8Array, o: number, n: number): Uint8Array => {
+const copyBytes = (b: Uint8Array, o: number, n: number): Uint8Array => {
   if (b.constructor === Uint8Array) return b.slice(o, o + n)
   const out = new Uint8Array(n)
   if (n <= 64) for (let i = 0; i < n; i++) out[i] = b[o + i]!
@@ -261,7 +261,7 @@ const makeTupleDecoder = (type: CqlType & { kind: "tuple" }): ValueDecoder => {
 }
 
 /** Sets `o[k] = v` as an own data property, even for `__proto__`. */
-export const setOwn = (o: Record<string, unknown>, k: string, v: unknown): void => {
+const setOwn = (o: Record<string, unknown>, k: string, v: unknown): void => {
   if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
   else o[k] = v
 }
