@@ -312,6 +312,7 @@ export const make = (options: MockClusterOptions = {}): Effect.Effect<
         Effect.suspend(() => {
           const address = host === "localhost" ? "127.0.0.1" : host
           const h = sim.findHost(address, port)
+          if (h !== undefined) h.connectAttempts++
           const endpoint = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`
           if (h === undefined || h.state === "down") {
             return Effect.fail(new ConnectionError({ message: `connect ECONNREFUSED ${endpoint}`, host: endpoint }))
@@ -404,6 +405,7 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<MockServer, Moc
     const makeServer = (endpointOf: () => SimHost | undefined): net.Server =>
       net.createServer({ noDelay: true }, (socket) => {
         const h = endpointOf()
+        if (h !== undefined) h.connectAttempts++
         if (sim === undefined || h === undefined || h.state === "down") return void socket.destroy()
         socket.setNoDelay(true)
         new ServerConnection(sim, h, socket)

@@ -98,7 +98,7 @@ export interface MockClusterOptions {
   readonly datacenter?: string | undefined
   /** Default native port of hosts (in memory: 9042; over TCP: see `ServeOptions.port`). */
   readonly port?: number | undefined
-  /** release_version of hosts (default "5.0.9"). */
+  /** release_version of hosts (default "5.0.9", or "3.11.17" for hosts without protocol v5). */
   readonly releaseVersion?: string | undefined
   readonly partitioner?: string | undefined
   /** Default protocol versions of hosts (3, 4, 5). */
@@ -228,6 +228,8 @@ export interface MockHost {
   readonly state: HostState
   /** Open connections. */
   readonly connections: number
+  /** Connections the driver tried to open, refused ones included (in memory; over TCP only accepted ones). */
+  readonly connectAttempts: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +260,7 @@ export class SimHost {
   schemaVersion: string
   state: HostState = "up"
   removed = false
+  connectAttempts = 0
   readonly connections = new Set<ServerConnection>()
   /** Ids (hex) of the statements prepared on this host. */
   readonly prepared = new Set<string>()
@@ -300,7 +303,8 @@ export class SimHost {
       tokens: this.tokens,
       protocolVersions: [...this.versions].sort() as Array<ProtocolVersion>,
       state: this.state,
-      connections: this.connections.size
+      connections: this.connections.size,
+      connectAttempts: this.connectAttempts
     }
   }
 }
@@ -500,6 +504,9 @@ export class SimulatedCluster {
 
   private makeHost(spec: HostSpec, index: number, count: number, defaultPort: number, schemaVersion: string): SimHost {
     const address = spec.address ?? `127.0.0.${index + 1}`
+    const versions = spec.protocolVersions ?? this.options.protocolVersions ?? [3, 4, 5]
+    // a host without v5 looks like Cassandra 3.11 (v3, v4) unless told otherwise
+    const release = Math.max(...versions) >= 5 ? "5.0.9" : "3.11.17"
     return new SimHost({
       index,
       address,
@@ -508,8 +515,8 @@ export class SimulatedCluster {
       rack: spec.rack ?? "rack1",
       hostId: spec.hostId ?? uuidOf(`host/${address}/${spec.port ?? ""}`),
       tokens: spec.tokens ?? [defaultToken(index, count)],
-      releaseVersion: spec.releaseVersion ?? this.options.releaseVersion ?? "5.0.9",
-      versions: spec.protocolVersions ?? this.options.protocolVersions ?? [3, 4, 5],
+      releaseVersion: spec.releaseVersion ?? this.options.releaseVersion ?? release,
+      versions,
       compression: spec.compression ?? this.options.compression ?? ["lz4", "snappy"],
       schemaVersion
     })
