@@ -262,6 +262,10 @@ export class ByteReader {
 
   readStringList(): Array<string> {
     const n = this.readShort()
+    // each [string] takes at least 2 bytes: check before allocating from a lying count
+    if (n * 2 > this.end - this.pos) {
+      throw new DecodeError({ message: `string list of ${n} does not fit in ${this.end - this.pos} bytes`, offset: this.pos - 2 })
+    }
     const out = new Array<string>(n)
     for (let i = 0; i < n; i++) out[i] = this.readString()
     return out

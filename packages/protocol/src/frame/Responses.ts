@@ -65,6 +65,9 @@ export const rowDecoderFor = (columns: ReadonlyArray<ColumnSpec>): RowDecoder =>
  */
 const columnsByBytes = new Map<string, ReadonlyArray<ColumnSpec>>()
 const MAX_CACHED_COLUMN_SETS = 1024
+/** Bound on the cache's keys in total (a wide table's specs take ~30 bytes per column). */
+const MAX_CACHED_KEY_CHARS = 4 * 1024 * 1024
+let cachedKeyChars = 0
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, s: number, e: number) => string })
   .latin1Slice
 
@@ -89,8 +92,12 @@ const readColumnSpecs = (r: ByteReader, flags: number, count: number): ReadonlyA
   const key = (global ? "g" : "c") + count + ":" + latin1Slice.call(r.buf, start, r.pos)
   const cached = columnsByBytes.get(key)
   if (cached !== undefined) return cached
-  if (columnsByBytes.size >= MAX_CACHED_COLUMN_SETS) columnsByBytes.clear()
+  if (columnsByBytes.size >= MAX_CACHED_COLUMN_SETS || cachedKeyChars + key.length > MAX_CACHED_KEY_CHARS) {
+    columnsByBytes.clear()
+    cachedKeyChars = 0
+  }
   columnsByBytes.set(key, columns)
+  cachedKeyChars += key.length
   return columns
 }
 
