@@ -49,6 +49,11 @@ describe("the readiness probe's CQL v4 frames", () => {
       "00000001", "00000005" + Buffer.from("5.0.9").toString("hex")
     ]
     expect(decodeTextRows(Buffer.from(parts.join(""), "hex"))).toEqual([["5.0.9"]])
+    // a uuid column (0x000c) comes back as hex
+    const uuid = "0123456789abcdef0123456789abcdef"
+    const str = (x: string) => Buffer.from([0, x.length]).toString("hex") + Buffer.from(x).toString("hex")
+    const u = ["00000002", "00000001", "00000001", str("system"), str("local"), str("schema_version"), "000c", "00000001", "00000010" + uuid]
+    expect(decodeTextRows(Buffer.from(u.join(""), "hex"))).toEqual([[uuid]])
   })
   it("probe talks to a fake server: OPTIONS, STARTUP, AUTH_RESPONSE, QUERY", async () => {
         const seen: Array<number> = []

@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ClusterStateFile, inUse, killStale, missingReadiness } from "../src/internal/cluster.ts"
-import { scanLog } from "../src/internal/logs.ts"
+import { scanLog, upAfterDown } from "../src/internal/logs.ts"
 import { cmdlineOf, isAlive, isCassandraOf, parsePid, staleVerdict } from "../src/internal/proc.ts"
 
 const daemonCmdline = (dir: string) =>
@@ -102,5 +102,18 @@ describe("readiness from the log", () => {
     expect(missingReadiness(log, ["127.0.0.2", "127.0.0.3"], [], "127.0.0.1")).toBeUndefined()
     expect(missingReadiness(log, [], [{ index: 2, text: "nothing" }], "127.0.0.1")).toMatch(/node\(s\) 2/)
     expect(missingReadiness(log, [], [{ index: 2, text: "InetAddress /127.0.0.1:7000 is now UP" }], "127.0.0.1")).toBeUndefined()
+  })
+})
+
+describe("a paused node seen DOWN and UP again", () => {
+  const down = "INFO ... Gossiper.java:1508 - InetAddress /127.0.0.2:7000 is now DOWN"
+  const up = "INFO ... Gossiper.java:1492 - InetAddress /127.0.0.2:7000 is now UP"
+  it("is settled unless its last DOWN has no UP after it", () => {
+    expect(upAfterDown("", "127.0.0.2")).toBe(true)
+    expect(upAfterDown(down, "127.0.0.2")).toBe(false)
+    expect(upAfterDown([down, up].join("\n"), "127.0.0.2")).toBe(true)
+    expect(upAfterDown([down, up, down].join("\n"), "127.0.0.2")).toBe(false)
+    expect(upAfterDown(down.replace("127.0.0.2", "127.0.0.3"), "127.0.0.2")).toBe(true)
+    expect(upAfterDown(down.replace("127.0.0.2", "127.0.0.20"), "127.0.0.2")).toBe(true)
   })
 })

@@ -21,7 +21,7 @@ import {
   renderYaml,
   validatePlanInput
 } from "./layout.ts"
-import { fileSize, readFrom, scanLog, tail } from "./logs.ts"
+import { fileSize, readFrom, scanLog, tail, upAfterDown } from "./logs.ts"
 import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
 import { resource } from "./resources.ts"
 
@@ -39,6 +39,8 @@ export interface NodeState {
   pid: number | undefined
   status: NodeStatus
   spawnError: string | undefined
+  /** While paused: where the other nodes' logs were when it was paused. */
+  pausedWatch: ReadonlyArray<Watch> | undefined
 }
 
 export interface Runtime {
@@ -243,7 +245,7 @@ export const prepare = (
       caCertPem,
       credentials: plan.auth ? DEFAULT_CREDENTIALS : undefined,
       detached,
-      nodes: plan.nodePlans.map((p) => ({ plan: p, pid: undefined, status: "stopped", spawnError: undefined })),
+      nodes: plan.nodePlans.map((p) => ({ plan: p, pid: undefined, status: "stopped", spawnError: undefined, pausedWatch: undefined })),
       version: undefined
     }
     yield* Effect.try({ try: () => writeState(rt), catch: fsFail })
@@ -412,16 +414,46 @@ export const pauseNode = (rt: Runtime, index: number) =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
     if (node.pid === undefined || node.status === "stopped") return yield* new ControlError({ message: `node ${index} is not running` })
+    if (node.status === "paused") return
+    node.pausedWatch = rt.nodes
+      .filter((n) => n !== node && n.status === "running")
+      .map((n) => ({ node: n, offset: fileSize(n.plan.logFile) }))
     signal(node.pid, "SIGSTOP")
     node.status = "paused"
   })
 
+/**
+ * SIGCONT, then waits until the node answers CQL again and every running node that marked it DOWN while it was
+ * paused has marked it UP again, so that the next test starts from a healthy cluster.
+ */
 export const resumeNode = (rt: Runtime, index: number) =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
     if (node.pid === undefined || node.status === "stopped") return yield* new ControlError({ message: `node ${index} is not running` })
+    if (node.status !== "paused") return
     signal(node.pid, "SIGCONT")
     node.status = "running"
+    const watch = node.pausedWatch ?? []
+    node.pausedWatch = undefined
+    const p = node.plan
+    const deadline = Date.now() + rt.options.startTimeoutMillis
+    for (;;) {
+      const notUp = watch
+        .filter((w) => w.node.status === "running" && !upAfterDown(readFrom(w.node.plan.logFile, w.offset), p.address))
+        .map((w) => w.node.plan.index)
+      const answers = notUp.length === 0 &&
+        (yield* Effect.tryPromise(() =>
+          probe({ host: p.address, port: p.nativePort, timeoutMillis: 5000, ca: rt.caCertPem, credentials: rt.credentials })
+        ).pipe(Effect.option))._tag === "Some"
+      if (answers) return
+      if (Date.now() > deadline) {
+        return yield* new ControlError({
+          message: `node ${index} was resumed but ${notUp.length > 0 ? `node(s) ${notUp.join(", ")} still see it DOWN` : "does not answer CQL"} ` +
+            `after ${rt.options.startTimeoutMillis / 1000} s`
+        })
+      }
+      yield* sleep(250)
+    }
   })
 
 /** Current status, noticing nodes that died on their own. */
@@ -449,6 +481,44 @@ export const startNode = (rt: Runtime, index: number): Effect.Effect<string, Nod
     return rt.version ?? ""
   })
 
+/**
+ * Waits until every running node reports the same `schema_version` in system.local, so that DDL issued right
+ * after a (re)start is not routed to a node that has not caught up with the schema yet.
+ */
+const awaitSchemaAgreement = (rt: Runtime): Effect.Effect<void, StartTimeoutError> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + rt.options.startTimeoutMillis
+    for (;;) {
+      const running = rt.nodes.filter((n) => n.status === "running")
+      if (running.length < 2) return
+      const versions = yield* Effect.forEach(running, (n) =>
+        Effect.tryPromise(() =>
+          probe({
+            host: n.plan.address,
+            port: n.plan.nativePort,
+            timeoutMillis: 5000,
+            ca: rt.caCertPem,
+            credentials: rt.credentials,
+            query: "SELECT schema_version FROM system.local"
+          })
+        ).pipe(Effect.option), { concurrency: "unbounded" })
+      const distinct = new Set(versions.map((v) => (v._tag === "Some" ? v.value : "?")))
+      if (distinct.size === 1 && !distinct.has("?")) return
+      if (Date.now() > deadline) {
+        const first = running[0]!.plan
+        return yield* new StartTimeoutError({
+          node: first.index,
+          message: `the nodes did not agree on the schema within ${rt.options.startTimeoutMillis / 1000} s`,
+          timeoutMillis: rt.options.startTimeoutMillis,
+          waitingFor: `schema agreement (versions: ${running.map((n, i) => `node${n.plan.index}=${versions[i]?._tag === "Some" ? versions[i].value.slice(0, 8) : "no answer"}`).join(", ")})`,
+          logFile: first.logFile,
+          logTail: tail(first.logFile)
+        })
+      }
+      yield* sleep(250)
+    }
+  })
+
 /** Starts the given stopped nodes in parallel and waits for all of them. */
 export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect.Effect<void, NodeStartError | StartTimeoutError> =>
   Effect.gen(function*() {
@@ -470,6 +540,7 @@ export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect
         (node) => awaitReady(rt, node, offsets.get(node.plan.index) ?? 0, peersOf(node), watchers),
         { concurrency: "unbounded", discard: true }
       )
+      yield* awaitSchemaAgreement(rt)
     }).pipe(
       // A failed start leaves none of these nodes running.
       Effect.tapError(() => Effect.forEach(nodes, (n) => killNode(rt, n.plan.index).pipe(Effect.ignore), { discard: true }))

@@ -116,7 +116,7 @@ class Reader {
     this.off += n
     return v
   }
-  option(): void {
+  option(): number {
     const id = this.short()
     if (id === 0x0000) this.string() // custom
     else if (id === 0x0020 || id === 0x0022) this.option() // list, set
@@ -124,6 +124,7 @@ class Reader {
       this.option()
       this.option()
     } else if (id >= 0x0030) throw new Error(`unsupported column type 0x${id.toString(16)} in probe`)
+    return id
   }
 }
 
@@ -149,7 +150,7 @@ export const decodeSupported = (body: Buffer): Record<string, Array<string>> => 
   return out
 }
 
-/** Decodes a RESULT Rows body whose columns are all text-like: the rows as arrays of strings (null kept). */
+/** Decodes a RESULT Rows body: text and ascii columns as strings, any other type as the hex of its bytes (null kept). */
 export const decodeTextRows = (body: Buffer): Array<Array<string | null>> => {
   const r = new Reader(body)
   const kind = r.int()
@@ -157,6 +158,7 @@ export const decodeTextRows = (body: Buffer): Array<Array<string | null>> => {
   const flags = r.int()
   const columns = r.int()
   if (flags & 0x0002) r.bytes() // paging state
+  const types: Array<number> = []
   if (!(flags & 0x0004)) {
     const global = (flags & 0x0001) !== 0
     if (global) {
@@ -169,16 +171,17 @@ export const decodeTextRows = (body: Buffer): Array<Array<string | null>> => {
         r.string()
       }
       r.string()
-      r.option()
+      types.push(r.option())
     }
   }
   const rows = r.int()
+  const textual = (c: number) => types[c] === undefined || types[c] === 0x000d || types[c] === 0x0001
   const out: Array<Array<string | null>> = []
   for (let i = 0; i < rows; i++) {
     const row: Array<string | null> = []
     for (let c = 0; c < columns; c++) {
       const v = r.bytes()
-      row.push(v === null ? null : v.toString("utf8"))
+      row.push(v === null ? null : v.toString(textual(c) ? "utf8" : "hex"))
     }
     out.push(row)
   }
@@ -194,6 +197,8 @@ export interface ProbeOptions {
   readonly credentials?: { readonly username: string; readonly password: string } | undefined
   /** Stop after OPTIONS -> SUPPORTED. */
   readonly optionsOnly?: boolean | undefined
+  /** The query whose first column of the first row is returned (default: release_version of system.local). */
+  readonly query?: string | undefined
 }
 
 export class ProbeError extends Error {
@@ -253,13 +258,13 @@ export const probe = (options: ProbeOptions, signal?: AbortSignal): Promise<stri
               send(Opcode.AUTH_RESPONSE, authResponseBody(options.credentials.username, options.credentials.password))
             } else if (f.opcode === Opcode.READY || f.opcode === Opcode.AUTH_SUCCESS) {
               step = "query"
-              send(Opcode.QUERY, queryBody("SELECT release_version FROM system.local"))
+              send(Opcode.QUERY, queryBody(options.query ?? "SELECT release_version FROM system.local"))
             } else return finish(new ProbeError(`unexpected opcode ${f.opcode} at step ${step}`))
           } else {
             if (f.opcode !== Opcode.RESULT) return finish(new ProbeError(`expected RESULT, got opcode ${f.opcode}`))
             const rows = decodeTextRows(f.body)
             const v = rows[0]?.[0]
-            if (typeof v !== "string") return finish(new ProbeError("system.local returned no release_version"))
+            if (typeof v !== "string") return finish(new ProbeError("the probe query returned no value"))
             return finish(undefined, v)
           }
         } catch (e) {

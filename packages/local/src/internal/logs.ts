@@ -64,3 +64,15 @@ export const lastLines = (text: string, lines: number): string => {
   if (all.length > 0 && all[all.length - 1] === "") all.pop()
   return all.slice(-lines).join("\n")
 }
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** True unless `text` logs `address` DOWN without logging it UP again afterwards. */
+export const upAfterDown = (text: string, address: string): boolean => {
+  const a = escape(address)
+  const down = [...text.matchAll(new RegExp(`InetAddress /${a}(?::\\d+)? is now DOWN`, "g"))].map((m) => m.index)
+  if (down.length === 0) return true
+  const last = down[down.length - 1] as number
+  const up = new RegExp(`(?:InetAddress /${a}(?::\\d+)? is now UP|Node /${a}(?::\\d+)? has restarted, now UP)`, "g")
+  return [...text.matchAll(up)].some((m) => m.index > last)
+}
