@@ -31,7 +31,7 @@ import { Cluster, type ClusterShape } from "./Cluster.ts"
 import * as Metrics from "./Metrics.ts"
 import * as E from "./Errors.ts"
 import type { Host } from "./Host.ts"
-import type { Connection } from "./internal/connection.ts"
+import type { Connection, ResponseHandler } from "./internal/connection.ts"
 import { quoteIdentifier } from "./internal/connection.ts"
 import { RetryPolicy, type RetryPolicyShape } from "./policies/Retry.ts"
 import type { QueryTrace, ResultSet } from "./ResultSet.ts"
@@ -218,6 +218,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const lb = cluster.loadBalancing
     const defaults = options.defaults ?? {}
     const prepareOnAll = options.prepareOnAllHosts ?? true
+    const defaultTimeoutMillis = defaults.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(defaults.timeout)) : DEFAULT_TIMEOUT
     let keyspace = options.keyspace
     const pools = new Map<string, HostPool>()
     const preparedCache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
@@ -344,60 +345,86 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       return tokenMap.replicas(ks, cluster.metadata.keyspace(ks)?.replication, token)
     }
 
-    const run = (plan: Plan, retryPolicy: RetryPolicyShape): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> => {
+    const run = (plan: Plan, retryPolicy: RetryPolicyShape): Effect.Effect<Answer, E.CassandraError> => {
       const iterator = queryPlan(plan)[Symbol.iterator]()
-      const errors: Record<string, unknown> = {}
       const spec = plan.speculative
       if (spec === undefined || !plan.idempotent || spec.maxExecutions < 1 || plan.host !== undefined) {
-        return runExecution(plan, retryPolicy, iterator, errors)
+        // the common case: the first host answers; the retry loop only runs after a failure
+        const first = iterator.next()
+        if (!first.done) {
+          const host = first.value
+          const conn = pools.get(host.endpoint)?.borrow()
+          if (conn !== undefined) {
+            return Effect.catch(
+              Effect.map(conn.send(plan.request, plan), (frame) => new Answer(frame, host)),
+              (error) => runExecution(plan, retryPolicy, iterator, {}, { host, conn, error })
+            )
+          }
+          return runExecution(plan, retryPolicy, iterator, {}, { host, conn: undefined, error: undefined })
+        }
+        return runExecution(plan, retryPolicy, iterator, {}, undefined)
       }
+      const errors: Record<string, unknown> = {}
       // speculative executions: each starts `delay` after the previous one, on the next host of the
       // same plan; the first success wins and the others are interrupted
       const delay = Duration.fromInputUnsafe(spec.delay)
-      const executions: Array<Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError>> = [
-        runExecution(plan, retryPolicy, iterator, errors)
+      const executions: Array<Effect.Effect<Answer, E.CassandraError>> = [
+        runExecution(plan, retryPolicy, iterator, errors, undefined)
       ]
       for (let i = 1; i <= spec.maxExecutions; i++) {
         executions.push(Effect.delay(
           options.metrics === true
-            ? Effect.andThen(Metric.update(Metrics.speculativeExecutions, 1), runExecution(plan, retryPolicy, iterator, errors))
-            : Effect.suspend(() => runExecution(plan, retryPolicy, iterator, errors)),
+            ? Effect.andThen(Metric.update(Metrics.speculativeExecutions, 1), runExecution(plan, retryPolicy, iterator, errors, undefined))
+            : Effect.suspend(() => runExecution(plan, retryPolicy, iterator, errors, undefined)),
           Duration.times(delay, i)
         ))
       }
       return Effect.raceAll(executions)
     }
 
+    /**
+     * The retry loop over the query plan. `started` is the first attempt when the fast path already
+     * made it: its host, its connection (undefined when the host had none) and its error.
+     */
     const runExecution = (
       plan: Plan,
       retryPolicy: RetryPolicyShape,
       iterator: Iterator<Host>,
-      errors: Record<string, unknown>
-    ): Effect.Effect<{ frame: ResponseFrame; host: Host }, E.CassandraError> =>
+      errors: Record<string, unknown>,
+      started: { readonly host: Host; readonly conn: Connection | undefined; readonly error: E.RequestError | E.InvalidInput | undefined } | undefined
+    ): Effect.Effect<Answer, E.CassandraError> =>
       Effect.gen(function*() {
         let retryCount = 0
         let request = plan.request
-        let next = iterator.next()
+        let next: IteratorResult<Host> = started !== undefined ? { done: false, value: started.host } : iterator.next()
+        let pending = started
         let repreparedOn: Connection | undefined
         while (!next.done) {
           const host = next.value
-          const pool = pools.get(host.endpoint)
-          const conn = pool?.borrow()
+          const conn = pending !== undefined ? pending.conn : pools.get(host.endpoint)?.borrow()
           if (conn === undefined) {
+            pending = undefined
             errors[host.endpoint] = new E.ConnectionError({ message: "no open connection", host: host.endpoint })
             next = iterator.next()
             continue
           }
-          const exit = yield* Effect.exit(conn.send(request, {
-            columns: plan.prepared?.resultColumns.length ? plan.prepared.resultColumns : plan.columns,
-            deadline: plan.deadline,
-            tracing: plan.tracing,
-            customPayload: plan.customPayload
-          }))
-          if (Exit.isSuccess(exit)) return { frame: exit.value, host }
-          const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-          if (failure === undefined || failure._tag !== "Fail") return yield* Effect.failCause(exit.cause)
-          const error = failure.error
+          let error: E.RequestError | E.InvalidInput
+          if (pending !== undefined && pending.error !== undefined) {
+            error = pending.error
+            pending = undefined
+          } else {
+            pending = undefined
+            const exit = yield* Effect.exit(conn.send(request, {
+              columns: plan.prepared?.resultColumns.length ? plan.prepared.resultColumns : plan.columns,
+              deadline: plan.deadline,
+              tracing: plan.tracing,
+              customPayload: plan.customPayload
+            }))
+            if (Exit.isSuccess(exit)) return new Answer(exit.value, host)
+            const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+            if (failure === undefined || failure._tag !== "Fail") return yield* Effect.failCause(exit.cause)
+            error = failure.error
+          }
           if (error._tag === "InvalidInput") return yield* error
           if (error._tag === "OperationTimedOut" && clock.currentTimeMillisUnsafe() >= plan.deadline) {
             return yield* new E.OperationTimedOut({
@@ -435,7 +462,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             case "Rethrow":
               return yield* error
             case "Ignore":
-              return { frame: emptyFrame(host), host }
+              return new Answer(emptyFrame(host), host)
             case "RetrySameHost":
               if (options.metrics === true) yield* Metric.update(Metrics.retries, 1)
               if (decision.consistency !== undefined) request = withConsistency(request, decision.consistency)
@@ -530,39 +557,47 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       opts: ExecuteOptions<any>,
       pagingState: Uint8Array | undefined
     ): Plan | E.InvalidInput => {
-      const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : defaults.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(defaults.timeout)) : DEFAULT_TIMEOUT
+      const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : defaultTimeoutMillis
       const now = clock.currentTimeMillisUnsafe()
       const tsOpt = opts.timestamp ?? defaults.timestamp
       const timestamp = tsOpt === false ? undefined : tsOpt ?? nextTimestamp(now)
       const serial = opts.serialConsistency ?? defaults.serialConsistency
       const version = cluster.protocolVersion
       const ks = opts.keyspace ?? defaults.keyspace
-      const queryParams: Omit<QueryParameters, "values" | "skipMetadata"> = {
-        consistency: consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE),
-        pageSize: opts.fetchSize ?? defaults.fetchSize ?? DEFAULT_FETCH,
-        pagingState,
-        serialConsistency: serial === undefined ? undefined : Consistency[serial],
-        timestamp,
-        keyspace: version >= 5 && typeof statement === "string" ? ks : undefined
-      }
+      const consistency = consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE)
+      const pageSize = opts.fetchSize ?? defaults.fetchSize ?? DEFAULT_FETCH
+      const serialConsistency = serial === undefined ? undefined : Consistency[serial]
       let request: Request
       let prepared: PreparedStatement | undefined
       if (typeof statement === "string") {
-        request = { _tag: "Query", query: statement, params: { ...queryParams, values: bindSimple(params) } }
+        const queryParams: QueryParameters = {
+          consistency,
+          values: bindSimple(params),
+          pageSize,
+          pagingState,
+          serialConsistency,
+          timestamp,
+          keyspace: version >= 5 ? ks : undefined
+        }
+        request = { _tag: "Query", query: statement, params: queryParams }
       } else {
         prepared = statement
         const bound = bindPrepared(statement, params)
         if (bound instanceof E.InvalidInput) return bound
-        request = {
-          _tag: "Execute",
-          id: statement.id,
-          resultMetadataId: statement.resultMetadataId,
-          params: { ...queryParams, values: bound, skipMetadata: statement.resultColumns.length > 0 }
+        const queryParams: QueryParameters = {
+          consistency,
+          values: bound,
+          skipMetadata: statement.resultColumns.length > 0,
+          pageSize,
+          pagingState,
+          serialConsistency,
+          timestamp
         }
+        request = { _tag: "Execute", id: statement.id, resultMetadataId: statement.resultMetadataId, params: queryParams }
       }
       return {
         request,
-        columns: undefined,
+        columns: prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined,
         prepared,
         idempotent: opts.idempotent ?? defaults.idempotent ?? false,
         deadline: now + timeoutMillis,
@@ -575,17 +610,86 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       }
     }
 
+    /**
+     * One execution. The common case is a single Effect primitive: the request is encoded and
+     * written from here, the answer is turned into a ResultSet in the socket callback, and the
+     * waiting fiber resumes with it. A failure resumes it with the retry loop instead.
+     */
     const executeRaw = <A>(
       statement: string | PreparedStatement,
       params: Params | undefined,
       opts: ExecuteOptions<A>,
       pagingState: Uint8Array | undefined
     ): Effect.Effect<ResultSet<A>, E.CassandraError> =>
-      Effect.suspend(() => {
+      Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
         const plan = makePlan(statement, params, opts, pagingState)
-        if (plan instanceof E.InvalidInput) return Effect.fail(plan)
-        return Effect.flatMap(run(plan, retryPolicyDefault), ({ frame, host }) => toResultSet(frame, host, plan, statement, params, opts))
+        if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+        const spec = plan.speculative
+        if (spec !== undefined && plan.idempotent && spec.maxExecutions >= 1 && plan.host === undefined) {
+          return resume(Effect.flatMap(run(plan, retryPolicyDefault), (a) => toResultSet(a.frame, a.host, plan, statement, params, opts)))
+        }
+        const iterator = queryPlan(plan)[Symbol.iterator]()
+        const first = iterator.next()
+        if (first.done) {
+          return resume(Effect.flatMap(
+            runExecution(plan, retryPolicyDefault, iterator, {}, undefined),
+            (a) => toResultSet(a.frame, a.host, plan, statement, params, opts)
+          ))
+        }
+        const host = first.value
+        const conn = pools.get(host.endpoint)?.borrow()
+        if (conn === undefined) {
+          return resume(Effect.flatMap(
+            runExecution(plan, retryPolicyDefault, iterator, {}, { host, conn: undefined, error: undefined }),
+            (a) => toResultSet(a.frame, a.host, plan, statement, params, opts)
+          ))
+        }
+        conn.sendWith(plan.request, new Execution(resume, plan, host, conn, iterator, statement, params, opts), plan.tracing, plan.customPayload)
       })
+
+    /** Waits for the first attempt's answer on the connection (see `executeRaw`). */
+    class Execution<A> implements ResponseHandler {
+      readonly columns: ReadonlyArray<ColumnSpec> | undefined
+      readonly deadline: number
+      readonly resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void
+      readonly plan: Plan
+      readonly host: Host
+      readonly conn: Connection
+      readonly iterator: Iterator<Host>
+      readonly statement: string | PreparedStatement
+      readonly params: Params | undefined
+      readonly opts: ExecuteOptions<A>
+      constructor(
+        resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void,
+        plan: Plan,
+        host: Host,
+        conn: Connection,
+        iterator: Iterator<Host>,
+        statement: string | PreparedStatement,
+        params: Params | undefined,
+        opts: ExecuteOptions<A>
+      ) {
+        this.resume = resume
+        this.plan = plan
+        this.columns = plan.columns
+        this.deadline = plan.deadline
+        this.host = host
+        this.conn = conn
+        this.iterator = iterator
+        this.statement = statement
+        this.params = params
+        this.opts = opts
+      }
+      onResponse(frame: ResponseFrame): void {
+        this.resume(toResultSet(frame, this.host, this.plan, this.statement, this.params, this.opts))
+      }
+      onFailure(error: E.RequestError | E.InvalidInput): void {
+        this.resume(Effect.flatMap(
+          runExecution(this.plan, retryPolicyDefault, this.iterator, {}, { host: this.host, conn: this.conn, error }),
+          (answer) => toResultSet(answer.frame, answer.host, this.plan, this.statement, this.params, this.opts)
+        ))
+      }
+    }
 
     const toResultSet = <A>(
       frame: ResponseFrame,
@@ -778,6 +882,16 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       cluster
     } satisfies SessionShape
   })
+
+/** A successful attempt: the answer and the host that gave it. */
+class Answer {
+  readonly frame: ResponseFrame
+  readonly host: Host
+  constructor(frame: ResponseFrame, host: Host) {
+    this.frame = frame
+    this.host = host
+  }
+}
 
 interface SessionInternals {
   readonly executeRaw: <A>(

@@ -62,16 +62,44 @@ export interface SendOptions {
   readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
+/**
+ * Who waits for an answer. The connection calls exactly one of `onResponse` / `onFailure`, from its
+ * socket callbacks (or synchronously from `sendWith` when the request cannot be sent).
+ */
+export interface ResponseHandler {
+  /** Result metadata to decode rows sent without metadata (skip_metadata). */
+  readonly columns: ReadonlyArray<ColumnSpec> | undefined
+  /** Absolute deadline in Clock millis; 0 = none. */
+  readonly deadline: number
+  onResponse(frame: ResponseFrame): void
+  onFailure(error: E.RequestError | E.InvalidInput): void
+}
+
+/** Keeps a stream id reserved after its request timed out, until the late answer arrives. */
+const ABANDONED: ResponseHandler = {
+  columns: undefined,
+  deadline: 0,
+  onResponse: () => {},
+  onFailure: () => {}
+}
+
 type Resume = (effect: Effect.Effect<ResponseFrame, E.RequestError | E.InvalidInput>) => void
 
-class InFlight {
-  resume: Resume | undefined
-  columns: ReadonlyArray<ColumnSpec> | undefined
-  deadline: number
+/** Adapts a handler to an Effect waiting in `Connection.send`. */
+class ResumeHandler implements ResponseHandler {
+  readonly resume: Resume
+  readonly columns: ReadonlyArray<ColumnSpec> | undefined
+  readonly deadline: number
   constructor(resume: Resume, columns: ReadonlyArray<ColumnSpec> | undefined, deadline: number) {
     this.resume = resume
     this.columns = columns
     this.deadline = deadline
+  }
+  onResponse(frame: ResponseFrame): void {
+    this.resume(Effect.succeed(frame))
+  }
+  onFailure(error: E.RequestError | E.InvalidInput): void {
+    this.resume(Effect.fail(error))
   }
 }
 
@@ -97,7 +125,7 @@ export class Connection {
 
   private readonly socket: Duplex
   private readonly codec: WireCodec
-  private readonly slots: Array<InFlight | undefined> = new Array(MAX_STREAMS)
+  private readonly slots: Array<ResponseHandler | undefined> = new Array(MAX_STREAMS)
   private readonly freeIds = new Int32Array(MAX_STREAMS)
   private freeTop = 0
   private highWater = 0
@@ -135,30 +163,46 @@ export class Connection {
 
   /** Sends one request and waits for its answer. Interrupting keeps the stream id until the late answer. */
   send(request: Request, options?: SendOptions): Effect.Effect<ResponseFrame, E.RequestError | E.InvalidInput> {
+    // No cancel hook: when the waiting fiber is interrupted, Effect ignores a later resume, and the
+    // stream id stays reserved in its slot until the server's late answer frees it.
     return Effect.callback<ResponseFrame, E.RequestError | E.InvalidInput>((resume) => {
-      if (this.closed !== undefined) return resume(Effect.fail(this.closed))
-      if (this.freeTop === 0) {
-        return resume(Effect.fail(new E.ConnectionError({ message: "no free stream id", host: this.address })))
-      }
-      const id = this.freeIds[--this.freeTop]!
-      const error = this.codec.encode(id, request, options?.tracing, options?.customPayload)
-      if (error !== undefined) {
-        this.freeIds[this.freeTop++] = id
-        return resume(Effect.fail(new E.InvalidInput({ message: error.message, path: error.path, expected: error.expected })))
-      }
-      const entry = new InFlight(resume, options?.columns, options?.deadline ?? 0)
-      this.slots[id] = entry
-      if (id >= this.highWater) this.highWater = id + 1
-      this.inFlight++
-      if (!this.flushScheduled) {
-        this.flushScheduled = true
-        setImmediate(this.flush)
-      }
-      return Effect.sync(() => {
-        // interrupted: forget the waiter, keep the id reserved until the answer arrives
-        entry.resume = undefined
-      })
+      this.sendWith(
+        request,
+        new ResumeHandler(resume, options?.columns, options?.deadline ?? 0),
+        options?.tracing,
+        options?.customPayload
+      )
     })
+  }
+
+  /**
+   * Encodes `request` into the pending batch (written once per event-loop turn) and registers
+   * `handler` for its answer. Failures to send (dead connection, no stream id, a value that does not
+   * encode) are reported to the handler at once; nothing is half-sent.
+   */
+  sendWith(
+    request: Request,
+    handler: ResponseHandler,
+    tracing: boolean | undefined,
+    customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  ): void {
+    if (this.closed !== undefined) return handler.onFailure(this.closed)
+    if (this.freeTop === 0) {
+      return handler.onFailure(new E.ConnectionError({ message: "no free stream id", host: this.address }))
+    }
+    const id = this.freeIds[--this.freeTop]!
+    const error = this.codec.encode(id, request, tracing, customPayload)
+    if (error !== undefined) {
+      this.freeIds[this.freeTop++] = id
+      return handler.onFailure(new E.InvalidInput({ message: error.message, path: error.path, expected: error.expected }))
+    }
+    this.slots[id] = handler
+    if (id >= this.highWater) this.highWater = id + 1
+    this.inFlight++
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(this.flush)
+    }
   }
 
   private flush(): void {
@@ -192,21 +236,19 @@ export class Connection {
         }
         continue
       }
-      const entry = this.slots[stream]
-      if (entry === undefined) continue // answer to nothing: ignore
+      const handler = this.slots[stream]
+      if (handler === undefined) continue // answer to nothing: ignore
       this.slots[stream] = undefined
       this.freeIds[this.freeTop++] = stream
       this.inFlight--
-      const resume = entry.resume
-      if (resume === undefined) continue // abandoned (timed out or interrupted)
-      entry.resume = undefined
-      const decoded = codec.decode(env, entry.columns)
+      if (handler === ABANDONED) continue // timed out earlier
+      const decoded = codec.decode(env, handler.columns)
       if (decoded._tag === "DecodeError") {
-        resume(Effect.fail(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address })))
+        handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))
       } else if (decoded.frame.response._tag === "Error") {
-        resume(Effect.fail(fromErrorBody(decoded.frame.response.error, this.address)))
+        handler.onFailure(fromErrorBody(decoded.frame.response.error, this.address))
       } else {
-        resume(Effect.succeed(decoded.frame))
+        handler.onResponse(decoded.frame)
       }
     }
   }
@@ -215,11 +257,10 @@ export class Connection {
   sweep(now: number): void {
     const slots = this.slots
     for (let i = 0; i < this.highWater; i++) {
-      const entry = slots[i]
-      if (entry === undefined || entry.resume === undefined || entry.deadline === 0 || entry.deadline > now) continue
-      const resume = entry.resume
-      entry.resume = undefined
-      resume(Effect.fail(new E.OperationTimedOut({ message: "client-side timeout", host: this.address, timeoutMillis: 0 })))
+      const handler = slots[i]
+      if (handler === undefined || handler.deadline === 0 || handler.deadline > now) continue
+      slots[i] = ABANDONED
+      handler.onFailure(new E.OperationTimedOut({ message: "client-side timeout", host: this.address, timeoutMillis: 0 }))
     }
   }
 
@@ -227,16 +268,16 @@ export class Connection {
   fail(error: E.ConnectionError): void {
     if (this.closed !== undefined) return
     this.closed = error
+    const failed: Array<ResponseHandler> = []
     for (let i = 0; i < this.highWater; i++) {
-      const entry = this.slots[i]
-      if (entry === undefined) continue
+      const handler = this.slots[i]
+      if (handler === undefined) continue
       this.slots[i] = undefined
-      const resume = entry.resume
-      entry.resume = undefined
-      if (resume !== undefined) resume(Effect.fail(error))
+      if (handler !== ABANDONED) failed.push(handler)
     }
     this.inFlight = 0
     this.socket.destroy()
+    for (const h of failed) h.onFailure(error)
     const listeners = this.closeListeners.splice(0)
     for (const l of listeners) l(error)
   }
