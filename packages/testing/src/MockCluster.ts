@@ -197,7 +197,7 @@ const makeShape = (
     forgetPrepared: (ref) =>
       Effect.flatMap(
         ref === undefined ? Effect.succeed(sim.liveHosts) : Effect.map(resolve(ref), (h) => [h]),
-        (hosts) => Effect.sync(() => { for (const h of hosts) h.prepared.clear() })
+        (hosts) => Effect.sync(() => { for (const h of hosts) sim.forgetPrepared(h) })
       ),
     emit: (event, options) =>
       Effect.flatMap(

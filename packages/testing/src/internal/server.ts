@@ -42,7 +42,10 @@ import {
   type RequestKind,
   sameColumns,
   type SimHost,
+  type SimPrime,
   type SimulatedCluster,
+  idKey,
+  LazyActivity,
   toHex
 } from "./simulation.ts"
 
@@ -105,6 +108,20 @@ interface RequestContext {
 }
 
 const NO_VALUES: ReadonlyArray<RawValue> = []
+
+/** The fast path's answer to one prepared statement on one connection. */
+interface FastEntry {
+  readonly epoch: number
+  readonly keyspace: string | undefined
+  /** The answer with result metadata, or undefined when the statement takes the slow path. */
+  readonly full: Uint8Array | undefined
+  /** The answer to a request with skip_metadata. */
+  readonly skip: Uint8Array | undefined
+  readonly rows: number
+  readonly prime: SimPrime | undefined
+  readonly info: PreparedInfo | undefined
+  readonly answer: string
+}
 
 export class ServerConnection {
   readonly id: number
@@ -264,6 +281,7 @@ export class ServerConnection {
       )
       return
     }
+    if (env.opcode === 0x0a && this.ready && (env.flags & 0x06) === 0 && this.host.state === "up" && this.fastExecute(env, at)) return
     const decoded = decodeRequest(env)
     if (Result.isFailure(decoded)) {
       this.logRaw(env, at, "Error(PROTOCOL_ERROR)")
@@ -501,7 +519,7 @@ export class ServerConnection {
   private execute(request: Extract<RawRequest, { _tag: "Execute" }>, env: RawEnvelope, at: number, tracing: boolean): void {
     const sim = this.sim
     const p = request.params
-    const idHex = toHex(request.id)
+    const idHex = idKey(request.id)
     let info = this.host.prepared.has(idHex) ? sim.prepared.get(idHex) : undefined
     const values = p.values?.values ?? NO_VALUES
     const ctxBase = {
@@ -519,7 +537,7 @@ export class ServerConnection {
       this.deliver({ ...ctxBase, prepared: undefined, offset: 0, text: undefined }, answer, undefined)
       return
     }
-    const system = sim.isSystemQuery(info.normalized)
+    const system = info.system
     const decodedValues = decodeValues(values, info.variables)
     const paging = decodePagingState(p.pagingState)
     const resumed = paging !== undefined && paging.primeId !== 0 ? sim.primeById(paging.primeId) : undefined
@@ -574,7 +592,7 @@ export class ServerConnection {
         queries.push(normalizeCached(s.query))
         entries.push({ query: s.query, preparedId: undefined, values: s.values, decodedValues: undefined })
       } else {
-        const idHex = toHex(s.id)
+        const idHex = idKey(s.id)
         const info = this.host.prepared.has(idHex) ? sim.prepared.get(idHex) : undefined
         if (info === undefined && unknown === undefined) unknown = s.id
         queries.push(info?.normalized)
@@ -607,6 +625,143 @@ export class ServerConnection {
     }
     this.log(request, env, at, tracing, describe(answer), undefined, false, undefined, entries)
     this.deliver({ ...ctx, preparedId: unknown }, answer, match)
+  }
+
+  // ---- fast path -------------------------------------------------------------------------------
+
+  /** Per prepared statement (by id): how this connection answers its EXECUTEs without decoding them. */
+  private readonly fast = new Map<string, FastEntry>()
+
+  /**
+   * EXECUTE of a statement whose answer cannot depend on the request (the newest prime that could
+   * match has no conditions and one answer, rows or void; or no prime and a default void/empty rows):
+   * peek the parameters without allocating, append the answer encoded once for this connection
+   * (only the stream id changes), and log lazily. Anything unusual returns false: the slow path
+   * decodes the request and answers it.
+   */
+  private fastExecute(env: RawEnvelope, at: number): boolean {
+    const b = env.body
+    const n = b.length
+    if (n < 2) return false
+    const idLength = (b[0]! << 8) | b[1]!
+    let p = 2 + idLength
+    if (p > n) return false
+    const key = idKey(b, 2, p)
+    const sim = this.sim
+    let entry = this.fast.get(key)
+    if (entry === undefined || entry.epoch !== sim.epoch || entry.keyspace !== this.keyspace) {
+      entry = this.fastEntry(key)
+      if (this.fast.size > 1024) this.fast.clear()
+      this.fast.set(key, entry)
+    }
+    if (entry.full === undefined) return false
+    const version = this.version!
+    if (version >= 5) {
+      if (p + 2 > n) return false
+      p += 2 + ((b[p]! << 8) | b[p + 1]!)
+    }
+    if (p + 3 > n) return false
+    p += 2 // consistency
+    let flags: number
+    if (version >= 5) {
+      if (p + 4 > n) return false
+      flags = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
+      p += 4
+    } else {
+      flags = b[p++]!
+    }
+    // paging states and named values take the slow path
+    if ((flags & 0x48) !== 0) return false
+    if ((flags & 0x01) !== 0) {
+      if (p + 2 > n) return false
+      const count = (b[p]! << 8) | b[p + 1]!
+      p += 2
+      for (let i = 0; i < count; i++) {
+        if (p + 4 > n) return false
+        const len = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
+        p += 4
+        if (len > 0) p += len
+        if (p > n) return false
+      }
+    }
+    if ((flags & 0x04) !== 0) {
+      if (p + 4 > n) return false
+      const pageSize = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
+      if (pageSize > 0 && entry.rows > pageSize) return false
+    }
+    if (entry.prime !== undefined) entry.prime.used++
+    this.append((flags & 0x02) !== 0 ? entry.skip! : entry.full, env.stream)
+    if (sim.activityLimit > 0) {
+      const copy: RawEnvelope = { ...env, body: new Uint8Array(b) }
+      const info = entry.info!
+      const answer = entry.answer
+      sim.record(new LazyActivity(this.host.index, "execute", info.query, () => {
+        const r = decodeRequest(copy)
+        const request = Result.isSuccess(r) ? r.success.request : { _tag: "Options" as const }
+        const values = request._tag === "Execute" ? request.params.values?.values ?? NO_VALUES : NO_VALUES
+        return this.activityOf(request, copy, at, false, answer, decodeValues(values, info.variables), false, info)
+      }))
+    }
+    return true
+  }
+
+  private fastEntry(key: string): FastEntry {
+    const sim = this.sim
+    const none: FastEntry = { epoch: sim.epoch, keyspace: this.keyspace, full: undefined, skip: undefined, rows: 0, prime: undefined, info: undefined, answer: "" }
+    const info = this.host.prepared.has(key) ? sim.prepared.get(key) : undefined
+    if (info === undefined || info.system) return none
+    let prime: SimPrime | undefined
+    for (let i = sim.primes.length - 1; i >= 0; i--) {
+      const candidate = sim.primes[i]!
+      if (candidate.exhausted || !candidate.kinds.has("execute") || !candidate.queryMatches(info.normalized)) continue
+      prime = candidate
+      break
+    }
+    let answer: Answer
+    if (prime !== undefined) {
+      const s = prime.spec
+      if (s.values !== undefined || s.consistency !== undefined || s.host !== undefined || s.preparedId !== undefined || s.times !== undefined) return none
+      if (prime.answers.length !== 1) return none
+      answer = prime.answers[0]!
+    } else {
+      answer = sim.defaultAnswer(info.normalized, info.keyspace ?? this.keyspace)
+    }
+    const version = this.version!
+    const encode = (response: Response): Uint8Array | undefined => {
+      const r = encodeEnvelope(version, this.compression, 0, response)
+      return Result.isSuccess(r) ? r.success : undefined
+    }
+    let full: Uint8Array | undefined
+    let skip: Uint8Array | undefined
+    let rows = 0
+    if (answer._tag === "Void" && answer.warnings === undefined) {
+      full = skip = encode({ _tag: "Result", result: { kind: "Void" } })
+    } else if (answer._tag === "Rows" && answer.warnings === undefined) {
+      if (info.resultColumns.length === 0 && answer.columns.length > 0) return none // the slow path refreshes the metadata first
+      rows = answer.rows.length
+      const same = sameColumns(answer.columns, info.resultColumns)
+      const build = (noMetadata: boolean): Response => ({
+        _tag: "Result",
+        result: {
+          kind: "Rows",
+          metadata: {
+            flags: noMetadata ? 0x0004 : 0x0001,
+            columnCount: answer.columns.length,
+            columns: noMetadata ? undefined : answer.columns,
+            pagingState: undefined,
+            newMetadataId: !same && version >= 5 ? metadataIdOf(answer.columns) : undefined
+          },
+          columns: answer.columns,
+          rows: answer.rows as Array<Row>
+        }
+      })
+      full = encode(build(false))
+      skip = same ? encode(build(true)) : full
+    } else {
+      return none
+    }
+    if (full === undefined || skip === undefined) return none
+    return { epoch: sim.epoch, keyspace: this.keyspace, full, skip, rows, prime, info, answer: describe(answer) }
   }
 
   // ---- answers -------------------------------------------------------------------------------
@@ -764,8 +919,22 @@ export class ServerConnection {
     batch?: ReadonlyArray<BatchActivity>
   ): void {
     if (this.sim.activityLimit <= 0) return
+    this.sim.record(this.activityOf(request, env, at, tracing, answer, decodedValues, control, prepared, batch))
+  }
+
+  private activityOf(
+    request: RawRequest,
+    env: RawEnvelope,
+    at: number,
+    tracing: boolean,
+    answer: string,
+    decodedValues: ReadonlyArray<unknown> | undefined,
+    control: boolean,
+    prepared?: PreparedInfo,
+    batch?: ReadonlyArray<BatchActivity>
+  ): Activity {
     const params = request._tag === "Query" || request._tag === "Execute" ? request.params : undefined
-    const entry: Activity = {
+    return {
       host: this.host.endpoint,
       hostIndex: this.host.index,
       connection: this.id,
@@ -776,7 +945,7 @@ export class ServerConnection {
       query: request._tag === "Query" || request._tag === "Prepare"
         ? request.query
         : request._tag === "Execute"
-        ? prepared?.query ?? this.sim.prepared.get(toHex(request.id))?.query
+        ? prepared?.query ?? this.sim.prepared.get(idKey(request.id))?.query
         : undefined,
       preparedId: request._tag === "Execute" ? request.id : undefined,
       values: params?.values?.values ?? NO_VALUES,
@@ -801,7 +970,6 @@ export class ServerConnection {
       control,
       answer
     }
-    this.sim.record(entry)
   }
 }
 

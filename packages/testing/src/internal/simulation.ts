@@ -311,7 +311,10 @@ export class SimHost {
 
 export interface PreparedInfo {
   readonly id: Uint8Array
+  /** `idKey(id)` */
   readonly idHex: string
+  /** A system-table query or USE (answered by the mock before primes). */
+  readonly system: boolean
   readonly query: string
   readonly normalized: string
   readonly keyspace: string | undefined
@@ -408,6 +411,11 @@ const md5 = (text: string | Uint8Array): Uint8Array => new Uint8Array(createHash
 
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")
 
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice
+
+/** A map key for id bytes `b[start, end)` (one char per byte). */
+export const idKey = (b: Uint8Array, start = 0, end = b.length): string => latin1Slice.call(b, start, end)
+
 /** A stable uuid (version 4 layout) derived from a text. */
 export const uuidOf = (text: string): string => {
   const b = md5(text)
@@ -417,8 +425,16 @@ export const uuidOf = (text: string): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-const columnsSignature = (columns: ReadonlyArray<ColumnSpec>): string =>
-  columns.map((c) => `${c.keyspace}.${c.table}.${c.name}:${formatType(c.type)}`).join(",")
+const signatures = new WeakMap<ReadonlyArray<ColumnSpec>, string>()
+
+const columnsSignature = (columns: ReadonlyArray<ColumnSpec>): string => {
+  let s = signatures.get(columns)
+  if (s === undefined) {
+    s = columns.map((c) => `${c.keyspace}.${c.table}.${c.name}:${formatType(c.type)}`).join(",")
+    signatures.set(columns, s)
+  }
+  return s
+}
 
 export const sameColumns = (a: ReadonlyArray<ColumnSpec>, b: ReadonlyArray<ColumnSpec>): boolean =>
   a === b || (a.length === b.length && columnsSignature(a) === columnsSignature(b))
@@ -446,8 +462,29 @@ interface TraceSession {
 
 type Listener = () => void
 
-/** An activity entry as stored (decoded on read). */
-export type ActivityRecord = Activity
+/** An activity entry as stored: complete, or decoded on first read (the server's fast path). */
+export type ActivityRecord = Activity | LazyActivity
+
+/** An entry whose details are decoded only when a test reads the log. */
+export class LazyActivity {
+  readonly lazy = true
+  readonly hostIndex: number
+  readonly kind: RequestKind
+  readonly query: string | undefined
+  readonly control = false
+  readonly batch = undefined
+  private readonly make: () => Activity
+  private made: Activity | undefined = undefined
+  constructor(hostIndex: number, kind: RequestKind, query: string | undefined, make: () => Activity) {
+    this.hostIndex = hostIndex
+    this.kind = kind
+    this.query = query
+    this.make = make
+  }
+  get value(): Activity {
+    return this.made ??= this.make()
+  }
+}
 
 export class SimulatedCluster {
   readonly env: SimulationEnv
@@ -596,7 +633,7 @@ export class SimulatedCluster {
     if (input.kind === "batch") {
       if ((p.exact !== undefined || p.pattern !== undefined) && !(input.batchQueries ?? []).some((q) => p.queryMatches(q))) return false
     } else if (!p.queryMatches(input.query)) return false
-    if (p.spec.preparedId !== undefined && (input.preparedId === undefined || toHex(input.preparedId) !== toHex(p.spec.preparedId))) {
+    if (p.spec.preparedId !== undefined && (input.preparedId === undefined || idKey(input.preparedId) !== idKey(p.spec.preparedId))) {
       return false
     }
     if (p.consistencies !== undefined && (input.consistency === undefined || !p.consistencies.has(input.consistency))) return false
@@ -624,13 +661,17 @@ export class SimulatedCluster {
   prepare(host: SimHost, query: string, keyspace: string | undefined): PreparedInfo {
     const normalized = normalizeCached(query)
     const id = md5(`${keyspace ?? ""}\u0000${normalized}`)
-    const idHex = toHex(id)
+    const idHex = idKey(id)
     let info = this.prepared.get(idHex)
     if (info === undefined || info.query !== query) {
       info = this.describeStatement(id, idHex, query, normalized, keyspace, host)
       this.prepared.set(idHex, info)
+      this.epoch++
     }
-    host.prepared.add(idHex)
+    if (!host.prepared.has(idHex)) {
+      host.prepared.add(idHex)
+      this.epoch++
+    }
     return info
   }
 
@@ -638,6 +679,7 @@ export class SimulatedCluster {
   refreshPrepared(info: PreparedInfo, host: SimHost): PreparedInfo {
     const fresh = this.describeStatement(info.id, info.idHex, info.query, info.normalized, info.keyspace, host)
     this.prepared.set(info.idHex, fresh)
+    this.epoch++
     return fresh
   }
 
@@ -707,6 +749,7 @@ export class SimulatedCluster {
     return {
       id,
       idHex,
+      system: probe.system,
       query,
       normalized,
       keyspace,
@@ -720,8 +763,23 @@ export class SimulatedCluster {
 
   // ---- built-in answers ----------------------------------------------------------------------
 
+  private readonly systemQueries = new Map<string, boolean>()
+
+  /** Whether the mock answers `normalized` itself (system tables, USE), memoised. */
   isSystemQuery(normalized: string): boolean {
-    return systemTableOf(normalized) !== undefined || useKeyspace(normalized) !== undefined
+    let b = this.systemQueries.get(normalized)
+    if (b === undefined) {
+      if (this.systemQueries.size > 4096) this.systemQueries.clear()
+      b = systemTableOf(normalized) !== undefined || useKeyspace(normalized) !== undefined
+      this.systemQueries.set(normalized, b)
+    }
+    return b
+  }
+
+  /** A host forgot its prepared statements. */
+  forgetPrepared(host: SimHost): void {
+    host.prepared.clear()
+    this.epoch++
   }
 
   /** The answer to a system-table query or USE, or undefined when `query` is neither. */
@@ -933,7 +991,7 @@ export class SimulatedCluster {
         })
         if (!ok) continue
       }
-      out.push(a)
+      out.push(a instanceof LazyActivity ? a.value : a)
     }
     return out
   }
