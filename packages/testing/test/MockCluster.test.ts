@@ -213,6 +213,39 @@ describe("prepared statements", () => {
     }).pipe(Effect.provide(env({ tables: { "app.users": { id: "int" } } }))))
 })
 
+describe("pre-encoded answers", () => {
+  for (const version of [4, 5] as const) {
+    it.effect(`follow prime changes and forgotten statements (v${version})`, () =>
+      Effect.gen(function*() {
+        const mock = yield* MockCluster.MockCluster
+        const q = "SELECT id, name FROM app.users WHERE id = ?"
+        const a = yield* mock.prime({ query: q, then: Answer.rows({ id: "int", name: "text" }, [{ id: 1, name: "a" }]) })
+        const p = yield* Session.prepare(q)
+        const names = Effect.map(Session.execute(p, [1]), (rs) => rs.rows.map((r) => r["name"]))
+        expect(yield* names).toEqual(["a"])
+        expect(yield* names).toEqual(["a"])
+        const b = yield* mock.prime({ query: q, then: Answer.rows({ id: "int", name: "text" }, [{ id: 1, name: "b" }, { id: 2, name: "c" }]) })
+        expect(yield* names).toEqual(["b", "c"])
+        yield* b.remove
+        expect(yield* names).toEqual(["a"])
+        // other columns than the prepared ones: the result carries its metadata (v5: a new metadata id)
+        yield* mock.prime({ query: q, then: Answer.rows({ other: "bigint" }, [{ other: 5n }]) })
+        expect((yield* Session.execute(p, [1])).rows).toEqual([{ other: 5n }])
+        yield* mock.forgetPrepared()
+        const c = yield* mock.prime({ query: q, then: Answer.rows({ id: "int", name: "text" }, [{ id: 9, name: "z" }]) })
+        expect(yield* names).toEqual(["z"])
+        expect(yield* a.uses).toBe(3)
+        expect(yield* c.uses).toBe(1)
+        const log = yield* mock.activity({ kind: "execute" })
+        expect(log.map((x) => x.answer)).toEqual(["Rows(1)", "Rows(1)", "Rows(2)", "Rows(1)", "Rows(1)", "Error(UNPREPARED)", "Rows(1)"])
+        expect(log.every((x) => x.version === version && x.consistency === "LOCAL_ONE")).toBe(true)
+        // the host that forgot the statement cannot type the values: raw bytes only
+        expect(log.map((x) => x.decodedValues?.[0])).toEqual([1, 1, 1, 1, 1, undefined, 1])
+        expect(log[5]!.values).toEqual([new Uint8Array([0, 0, 0, 1])])
+      }).pipe(Effect.provide(env({}, { protocolVersion: version }))))
+  }
+})
+
 describe("time", () => {
   it.effect("a delayed answer arrives after its delay of virtual time", () =>
     Effect.gen(function*() {

@@ -706,6 +706,8 @@ export class SimulatedCluster {
     const ref = tableOf(normalized)
     const table = ref === undefined ? undefined : this.tables.get(`${ref.keyspace ?? keyspace ?? ""}.${ref.table}`)
     const declared = this.peek(probe, (p) => p.variables !== undefined)
+    const rowsPrime = this.peek(probe, (p) => p.kinds.has("execute") && firstRows(p.answers[0]!) !== undefined)
+    const primedColumns = rowsPrime === undefined ? [] : firstRows(rowsPrime.answers[0]!)!.columns
     let variables: ReadonlyArray<ColumnSpec>
     if (declared !== undefined) {
       variables = declared.variables!
@@ -716,6 +718,11 @@ export class SimulatedCluster {
         let type: CqlType | undefined
         if (m.column !== undefined && table !== undefined) {
           const col = table.columns.find((c) => c.name === m.column)
+          if (col !== undefined) type = m.inList ? { kind: "list", element: col.type } : col.type
+        }
+        if (type === undefined && m.column !== undefined) {
+          // a column of that name in the primed rows
+          const col = primedColumns.find((c) => c.name === m.column)
           if (col !== undefined) type = m.inList ? { kind: "list", element: col.type } : col.type
         }
         if (type === undefined && m.impliedType !== undefined) type = m.impliedType === "int" ? INT : BIGINT
@@ -743,8 +750,7 @@ export class SimulatedCluster {
       }
     }
     let resultColumns: ReadonlyArray<ColumnSpec> = []
-    const rowsPrime = this.peek(probe, (p) => p.kinds.has("execute") && firstRows(p.answers[0]!) !== undefined)
-    if (rowsPrime !== undefined) resultColumns = firstRows(rowsPrime.answers[0]!)!.columns
+    if (rowsPrime !== undefined) resultColumns = primedColumns
     else if (kind === "select" && table !== undefined) resultColumns = project(normalized, table.columns, []).columns
     return {
       id,
