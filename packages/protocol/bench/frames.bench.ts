@@ -12,7 +12,8 @@
  *
  *   node --conditions=source packages/protocol/bench/frames.bench.ts [runs]
  *
- * Reports medians.
+ * Reports medians of wall-clock time and of this process's CPU time (`process.cpuUsage`, user +
+ * system): on a shared machine the CPU figure is the one that does not move with other processes' load.
  */
 import {
   type ColumnSpec,
@@ -28,6 +29,16 @@ import {
 import * as Result from "effect/Result"
 
 const RUNS = Number(process.argv[2] ?? 15)
+
+/** Wall-clock and CPU nanoseconds of `f()`. */
+const measure = (f: () => void): { wall: number; cpu: number } => {
+  const c0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  f()
+  const wall = Number(process.hrtime.bigint() - t0)
+  const c = process.cpuUsage(c0)
+  return { wall, cpu: (c.user + c.system) * 1000 }
+}
 
 const median = (xs: Array<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -58,27 +69,31 @@ const execute = (i: number): Request => ({
 // prebuilt requests (the driver builds its Request objects anyway)
 const REQUESTS = Array.from({ length: 1024 }, (_, i) => execute(i))
 
-const benchEncode = (version: ProtocolVersion, setup: (e: FrameEncoder) => void, batch: number): number => {
+const benchEncode = (version: ProtocolVersion, setup: (e: FrameEncoder) => void, batch: number): { wall: number; cpu: number } => {
   const enc = new FrameEncoder({ version })
   setup(enc)
   const N = 200_000
   let bytes = 0
-  const once = () => {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < N; i++) {
-      const r = enc.encode(i & 0x7fff, REQUESTS[i & 1023]!)
-      if (Result.isFailure(r)) throw r.failure
-      if ((i + 1) % batch === 0) bytes += enc.takeBatch()!.length
-    }
-    const b = enc.takeBatch()
-    if (b !== undefined) bytes += b.length
-    return Number(process.hrtime.bigint() - t0) / N
-  }
+  const once = () =>
+    measure(() => {
+      for (let i = 0; i < N; i++) {
+        const r = enc.encode(i & 0x7fff, REQUESTS[i & 1023]!)
+        if (Result.isFailure(r)) throw r.failure
+        if ((i + 1) % batch === 0) bytes += enc.takeBatch()!.length
+      }
+      const b = enc.takeBatch()
+      if (b !== undefined) bytes += b.length
+    })
   once() // warm-up
-  const times: Array<number> = []
-  for (let r = 0; r < RUNS; r++) times.push(once())
+  const walls: Array<number> = []
+  const cpus: Array<number> = []
+  for (let r = 0; r < RUNS; r++) {
+    const m = once()
+    walls.push(m.wall / N)
+    cpus.push(m.cpu / N)
+  }
   void bytes
-  return median(times)
+  return { wall: median(walls), cpu: median(cpus) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,15 +177,15 @@ const benchDecode = (
   version: ProtocolVersion,
   noMetadata: boolean,
   setup: (e: FrameEncoder | FrameDecoder) => void
-): { rowsPerSec: number; bytes: number } => {
+): { wall: number; cpu: number; bytes: number } => {
   const chunks = page(version, noMetadata, setup)
   const bytes = chunks.reduce((n, c) => n + c.length, 0)
   const ctx = noMetadata ? { resultColumns: columns } : undefined
   const once = () => {
     const d = new FrameDecoder({ version })
     setup(d)
-    const t0 = process.hrtime.bigint()
     let n = 0
+    const m = measure(() => {
     for (const c of chunks) {
       d.push(c)
       for (;;) {
@@ -185,14 +200,19 @@ const benchDecode = (
         n += res.result.rows.length
       }
     }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9
+    })
     if (n !== ROWS) throw new Error(`decoded ${n} rows`)
-    return ROWS / s
+    return m
   }
   for (let i = 0; i < 5; i++) once() // warm-up
-  const rates: Array<number> = []
-  for (let r = 0; r < RUNS; r++) rates.push(once())
-  return { rowsPerSec: median(rates), bytes }
+  const walls: Array<number> = []
+  const cpus: Array<number> = []
+  for (let r = 0; r < RUNS; r++) {
+    const m = once()
+    walls.push(ROWS / (m.wall / 1e9))
+    cpus.push(ROWS / (m.cpu / 1e9))
+  }
+  return { wall: median(walls), cpu: median(cpus), bytes }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,7 +232,8 @@ for (const [name, v, setup] of [
 ] as const) {
   const one = benchEncode(v, setup, 1)
   const many = benchEncode(v, setup, 32)
-  console.log(`  ${name.padEnd(26)} batch of 1: ${one.toFixed(0).padStart(5)} ns   batch of 32: ${many.toFixed(0).padStart(5)} ns`)
+  const f = (x: number) => x.toFixed(0).padStart(5)
+  console.log(`  ${name.padEnd(26)} batch of 1: ${f(one.wall)} ns (cpu ${f(one.cpu)})   batch of 32: ${f(many.wall)} ns (cpu ${f(many.cpu)})`)
 }
 
 console.log(`\nRESULT Rows decode (${ROWS} rows x 10 columns, 64 KiB chunks, every cell read), rows/s:`)
@@ -223,7 +244,7 @@ for (const [name, v, noMeta, setup] of [
   ["v5 framed", 5, true, framed],
   ["v5 framed + LZ4 segments", 5, true, framedLz4]
 ] as const) {
-  const { rowsPerSec, bytes } = benchDecode(v, noMeta, setup)
-  console.log(`  ${name.padEnd(26)} ${(rowsPerSec / 1e6).toFixed(2)} M rows/s  (${(bytes / 1024).toFixed(0)} KiB on the wire)`)
+  const { wall, cpu, bytes } = benchDecode(v, noMeta, setup)
+  console.log(`  ${name.padEnd(26)} ${(wall / 1e6).toFixed(2)} M rows/s (cpu ${(cpu / 1e6).toFixed(2)})  (${(bytes / 1024).toFixed(0)} KiB on the wire)`)
 }
 if (sink === 0) console.log("")

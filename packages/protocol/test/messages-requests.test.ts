@@ -140,9 +140,10 @@ describe("requests: golden bytes per version", () => {
         expect(toHex(enc(v, 8, { _tag: "AuthResponse", token: null }))).toBe(toHex(envelope(v, 0, 8, 0x0f, int(-1))))
       })
 
-      it("tracing flag", () => {
+      it("tracing and beta flags", () => {
         const b = enc(v, 9, { _tag: "Query", query: "q", params: { consistency: 1 } }, { tracing: true })
         expect(b[1]).toBe(0x02)
+        expect(enc(v, 9, { _tag: "Options" }, { beta: true })[1]).toBe(0x10)
       })
     })
   }

@@ -34,6 +34,8 @@ export interface RequestEncodeOptions {
   readonly tracing?: boolean | undefined
   /** v4+: a custom payload for the server's QueryHandler. */
   readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
+  /** Sets the USE_BETA flag (0x10): required by a server to accept a protocol version it marks beta. */
+  readonly beta?: boolean | undefined
 }
 
 /** Per-response envelope options (server side). */
@@ -121,6 +123,7 @@ export class FrameEncoder {
       const payload = options?.customPayload
       if (options !== undefined) {
         if (options.tracing === true) flags |= HeaderFlag.TRACING
+        if (options.beta === true) flags |= HeaderFlag.USE_BETA
         if (payload !== undefined) {
           if (this.version < 4) throw new EncodeError({ message: "custom payloads need protocol v4+", path: "customPayload", expected: "undefined" })
           flags |= HeaderFlag.CUSTOM_PAYLOAD
