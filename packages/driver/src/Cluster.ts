@@ -177,6 +177,8 @@ export interface ClusterShape {
   /** Current hosts (live objects: `isUp` changes as the driver learns). */
   readonly hosts: () => ReadonlyArray<Host>
   readonly getHost: (endpoint: string) => Host | undefined
+  /** The endpoint the control connection is on (undefined while it reconnects). */
+  readonly controlHost: () => string | undefined
   /** Host up/down/added/removed events from now on. */
   readonly events: Stream.Stream<HostEvent>
   /** Schema change events from the control connection. */
@@ -520,6 +522,7 @@ export const make = (
       },
       hosts: () => hostList,
       getHost: (endpoint) => hosts.get(endpoint),
+      controlHost: () => (control !== undefined && control.closed === undefined ? control.address : undefined),
       events: Stream.fromPubSub(hostEvents),
       schemaChanges: Stream.fromPubSub(schemaEvents),
       connect: (host, keyspace) =>

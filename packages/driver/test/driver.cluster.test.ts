@@ -107,4 +107,29 @@ layer(live, { excludeTestServices: true, timeout: "300 seconds" })("three nodes"
       expect(back.has(endpoint3)).toBe(true)
       yield* Fiber.interrupt(watcher)
     }), { timeout: 240_000 })
+
+  it.effect("the control connection moves to another host when its host stops, and events keep flowing", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const local = yield* LocalCassandra
+      const controlEndpoint = cluster.controlHost()!
+      const controlNode = local.nodes.find((n) => controlEndpoint.startsWith(`${n.address}:`))!
+      yield* controlNode.stop({ grace: "5 seconds" })
+      yield* Effect.gen(function*() {
+        while (cluster.controlHost() === undefined || cluster.controlHost() === controlEndpoint) yield* Effect.sleep("100 millis")
+      }).pipe(Effect.timeout("60 seconds"))
+      expect(cluster.controlHost()).not.toBe(controlEndpoint)
+      // schema events arrive on the new control connection: metadata follows a table created now
+      yield* Session.execute(`CREATE TABLE IF NOT EXISTS ${ks}.after_failover (k int PRIMARY KEY)`, [], { consistency: "QUORUM" })
+      yield* Effect.gen(function*() {
+        while (cluster.metadata.table(ks, "after_failover") === undefined) yield* Effect.sleep("200 millis")
+      }).pipe(Effect.timeout("30 seconds"))
+      const rs = yield* Session.execute(`SELECT * FROM ${ks}.kv WHERE k = 1`, [], { consistency: "QUORUM" })
+      expect(rs.rows.length).toBe(1)
+      yield* controlNode.start
+      yield* Effect.gen(function*() {
+        while (cluster.hosts().some((h) => !h.isUp)) yield* Effect.sleep("200 millis")
+      }).pipe(Effect.timeout("90 seconds"))
+      expect(cluster.hosts().every((h) => h.isUp)).toBe(true)
+    }), { timeout: 240_000 })
 })
