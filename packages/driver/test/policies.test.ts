@@ -1,0 +1,148 @@
+/**
+ * Pure parts of the driver: configuration, contact points, the token map, query plans, retry decisions.
+ */
+import { Cluster, type Host, LoadBalancing, Metadata, Retry } from "@effect-cassandra/driver"
+import { murmur3Token } from "@effect-cassandra/protocol"
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { ReadTimeout, Unavailable, WriteTimeout, ConnectionError, SyntaxError, IsBootstrapping } from "@effect-cassandra/driver"
+
+const host = (address: string, dc: string, token: bigint, isUp = true): Host => ({
+  endpoint: `${address}:9042`,
+  address,
+  port: 9042,
+  datacenter: dc,
+  rack: "r1",
+  hostId: undefined,
+  releaseVersion: "5.0.9",
+  tokens: [String(token)],
+  isUp
+})
+
+describe("configuration", () => {
+  it.effect("CASSANDRA_* variables through Effect Config", () =>
+    Effect.gen(function*() {
+      const config = yield* Cluster.ClusterConfig
+      expect(config.contactPoints).toEqual(["10.0.0.1", "10.0.0.2:9043"])
+      expect(config.port).toBe(9142)
+      expect(Option.getOrUndefined(config.localDc)).toBe("east")
+      expect(Option.getOrUndefined(config.username)).toBe("app")
+      expect(Redacted.value(Option.getOrThrow(config.password))).toBe("s3cret")
+      expect(String(Option.getOrThrow(config.password))).not.toContain("s3cret")
+      expect(Option.getOrUndefined(config.protocolVersion)).toBe(4)
+    }).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({
+      CASSANDRA_CONTACT_POINTS: "10.0.0.1, 10.0.0.2:9043",
+      CASSANDRA_PORT: "9142",
+      CASSANDRA_LOCAL_DC: "east",
+      CASSANDRA_USERNAME: "app",
+      CASSANDRA_PASSWORD: "s3cret",
+      CASSANDRA_PROTOCOL_VERSION: "4"
+    })))))
+
+  it("contact points with and without ports", () => {
+    expect(Cluster.parseContactPoint("10.0.0.1", 9042)).toEqual({ address: "10.0.0.1", port: 9042 })
+    expect(Cluster.parseContactPoint("db.example:9043", 9042)).toEqual({ address: "db.example", port: 9043 })
+    expect(Cluster.parseContactPoint("[::1]:9044", 9042)).toEqual({ address: "::1", port: 9044 })
+    expect(Cluster.parseContactPoint("::1", 9042)).toEqual({ address: "::1", port: 9042 })
+  })
+
+  it("defaults follow the Python driver", () => {
+    const o = Cluster.resolveOptions({ contactPoints: ["a"] })
+    expect(o.protocolVersion).toBe(5)
+    expect(o.compression).toBe("auto")
+    expect(o.connectionsPerHost).toBe(1)
+    expect(o.port).toBe(9042)
+  })
+})
+
+describe("token map", () => {
+  const h1 = host("10.0.0.1", "dc1", -6148914691236517206n)
+  const h2 = host("10.0.0.2", "dc1", -2n)
+  const h3 = host("10.0.0.3", "dc1", 6148914691236517202n)
+  const ring = new Metadata.TokenMap([h3, h1, h2])
+
+  it("a token belongs to the first node whose token is >= it, wrapping", () => {
+    const owner = (t: bigint) => ring.replicas("ks", { class: "SimpleStrategy", replication_factor: "1" }, t)[0]!.address
+    expect(owner(-9223372036854775808n)).toBe("10.0.0.1")
+    expect(owner(-6148914691236517206n)).toBe("10.0.0.1")
+    expect(owner(-6148914691236517205n)).toBe("10.0.0.2")
+    expect(owner(0n)).toBe("10.0.0.3")
+    expect(owner(9223372036854775807n)).toBe("10.0.0.1")
+  })
+
+  it("SimpleStrategy walks the ring; NetworkTopologyStrategy counts per datacenter", () => {
+    expect(ring.replicas("rf2", { class: "SimpleStrategy", replication_factor: "2" }, 0n).map((h) => h.address)).toEqual(["10.0.0.3", "10.0.0.1"])
+    const dc2 = host("10.1.0.1", "dc2", 100n)
+    const multi = new Metadata.TokenMap([h1, h2, h3, dc2])
+    const replicas = multi.replicas("nts", { class: "org.apache.cassandra.locator.NetworkTopologyStrategy", dc1: "2", dc2: "1" }, 0n)
+    expect(replicas.map((h) => h.address)).toEqual(["10.1.0.1", "10.0.0.3", "10.0.0.1"])
+  })
+
+  it("routes a key by its Murmur3 token", () => {
+    const key = new Uint8Array([0, 0, 0, 1])
+    const t = murmur3Token(key)
+    expect(t).toBe(-4069959284402364209n)
+    expect(ring.replicas("ks", { class: "SimpleStrategy", replication_factor: "1" }, t)[0]!.address).toBe("10.0.0.2")
+  })
+})
+
+describe("DC-aware round robin", () => {
+  const local = [host("10.0.0.1", "dc1", 1n), host("10.0.0.2", "dc1", 2n), host("10.0.0.3", "dc1", 3n, false)]
+  const remote = [host("10.1.0.1", "dc2", 4n), host("10.1.0.2", "dc2", 5n)]
+  const hosts = [...local, ...remote]
+
+  it("rotates over the up local hosts and skips down ones and other datacenters", () => {
+    const policy = LoadBalancing.dcAwareRoundRobin()
+    const firsts = Array.from({ length: 4 }, () => [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: undefined })].map((h) => h.address))
+    for (const plan of firsts) expect(plan.sort()).toEqual(["10.0.0.1", "10.0.0.2"])
+    const starts = new Set(Array.from({ length: 6 }, () => [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: undefined })][0]!.address))
+    expect(starts).toEqual(new Set(["10.0.0.1", "10.0.0.2"]))
+    expect(policy.distance(remote[0]!, "dc1")).toBe("ignored")
+  })
+
+  it("adds remote hosts after the local ones when asked", () => {
+    const policy = LoadBalancing.dcAwareRoundRobin({ usedHostsPerRemoteDc: 1 })
+    const plan = [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: undefined })].map((h) => h.datacenter)
+    expect(plan).toEqual(["dc1", "dc1", "dc2"])
+  })
+
+  it("puts the up local replicas first", () => {
+    const policy = LoadBalancing.dcAwareRoundRobin()
+    const plan = [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: "ks", replicas: [local[1]!, local[2]!] })].map((h) => h.address)
+    expect(plan).toEqual(["10.0.0.2", "10.0.0.1"])
+  })
+})
+
+describe("default retry policy", () => {
+  const decide = (error: Retry.RetryContext["error"], retryCount = 0, idempotent = false) =>
+    Retry.defaultRetryPolicy.decide({ error, retryCount, idempotent, consistency: 1 })._tag
+
+  it("read timeout: once on the same host, only when enough replicas answered without data", () => {
+    const rt = (received: number, blockFor: number, dataPresent: boolean) =>
+      new ReadTimeout({ message: "", consistency: "QUORUM", received, blockFor, dataPresent })
+    expect(decide(rt(2, 2, false))).toBe("RetrySameHost")
+    expect(decide(rt(2, 2, false), 1)).toBe("Rethrow")
+    expect(decide(rt(1, 2, false))).toBe("Rethrow")
+    expect(decide(rt(2, 2, true))).toBe("Rethrow")
+  })
+
+  it("write timeout: only an idempotent batch log write", () => {
+    const wt = (writeType: string) => new WriteTimeout({ message: "", consistency: "QUORUM", received: 1, blockFor: 2, writeType })
+    expect(decide(wt("BATCH_LOG"), 0, true)).toBe("RetrySameHost")
+    expect(decide(wt("BATCH_LOG"), 0, false)).toBe("Rethrow")
+    expect(decide(wt("SIMPLE"), 0, true)).toBe("Rethrow")
+  })
+
+  it("unavailable: the next host once; connection errors only when idempotent; syntax never", () => {
+    const un = new Unavailable({ message: "", consistency: "QUORUM", required: 2, alive: 1 })
+    expect(decide(un)).toBe("RetryNextHost")
+    expect(decide(un, 1)).toBe("Rethrow")
+    expect(decide(new ConnectionError({ message: "" }), 0, false)).toBe("Rethrow")
+    expect(decide(new ConnectionError({ message: "" }), 0, true)).toBe("RetryNextHost")
+    expect(decide(new IsBootstrapping({ message: "" }))).toBe("RetryNextHost")
+    expect(decide(new SyntaxError({ message: "" }), 0, true)).toBe("Rethrow")
+  })
+})
