@@ -362,6 +362,11 @@ export const make = (
         const cp = hosts.get(conn.address)
         localDc = cp?.datacenter
       }
+      // a mixed cluster: settle on the highest version every host supports (as the Java driver does)
+      for (const h of hosts.values()) {
+        const max = maxProtocolVersion(h.releaseVersion)
+        if (max < version) version = max
+      }
       if (resolved.tokenMetadataEnabled) tokenMap = new TokenMap([...hosts.values()])
     })
 
@@ -526,21 +531,12 @@ export const make = (
       events: Stream.fromPubSub(hostEvents),
       schemaChanges: Stream.fromPubSub(schemaEvents),
       connect: (host, keyspace) =>
-        Conn.open({
-          host: host.address,
-          port: host.port,
-          version,
-          compression: resolved.compression,
-          auth: resolved.auth,
-          transport: resolved.transport,
-          connectTimeout: resolved.connectTimeout,
-          heartbeatInterval: resolved.idleHeartbeatInterval,
-          keyspace
-        }).pipe(
-          Effect.catch((e) =>
-            e instanceof Conn.UnsupportedVersion
-              ? Effect.fail(new E.ConnectionError({ message: e.message, host: host.endpoint }))
-              : Effect.fail(e)
+        openWithNegotiation(resolved, host.address, host.port, version, { keyspace }).pipe(
+          Effect.tap((conn) =>
+            Effect.sync(() => {
+              // a host that refused the cluster's version lowers it for every later connection
+              if (conn.version < version) version = conn.version
+            })
           )
         ),
       markDown,
@@ -558,6 +554,17 @@ export const make = (
       }
     } satisfies ClusterShape
   })
+
+/** The highest native protocol version a Cassandra release speaks (v5 from 4.0, v4 from 2.2). */
+export const maxProtocolVersion = (releaseVersion: string | undefined): ProtocolVersion => {
+  const m = releaseVersion === undefined ? undefined : /^(\d+)\.(\d+)/.exec(releaseVersion)
+  if (m === undefined || m === null) return 5
+  const major = Number(m[1])
+  const minor = Number(m[2])
+  if (major >= 4) return 5
+  if (major === 3 || (major === 2 && minor >= 2)) return 4
+  return 3
+}
 
 const splitEndpoint = (endpoint: string): [string, string] => {
   const i = endpoint.lastIndexOf(":")

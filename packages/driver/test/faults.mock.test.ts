@@ -357,13 +357,10 @@ describe("protocol negotiation", () => {
       expect(last[0]!.version).toBe(4)
     }).pipe(Effect.provide(env({ mock: { hosts: 2, protocolVersions: [3, 4] } }))))
 
-  // DRIVER BUG (known, reported): the version is negotiated once, with the control host. A peer that
-  // refuses it (here 127.0.0.2, a 3.11-like host: v3/v4 only, release_version 3.11.17) has every
-  // connection refused ("Invalid or unsupported protocol version (5)"), is marked down and is never
-  // used; Cluster.connect turns UnsupportedVersion into a ConnectionError instead of downgrading.
-  // The Java driver downgrades the cluster to the highest version every peer supports (it reads
-  // release_version in system.peers before opening pools).
-  it.effect.fails("a mixed cluster (one host refusing v5) keeps every host usable", () =>
+  // A peer that refuses v5 (here 127.0.0.2, a 3.11-like host: v3/v4 only, release_version 3.11.17):
+  // like the Java driver, the cluster settles on the highest version every peer supports (from
+  // release_version in system.peers before pools open, or from a refused connection).
+  it.effect("a mixed cluster (one host refusing v5) keeps every host usable", () =>
     Effect.gen(function*() {
       const cluster = yield* Cluster.Cluster
       for (let i = 0; i < 6; i++) yield* Session.execute(q)
