@@ -116,6 +116,29 @@ describe("priming", () => {
       expect(log.at(-1)!.host).toBe("127.0.0.2:9042")
     }).pipe(Effect.provide(env({ hosts: 2 }))))
 
+  it.effect("named values of simple statements, and batches with their statements in the log", () =>
+    Effect.gen(function*() {
+      const q = "SELECT name FROM app.users WHERE id = :id AND org = :org"
+      yield* MockCluster.prime({ query: q, values: { org: "acme", id: 7 }, then: Answer.rows({ name: "text" }, [{ name: "ada" }]) })
+      expect((yield* Session.execute(q, { id: 7, org: "acme" })).rows).toEqual([{ name: "ada" }])
+      expect((yield* Session.execute(q, { id: 8, org: "acme" })).rows).toEqual([])
+      const insert = yield* Session.prepare("INSERT INTO app.users (id, name) VALUES (?, ?)")
+      yield* MockCluster.prime({ kind: "batch", query: /^DELETE/, then: Answer.writeTimeout({ writeType: "BATCH" }) })
+      yield* Session.batch([{ query: insert, params: [1, "a"] }, { query: "UPDATE app.users SET name = ? WHERE id = ?", params: ["b", 2] }], {
+        consistency: "QUORUM"
+      })
+      const failed = yield* Effect.flip(Session.batch([{ query: "DELETE FROM app.users WHERE id = 3" }]))
+      expect(failed._tag).toBe("WriteTimeout")
+      const batches = yield* MockCluster.activity({ kind: "batch" })
+      expect(batches.map((b) => [b.consistency, b.answer])).toEqual([["QUORUM", "Void"], ["LOCAL_ONE", "Error(WRITE_TIMEOUT)"]])
+      expect(batches[0]!.batch!.map((s) => [s.query, s.decodedValues])).toEqual([
+        ["INSERT INTO app.users (id, name) VALUES (?, ?)", [1, "a"]],
+        ["UPDATE app.users SET name = ? WHERE id = ?", undefined]
+      ])
+      // the activity filter finds batches by any of their statements
+      expect((yield* MockCluster.activity({ query: /^UPDATE app\.users/ })).length).toBe(1)
+    }).pipe(Effect.provide(env({ tables: { "app.users": { id: "int", name: "text" } } }))))
+
   it.effect("sequences of answers and times", () =>
     Effect.gen(function*() {
       const q = "UPDATE app.counters SET n = n + 1 WHERE id = 1"
