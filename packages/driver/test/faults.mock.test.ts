@@ -175,6 +175,35 @@ describe("timeouts", () => {
     }).pipe(Effect.provide(env())))
 })
 
+describe("timeouts of idempotent requests", () => {
+  // The timeout covers the whole execution (Statement.ts), and the connection only times a request out
+  // at that deadline: an idempotent request whose host stays silent is not tried elsewhere, so the
+  // default policy's "OperationTimedOut -> next host when idempotent" branch never runs (reported).
+  // Speculative execution is what moves such a request to another host.
+  it.effect("a silent host: OperationTimedOut even when idempotent; with speculative execution the next host answers", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: q, then: [Answer.noAnswer, row] })
+      const plain = yield* Effect.forkChild(Effect.exit(Session.execute(q, undefined, { idempotent: true, timeout: "3 seconds" })))
+      yield* MockCluster.awaitActivity({ query: q })
+      yield* TestClock.adjust("3 seconds")
+      expect(failure(yield* Fiber.join(plain))._tag).toBe("OperationTimedOut")
+      expect((yield* MockCluster.activity({ query: q })).length).toBe(1)
+
+      yield* MockCluster.prime({ query: q, then: [Answer.noAnswer, row] })
+      const speculative = yield* Effect.forkChild(Session.execute(q, undefined, {
+        idempotent: true,
+        timeout: "3 seconds",
+        speculativeExecution: { delay: "500 millis", maxExecutions: 1 }
+      }))
+      yield* MockCluster.awaitActivity({ query: q, count: 2 })
+      yield* TestClock.adjust("500 millis")
+      const rs = yield* Fiber.join(speculative)
+      expect(rs.rows).toEqual([{ id: 1, name: "ada" }])
+      const log = yield* MockCluster.activity({ query: q })
+      expect(log.slice(1).map((a) => [a.at, a.answer])).toEqual([[3000, "NoAnswer"], [3500, "Rows(1)"]])
+    }).pipe(Effect.provide(env())))
+})
+
 describe("hosts down and up", () => {
   it.effect("a down host is skipped; with every host down: NoHostAvailable with each host's error", () =>
     Effect.gen(function*() {
