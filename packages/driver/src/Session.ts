@@ -41,11 +41,12 @@ import {
   type ExecuteOptions,
   type Params,
   PreparedStatement,
-  type SpeculativeExecution
+  type SpeculativeExecution,
+  type Statement
 } from "./Statement.ts"
 
-export { PreparedStatement } from "./Statement.ts"
-export type { BatchEntry, BatchOptions, ExecuteOptions, Params, SpeculativeExecution } from "./Statement.ts"
+export { BoundStatement, PreparedStatement, SimpleStatement, statement } from "./Statement.ts"
+export type { BatchEntry, BatchOptions, ExecuteOptions, Params, SpeculativeExecution, Statement } from "./Statement.ts"
 
 export interface SessionOptions {
   /** The keyspace every connection of the session uses (`USE`). */
@@ -60,13 +61,13 @@ export interface SessionOptions {
 
 export interface SessionShape {
   readonly execute: <A = Row>(
-    statement: string | PreparedStatement,
+    statement: Statement,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Effect.Effect<ResultSet<A>, E.CassandraError>
   readonly prepare: (query: string, options?: { readonly keyspace?: string | undefined }) => Effect.Effect<PreparedStatement, E.CassandraError>
   readonly stream: <A = Row>(
-    statement: string | PreparedStatement,
+    statement: Statement,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Stream.Stream<A, E.CassandraError>
@@ -80,7 +81,7 @@ export class Session extends Context.Service<Session, SessionShape>()("@effect-c
 
 /** `yield* Session.execute(query, params, options)` */
 export const execute = <A = Row>(
-  statement: string | PreparedStatement,
+  statement: Statement,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Effect.Effect<ResultSet<A>, E.CassandraError, Session> => Session.use((s) => s.execute(statement, params, options))
@@ -89,7 +90,7 @@ export const prepare = (query: string, options?: { readonly keyspace?: string | 
   Session.use((s) => s.prepare(query, options))
 
 export const stream = <A = Row>(
-  statement: string | PreparedStatement,
+  statement: Statement,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Stream.Stream<A, E.CassandraError, Session> => Stream.unwrap(Session.useSync((s) => s.stream(statement, params, options)))
@@ -280,6 +281,13 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         }
       })
 
+    if (keyspace !== undefined) {
+      // like the Python driver's connect(keyspace): an unknown keyspace fails here, not as hosts going down
+      yield* Effect.mapError(
+        cluster.controlQuery(`USE ${quoteIdentifier(keyspace)}`),
+        (e): E.CassandraError => e
+      )
+    }
     yield* Effect.forEach(cluster.hosts(), addPool, { concurrency: "unbounded", discard: true })
     yield* Effect.addFinalizer(() => Effect.sync(() => { for (const p of pools.values()) p.closed = true }))
 
@@ -797,10 +805,21 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const internals: SessionInternals = { executeRaw, fetchTrace }
 
     const executeImpl = <A = Row>(
-      statement: string | PreparedStatement,
-      params?: Params,
-      opts?: ExecuteOptions<A>
+      statementOrObject: Statement,
+      paramsArg?: Params,
+      optsArg?: ExecuteOptions<A>
     ): Effect.Effect<ResultSet<A>, E.CassandraError> => {
+      let statement: string | PreparedStatement
+      let params = paramsArg
+      let opts = optsArg
+      if (typeof statementOrObject === "string" || statementOrObject._tag === "PreparedStatement") {
+        statement = statementOrObject
+      } else {
+        // a statement object: its own values and options, overridden by the call's
+        statement = statementOrObject._tag === "SimpleStatement" ? statementOrObject.query : statementOrObject.prepared
+        params = paramsArg ?? statementOrObject.params
+        opts = statementOrObject.options === undefined ? optsArg : { ...statementOrObject.options, ...optsArg }
+      }
       const o = opts ?? (defaults as ExecuteOptions<A>)
       if (typeof statement === "string" && (o.prepare ?? defaults.prepare)) {
         return Effect.flatMap(prepare(statement, { keyspace: o.keyspace }), (p) => executeRaw(p, params, o, o.pagingState))
@@ -809,7 +828,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     }
 
     const streamImpl = <A = Row>(
-      statement: string | PreparedStatement,
+      statement: Statement,
       params?: Params,
       opts?: ExecuteOptions<A>
     ): Stream.Stream<A, E.CassandraError> =>
@@ -872,7 +891,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const withMetrics = options.metrics === true
     return {
       execute: withMetrics
-        ? <A = Row>(statement: string | PreparedStatement, params?: Params, opts?: ExecuteOptions<A>) =>
+        ? <A = Row>(statement: Statement, params?: Params, opts?: ExecuteOptions<A>) =>
           Metrics.track(executeImpl(statement, params, opts), metricsState)
         : executeImpl,
       prepare,

@@ -50,7 +50,45 @@ export class PreparedStatement {
     })
     this.variableIndex = index
   }
+
+  /** Binds values (and options) into a statement object. */
+  bind(params?: Params, options?: ExecuteOptions<any>): BoundStatement {
+    return new BoundStatement(this, params, options)
+  }
 }
+
+/** A simple (unprepared) statement carrying its values and options (the Python driver's `SimpleStatement`). */
+export class SimpleStatement {
+  readonly _tag = "SimpleStatement"
+  readonly query: string
+  readonly params: Params | undefined
+  readonly options: ExecuteOptions<any> | undefined
+  constructor(query: string, params?: Params, options?: ExecuteOptions<any>) {
+    this.query = query
+    this.params = params
+    this.options = options
+  }
+}
+
+/** A prepared statement with its values and options (the Python driver's `BoundStatement`). */
+export class BoundStatement {
+  readonly _tag = "BoundStatement"
+  readonly prepared: PreparedStatement
+  readonly params: Params | undefined
+  readonly options: ExecuteOptions<any> | undefined
+  constructor(prepared: PreparedStatement, params?: Params, options?: ExecuteOptions<any>) {
+    this.prepared = prepared
+    this.params = params
+    this.options = options
+  }
+}
+
+/** Anything `Session.execute` and `Session.stream` run. */
+export type Statement = string | PreparedStatement | SimpleStatement | BoundStatement
+
+/** A simple statement object: `Session.execute(statement("SELECT ...", [1], { consistency: "ONE" }))`. */
+export const statement = (query: string, params?: Params, options?: ExecuteOptions<any>): SimpleStatement =>
+  new SimpleStatement(query, params, options)
 
 /** Values of a statement: positional, or by name (`:name` markers, or column names of a prepared statement). */
 export type Params = ReadonlyArray<unknown> | Readonly<Record<string, unknown>>

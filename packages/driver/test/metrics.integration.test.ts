@@ -49,3 +49,28 @@ layer(live, { excludeTestServices: true })("metrics and metadata", (it) => {
       expect(cluster.metadata.tokenMap()!.tokens.length).toBeGreaterThan(0)
     }))
 })
+
+layer(live, { excludeTestServices: true })("statement objects and session keyspace", (it) => {
+  it.effect("SimpleStatement and BoundStatement carry their values and options; the call's options win", () =>
+    Effect.gen(function*() {
+      yield* Session.execute("CREATE KEYSPACE IF NOT EXISTS stmt_it WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+      yield* Session.execute("CREATE TABLE IF NOT EXISTS stmt_it.t (id int PRIMARY KEY, v text)")
+      const insert = yield* Session.prepare("INSERT INTO stmt_it.t (id, v) VALUES (?, ?)")
+      yield* Session.execute(insert.bind([1, "one"], { consistency: "ONE" }))
+      yield* Session.execute(Session.statement("INSERT INTO stmt_it.t (id, v) VALUES (2, 'two')"))
+      const rs = yield* Session.execute(Session.statement("SELECT v FROM stmt_it.t WHERE id IN ?", [[1, 2]], { fetchSize: 1 }))
+      expect(rs.rows.length).toBe(1)
+      expect(rs.hasMorePages).toBe(true)
+      const all = yield* Session.execute(Session.statement("SELECT v FROM stmt_it.t WHERE id IN ?", [[1, 2]], { fetchSize: 1 }), undefined, { fetchSize: 10 })
+      expect(all.rows.map((r) => r["v"]).sort()).toEqual(["one", "two"])
+    }))
+
+  it.effect("a session on an unknown keyspace fails to build with InvalidRequest", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const error = yield* Effect.flip(Layer.build(Session.layer({ keyspace: "no_such_keyspace_here" }).pipe(
+        Layer.provide(Layer.succeed(Cluster.Cluster, cluster))
+      )))
+      expect(error._tag).toBe("InvalidRequest")
+    }))
+})
