@@ -24,6 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -246,16 +247,28 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         }
       })
 
+    /**
+     * Reconnects a down host on the reconnection Schedule. The caller already made one immediate
+     * attempt, so the first real attempt here waits the schedule's first delay.
+     */
     const reconnectLoop = (pool: HostPool): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (pool.reconnecting || pool.closed) return Effect.void
         pool.reconnecting = true
-        return openPool(pool).pipe(
-          Effect.retry(cluster.options.reconnection as any),
+        let first = true
+        const attempt = Effect.suspend(() => {
+          if (first) {
+            first = false
+            return Effect.fail(new E.ConnectionError({ message: "waiting for the first reconnection delay", host: pool.host.endpoint }))
+          }
+          return openPool(pool)
+        })
+        return attempt.pipe(
+          Effect.retry(cluster.options.reconnection as Schedule.Schedule<unknown, E.ConnectionError | E.AuthenticationError>),
           Effect.andThen(cluster.markUp(pool.host)),
           Effect.ignore,
           Effect.ensuring(Effect.sync(() => { pool.reconnecting = false }))
-        ) as Effect.Effect<void>
+        )
       })
 
     const hostLost = (pool: HostPool, reason: string): Effect.Effect<void> =>
