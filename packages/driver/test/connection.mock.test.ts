@@ -1,0 +1,87 @@
+/**
+ * Connection-level behaviour on mock hosts: stream ids of interrupted requests, several connections
+ * per host, heartbeats on idle connections.
+ */
+import { Cluster, Session } from "@effect-cassandra/driver"
+import { Answer, MockCluster } from "@effect-cassandra/testing"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import { TestClock } from "effect/testing"
+
+const env = (mock: MockCluster.MockClusterOptions, cluster: Partial<Cluster.ClusterOptions> = {}) =>
+  Session.layer().pipe(
+    Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, ...cluster })),
+    Layer.provideMerge(MockCluster.layer(mock))
+  )
+
+const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+const eventually = (condition: () => boolean, what: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      if (condition()) return
+      yield* tick
+    }
+    throw new Error(`never happened: ${what}`)
+  })
+
+const slow = "SELECT * FROM app.slow"
+const fast = "SELECT * FROM app.fast"
+
+describe("stream ids", () => {
+  it.effect("an interrupted request keeps its stream id until its late answer; no answer goes to the wrong request", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: slow, then: Answer.delayed("1 second", Answer.rows({ v: "text" }, [{ v: "slow" }])) })
+      yield* MockCluster.prime({ query: fast, then: Answer.rows({ v: "text" }, [{ v: "fast" }]) })
+      const fiber = yield* Effect.forkChild(Session.execute(slow))
+      const [slowRequest] = yield* MockCluster.awaitActivity({ query: slow, count: 1 })
+      yield* Fiber.interrupt(fiber)
+      // while the slow answer is pending, its id is not reused
+      for (let i = 0; i < 5; i++) {
+        const rs = yield* Session.execute(fast)
+        expect(rs.rows).toEqual([{ v: "fast" }])
+      }
+      const fastStreams = (yield* MockCluster.activity({ query: fast })).map((a) => a.stream)
+      expect(fastStreams).not.toContain(slowRequest!.stream)
+      // the late answer arrives and is dropped; the connection keeps working
+      yield* TestClock.adjust("1 second")
+      yield* tick
+      const after = yield* Session.execute(fast)
+      expect(after.rows).toEqual([{ v: "fast" }])
+    }).pipe(Effect.provide(env({ hosts: 1 }))))
+})
+
+describe("connections per host", () => {
+  it.effect("requests spread over the host's connections", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: slow, then: Answer.delayed("100 millis", Answer.void) })
+      const fibers = yield* Effect.forEach(Array.from({ length: 8 }), () => Effect.forkChild(Session.execute(slow)))
+      yield* MockCluster.awaitActivity({ query: slow, count: 8 })
+      yield* TestClock.adjust("100 millis")
+      yield* Effect.forEach(fibers, Fiber.join)
+      const connections = new Set((yield* MockCluster.activity({ query: slow })).map((a) => a.connection))
+      expect(connections.size).toBe(2)
+    }).pipe(Effect.provide(env({ hosts: 1 }, { connectionsPerHost: 2 }))))
+})
+
+describe("heartbeats", () => {
+  it.effect("an idle connection sends OPTIONS; one whose host stopped answering is closed and the host marked down", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const mock = yield* MockCluster.MockCluster
+      const before = (yield* MockCluster.activity({ host: 1, kind: "options", includeControl: true })).length
+      yield* TestClock.adjust("2 seconds")
+      yield* tick
+      const after = (yield* MockCluster.activity({ host: 1, kind: "options", includeControl: true })).length
+      expect(after).toBeGreaterThan(before)
+      yield* mock.hostUnresponsive(1)
+      // the heartbeat goes unanswered for an interval: the connection is closed; the immediate
+      // reconnection's handshake then times out (connectTimeout 5 s) and the host is marked down
+      for (let i = 0; i < 12; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* tick
+      }
+      yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "127.0.0.2 marked down after a failed heartbeat")
+    }).pipe(Effect.provide(env({ hosts: 2 }, { idleHeartbeatInterval: "1 second", reconnection: undefined }))))
+})
