@@ -58,6 +58,11 @@ export interface SessionOptions {
   readonly prepareOnAllHosts?: boolean | undefined
   /** Record the driver's Effect Metrics (see `Metrics`) for every request (default false). */
   readonly metrics?: boolean | undefined
+  /**
+   * A client span per execute/prepare/batch (`cassandra.execute`, with the OpenTelemetry database
+   * attributes `db.system.name`, `db.query.text`, `db.namespace`), for Effect's tracer (default false).
+   */
+  readonly spans?: boolean | undefined
 }
 
 export interface SessionShape {
@@ -902,14 +907,44 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
 
     const metricsState = { inFlight: 0 }
     const withMetrics = options.metrics === true
+    const withSpans = options.spans === true
+    /** Opt-in observability around a request: a client span (OpenTelemetry database conventions) and metrics. */
+    const observe = <A>(
+      effect: Effect.Effect<A, E.CassandraError>,
+      operation: string,
+      query: string | undefined
+    ): Effect.Effect<A, E.CassandraError> => {
+      let out = withMetrics ? Metrics.track(effect, metricsState) : effect
+      if (withSpans) {
+        out = Effect.withSpan(out, `cassandra.${operation}`, {
+          kind: "client",
+          attributes: {
+            "db.system.name": "cassandra",
+            "db.operation.name": operation,
+            ...(query === undefined ? {} : { "db.query.text": query }),
+            ...(keyspace === undefined ? {} : { "db.namespace": keyspace })
+          }
+        })
+      }
+      return out
+    }
+    const queryText = (statement: Statement): string =>
+      typeof statement === "string"
+        ? statement
+        : statement._tag === "PreparedStatement"
+        ? statement.query
+        : statement._tag === "SimpleStatement"
+        ? statement.query
+        : statement.prepared.query
+    const observed = withMetrics || withSpans
     return {
-      execute: withMetrics
+      execute: observed
         ? <A = Row>(statement: Statement, params?: Params, opts?: ExecuteOptions<A>) =>
-          Metrics.track(executeImpl(statement, params, opts), metricsState)
+          observe(executeImpl(statement, params, opts), "execute", queryText(statement))
         : executeImpl,
-      prepare,
+      prepare: withSpans ? (query, prepOptions) => observe(prepare(query, prepOptions), "prepare", query) : prepare,
       stream: streamImpl,
-      batch: withMetrics ? (entries, opts) => Metrics.track(batchImpl(entries, opts), metricsState) : batchImpl,
+      batch: observed ? (entries, opts) => observe(batchImpl(entries, opts), "batch", undefined) : batchImpl,
       keyspace: () => keyspace,
       cluster
     } satisfies SessionShape

@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Tracer from "effect/Tracer"
 import { TestClock } from "effect/testing"
 
 const env = (mock: MockCluster.MockClusterOptions, cluster: Partial<Cluster.ClusterOptions> = {}) =>
@@ -84,4 +85,29 @@ describe("heartbeats", () => {
       }
       yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "127.0.0.2 marked down after a failed heartbeat")
     }).pipe(Effect.provide(env({ hosts: 2 }, { idleHeartbeatInterval: "1 second", reconnection: undefined }))))
+})
+
+describe("spans", () => {
+  it.effect("a client span per execute with the database attributes, when the session asks for them", () =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        span(options) {
+          const span = Tracer.nativeTracer.span(options)
+          spans.push(span)
+          return span
+        }
+      })
+      yield* MockCluster.prime({ query: fast, then: Answer.rows({ v: "text" }, [{ v: "fast" }]) })
+      yield* Session.execute(fast).pipe(Effect.withTracer(recording))
+      const span = spans.find((s) => s.name === "cassandra.execute")
+      expect(span?.kind).toBe("client")
+      expect(span?.attributes.get("db.system.name")).toBe("cassandra")
+      expect(span?.attributes.get("db.query.text")).toBe(fast)
+    }).pipe(Effect.provide(
+      Session.layer({ spans: true }).pipe(
+        Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false })),
+        Layer.provideMerge(MockCluster.layer({ hosts: 1 }))
+      )
+    )))
 })
