@@ -850,12 +850,16 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       params?: Params,
       opts?: ExecuteOptions<A>
     ): Stream.Stream<A, E.CassandraError> =>
+      // the state is the next page's request only: a page's rows are not kept while the next is fetched
       Stream.paginate(
-        undefined as ResultSet<A> | undefined,
-        (previous): Effect.Effect<readonly [ReadonlyArray<A>, Option.Option<ResultSet<A> | undefined>], E.CassandraError> =>
+        undefined as Effect.Effect<ResultSet<A>, E.CassandraError> | undefined,
+        (next): Effect.Effect<
+          readonly [ReadonlyArray<A>, Option.Option<Effect.Effect<ResultSet<A>, E.CassandraError> | undefined>],
+          E.CassandraError
+        > =>
           Effect.map(
-            previous === undefined ? executeImpl(statement, params, opts) : previous.nextPage,
-            (rs) => [rs.rows, rs.hasMorePages ? Option.some(rs) : Option.none()] as const
+            next ?? executeImpl(statement, params, opts),
+            (rs) => [rs.rows, rs.hasMorePages ? Option.some(rs.nextPage) : Option.none()] as const
           )
       )
 
