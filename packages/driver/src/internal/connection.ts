@@ -130,6 +130,8 @@ export class Connection {
   private freeTop = 0
   private highWater = 0
   private flushScheduled = false
+  /** Requests encoded since the last write. */
+  private pendingRequests = 0
   private readonly onEvent: ((event: Event) => void) | undefined
   private readonly closeListeners: Array<(error: E.ConnectionError) => void> = []
   private readonly clock: Clock.Clock
@@ -199,6 +201,11 @@ export class Connection {
     this.slots[id] = handler
     if (id >= this.highWater) this.highWater = id + 1
     this.inFlight++
+    if (++this.pendingRequests === FLUSH_EARLY_AT) {
+      // the first FLUSH_EARLY_AT requests of a turn go out at once, so the server starts on them while
+      // the rest of the turn is encoded (one extra write per turn at most)
+      this.write()
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(this.flush)
@@ -207,6 +214,11 @@ export class Connection {
 
   private flush(): void {
     this.flushScheduled = false
+    this.pendingRequests = 0
+    this.write()
+  }
+
+  private write(): void {
     if (this.closed !== undefined) return
     const bytes = this.codec.takeBatch()
     if (bytes !== undefined) {
@@ -406,6 +418,9 @@ const sweeper = (conn: Connection, clock: Clock.Clock): Effect.Effect<void> =>
       if (conn.inFlight > 0) conn.sweep(clock.currentTimeMillisUnsafe())
     }
   })
+
+/** Requests per batch after which the batch is written at once instead of at the end of the turn. */
+export const FLUSH_EARLY_AT = 32
 
 /** Resolution of client-side timeouts. */
 export const SWEEP_MILLIS = 25
