@@ -1,7 +1,9 @@
 // Summarizes a V8 .cpuprofile (node --cpu-prof): self time by function + file:line, and by area
 // (effect, driver, protocol, cassandra-driver, node internals, GC, idle).
 //
-//   node bench/profile-summary.ts <file.cpuprofile> [--top 30] [--markdown]
+//   node bench/profile-summary.ts <file.cpuprofile> [--top 30] [--markdown] [--requests N]
+//
+// With --requests N (the requests of the profiled window), also µs per request.
 import * as fs from "node:fs"
 import { parseArgs } from "./common.ts"
 
@@ -31,6 +33,8 @@ if (file === undefined) {
   process.exit(2)
 }
 const top = args.num("top", 30)
+const requests = args.num("requests", 0)
+const perReq = (us: number) => (requests > 0 ? (us / requests).toFixed(3) : "")
 const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
 
 const shortUrl = (url: string): string => {
@@ -93,17 +97,18 @@ const areas = [...byArea.entries()].sort((a, b) => b[1] - a[1])
 
 if (args.bool("markdown")) {
   console.log(`Profile ${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (not idle).\n`)
-  console.log("| # | self ms | % of busy | function | location | area |\n|---|---|---|---|---|---|")
+  console.log("| # | self ms | % of busy | µs/request | function | location | area |\n|---|---|---|---|---|---|---|")
   fns.forEach(([k, v], i) => {
     const [fn, loc] = k.split("  ")
-    console.log(`| ${i + 1} | ${(v.self / 1000).toFixed(1)} | ${((100 * v.self) / busy).toFixed(1)}% | \`${fn}\` | ${loc ?? ""} | ${v.area} |`)
+    console.log(`| ${i + 1} | ${(v.self / 1000).toFixed(1)} | ${((100 * v.self) / busy).toFixed(1)}% | ${perReq(v.self)} | \`${fn}\` | ${loc ?? ""} | ${v.area} |`)
   })
-  console.log("\n| area | self ms | % of busy |\n|---|---|---|")
-  for (const [a, us] of areas) if (a !== "idle") console.log(`| ${a} | ${(us / 1000).toFixed(1)} | ${((100 * us) / busy).toFixed(1)}% |`)
+  console.log("\n| area | self ms | % of busy | µs/request |\n|---|---|---|---|")
+  for (const [a, us] of areas) if (a !== "idle") console.log(`| ${a} | ${(us / 1000).toFixed(1)} | ${((100 * us) / busy).toFixed(1)}% | ${perReq(us)} |`)
 } else {
   console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (not idle); % of busy time`)
   console.log(`\ntop ${top} self time:`)
-  for (const [k, v] of fns) console.log(`${ms(v.self)} ms ${pct(v.self, busy)}  ${k}  [${v.area}]`)
+  const pr = (us: number) => (requests > 0 ? ` ${perReq(us).padStart(7)} µs/req` : "")
+  for (const [k, v] of fns) console.log(`${ms(v.self)} ms ${pct(v.self, busy)}${pr(v.self)}  ${k}  [${v.area}]`)
   console.log("\nby area:")
-  for (const [a, us] of areas) console.log(`${ms(us)} ms ${a === "idle" ? "      " : pct(us, busy)}  ${a}`)
+  for (const [a, us] of areas) console.log(`${ms(us)} ms ${a === "idle" ? "      " : pct(us, busy)}${a === "idle" ? "" : pr(us)}  ${a}`)
 }

@@ -33,6 +33,14 @@ for _ in $(seq 100); do grep -q ready "$outdir/.responder.out" 2>/dev/null && br
 
 "${client[@]}" node --conditions=source "$here/run-one.ts" overhead "$driver" --host "$addr" --protocol "$proto" \
   --concurrency "$c" --warmup 30000 --requests "$requests" --cpu-profile "$outdir/$name.cpuprofile" | tail -1
-node "$here/profile-summary.ts" "$outdir/$name.cpuprofile" --top 40
-node "$here/profile-summary.ts" "$outdir/$name.cpuprofile" --top 40 --markdown > "$here/results/profile-$name.md"
+node "$here/profile-summary.ts" "$outdir/$name.cpuprofile" --top 40 --requests "$requests"
+{
+  echo "# CPU profile: $driver, overhead scenario, concurrency $c, protocol v$proto"
+  echo
+  echo "\`bash bench/profile.sh $*\` at commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" status --porcelain -- ../packages | grep -q . && echo ' (dirty)'), $(date -u +%FT%TZ), Node $(node -v)."
+  echo "The measured window only ($requests requests after 30000 warm-up), V8 sampling every 100 µs (the profiler adds ~1 µs/request)."
+  echo "Self time; \"(program)\" is native time V8 cannot attribute, \"writeBuffer\" the socket write (syscall)."
+  echo
+  node "$here/profile-summary.ts" "$outdir/$name.cpuprofile" --top 40 --markdown --requests "$requests"
+} > "$here/results/profile-$name.md"
 echo "wrote $outdir/$name.cpuprofile and $here/results/profile-$name.md" >&2

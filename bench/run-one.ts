@@ -57,10 +57,14 @@ if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read"].includes(scenari
 interface GcEntry {
   readonly start: number
   readonly duration: number
+  /** perf_hooks.constants.NODE_PERFORMANCE_GC_*: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks */
+  readonly kind: number
 }
 const gcEntries: Array<GcEntry> = []
 const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcEntries.push({ start: e.startTime, duration: e.duration })
+  for (const e of list.getEntries()) {
+    gcEntries.push({ start: e.startTime, duration: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 })
+  }
 })
 gcObserver.observe({ entryTypes: ["gc"] })
 
@@ -145,6 +149,8 @@ const end = async (w: Window) => {
     systemMicros: cpu.system,
     gcCount: gcs.length,
     gcMillis: gcs.reduce((s, e) => s + e.duration, 0),
+    gcMajorCount: gcs.filter((e) => e.kind === 2).length,
+    gcMajorMillis: gcs.filter((e) => e.kind === 2).reduce((s, e) => s + e.duration, 0),
     foreignCpuShare,
     // share of one core the responder used during the window (is it the bottleneck?)
     responderCpuShare: responderCpu === undefined || w.responderCpu === undefined

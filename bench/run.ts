@@ -181,6 +181,8 @@ interface Scenario {
   readonly withV5: boolean
   readonly nodeFlags?: ReadonlyArray<string> | undefined
   readonly host?: string
+  /** Unreported rounds first (a real server warms up: JIT, caches, memtables) */
+  readonly warmupRounds?: number
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -248,6 +250,9 @@ if (only.has("stream")) {
       { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", digits: 1 },
       { key: "rowsPerSec", label: "rows/s", better: "higher", digits: 0 },
       { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 },
+      { key: "gcCount", label: "GC pauses", better: "lower", digits: 0 },
+      { key: "gcMajorCount", label: "  of which mark-compact", better: "lower", digits: 0 },
+      { key: "gcMajorMillis", label: "  mark-compact ms", better: "lower", digits: 0 },
       { key: "cpuMicrosPerRow", label: "CPU µs/row", better: "lower", digits: 3 }
     ],
     withV5: false
@@ -260,7 +265,8 @@ const e2eScenarios = (host: string): Array<Scenario> =>
     group: "e2e",
     scenario: s,
     host,
-    extra: ["--concurrency", "64", "--warmup", q(10000, 2000), "--requests", q(50000, 10000)],
+    extra: ["--concurrency", "64", "--warmup", q(20000, 2000), "--requests", q(100000, 10000)],
+    warmupRounds: 1,
     metrics: [
       { key: "reqPerSec", label: "req/s", better: "higher", target: { op: ">=", value: 1.2 }, digits: 0 },
       { key: "latencyMicros.p50", label: "p50 µs", better: "lower", digits: 0 },
@@ -283,6 +289,12 @@ interface ScenarioResult {
 const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
   const runs: ScenarioResult["runs"] = []
   const host = s.host ?? responderAddress
+  for (let w = 0; w < (s.warmupRounds ?? 0); w++) {
+    for (const driver of ["peer", "ours"] as const) {
+      const r = await runOne({ scenario: s.scenario, driver, protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags })
+      log(`  ${s.id} warm-up round (not reported) ${driver.padEnd(7)} req/s ${fmt(r.reqPerSec, 0)}`)
+    }
+  }
   for (let round = 0; round < rounds; round++) {
     // A B, then B A, then A B ... ; ours on v5 last in even rounds, first in odd ones
     const ab: Array<[string, RunSpec]> = [
@@ -393,6 +405,10 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
   lines.push(`Values: median over rounds (min–max); ratio: median of the per-round ratios ours/peer [min–max]. ` +
     `"ours" is protocol v4 like the peer; "ours v5" is reported separately (its ratio is to the peer's v4 run of the same round). ` +
     `See bench/README.md for the method.`)
+  if (meta.treeChanged) {
+    lines.push("")
+    lines.push(`**${meta.treeChanged}**`)
+  }
   if (meta.loadNote) {
     lines.push("")
     lines.push(String(meta.loadNote))
@@ -509,6 +525,10 @@ const main = async () => {
   }
   if (only.has("e2e")) await runE2E(results)
   meta.loadavgEnd = os.loadavg()
+  const after = gitInfo()
+  if (after.commit !== meta.commit || after.dirty !== meta.dirty) {
+    meta.treeChanged = `The tree changed during the run: ${meta.commit}${meta.dirty ? " (dirty)" : ""} at the start, ${after.commit}${after.dirty ? " (dirty)" : ""} at the end.`
+  }
   meta.seconds = (Date.now() - started.getTime()) / 1000
   const foreign = results.flatMap((r) => r.runs.map((x) => x.result.foreignCpuShare as number | undefined)).filter((x): x is number => x !== undefined)
   if (foreign.length > 0) {
@@ -520,9 +540,12 @@ const main = async () => {
   if (fs.existsSync(cgPath)) {
     const cg = JSON.parse(fs.readFileSync(cgPath, "utf8"))
     meta.cachegrind = `## Instructions per request (cachegrind, from bench/cachegrind.sh, ${cg.date})\n\n` +
-      `| driver | N | instructions (N) | instructions (2N) | per request | ratio ours/peer |\n|---|---|---|---|---|---|\n` +
+      `Concurrency ${cg.concurrency}, warm-up ${cg.warmup}, then N or 2N requests; (I(2N) - I(N)) / N. Node ${cg.node}` +
+      `${cg.commit ? `, commit ${cg.commit}${cg.dirty ? " (dirty)" : ""}` : ""}.\n\n` +
+      `| driver | N | instructions (N) | instructions (2N) | per request | all repeats | ratio ours/peer |\n|---|---|---|---|---|---|---|\n` +
       (cg.rows as Array<any>).map((r) =>
-        `| ${r.label} | ${r.n} | ${r.insN.toLocaleString("en")} | ${r.ins2N.toLocaleString("en")} | ${Math.round(r.perRequest).toLocaleString("en")} | ${r.ratio === undefined ? "" : r.ratio.toFixed(2) + "x"} |`
+        `| ${r.label} | ${r.n} | ${r.insN.toLocaleString("en")} | ${r.ins2N.toLocaleString("en")} | ${Math.round(r.perRequest).toLocaleString("en")} | ` +
+        `${(r.repeats ?? [r.perRequest]).map((x: number) => Math.round(x).toLocaleString("en")).join(", ")} | ${r.ratio === undefined ? "" : r.ratio.toFixed(2) + "x"} |`
       ).join("\n")
   }
   printTable(results)
