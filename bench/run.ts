@@ -266,7 +266,7 @@ const e2eScenarios = (host: string): Array<Scenario> =>
     scenario: s,
     host,
     extra: ["--concurrency", "64", "--warmup", q(20000, 2000), "--requests", q(100000, 10000)],
-    warmupRounds: 1,
+    warmupRounds: 3,
     metrics: [
       { key: "reqPerSec", label: "req/s", better: "higher", target: { op: ">=", value: 1.2 }, digits: 0 },
       { key: "latencyMicros.p50", label: "p50 µs", better: "lower", digits: 0 },
@@ -539,7 +539,7 @@ const main = async () => {
   const cgPath = path.join(outDir, "cachegrind.json")
   if (fs.existsSync(cgPath)) {
     const cg = JSON.parse(fs.readFileSync(cgPath, "utf8"))
-    meta.cachegrind = `## Instructions per request (cachegrind, from bench/cachegrind.sh, ${cg.date})\n\n` +
+    meta.cachegrind = `## Instructions per request (cachegrind, from bench/cachegrind.ts, ${cg.date})\n\n` +
       `Concurrency ${cg.concurrency}, warm-up ${cg.warmup}, then N or 2N requests; (I(2N) - I(N)) / N. Node ${cg.node}` +
       `${cg.commit ? `, commit ${cg.commit}${cg.dirty ? " (dirty)" : ""}` : ""}.\n\n` +
       `| driver | N | instructions (N) | instructions (2N) | per request | all repeats | ratio ours/peer |\n|---|---|---|---|---|---|---|\n` +
