@@ -10,22 +10,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { TestClock } from "effect/testing"
-
-const env = (mock: MockCluster.MockClusterOptions, cluster: Partial<Cluster.ClusterOptions> = {}) =>
-  Session.layer().pipe(
-    Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, ...cluster })),
-    Layer.provideMerge(MockCluster.layer(mock))
-  )
-
-const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
-const eventually = (condition: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      if (condition()) return
-      yield* tick
-    }
-    throw new Error(`never happened: ${what}`)
-  })
+import { env, eventually, tick } from "./helpers/mock.ts"
 
 const slow = "SELECT * FROM app.slow"
 const fast = "SELECT * FROM app.fast"

@@ -8,26 +8,11 @@ import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
+import { env, eventually, tick } from "./helpers/mock.ts"
 
-const env = (mock: MockCluster.MockClusterOptions = { hosts: 3 }, cluster: Partial<Cluster.ClusterOptions> = {}) =>
-  Session.layer().pipe(
-    Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, ...cluster })),
-    Layer.provideMerge(MockCluster.layer(mock))
-  )
-
-const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
-const eventually = (condition: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      if (condition()) return
-      yield* tick
-    }
-    throw new Error(`never happened: ${what}`)
-  })
 
 const q = "SELECT * FROM app.users WHERE id = 1"
 const row = Answer.rows({ id: "int" }, [{ id: 1 }])
