@@ -11,6 +11,9 @@ export const consistencyName = (code: number | undefined): string =>
 export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorResponse => {
   const message = body.message
   const consistency = consistencyName(body.consistency)
+  // the fields shared by the timeout / failure / CAS errors
+  const replicas = { message, host, consistency, received: body.received ?? 0, blockFor: body.blockFor ?? 0 }
+  const failures = { numFailures: body.numFailures ?? body.reasonMap?.length ?? 0, reasons: body.reasonMap ?? [] }
   switch (body.code) {
     case ErrorCode.SERVER_ERROR:
       return new E.ServerError({ message, host })
@@ -28,43 +31,25 @@ export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorRespo
       return new E.TruncateError({ message, host })
     case ErrorCode.WRITE_TIMEOUT:
       return new E.WriteTimeout({
-        message,
-        host,
-        consistency,
-        received: body.received ?? 0,
-        blockFor: body.blockFor ?? 0,
+        ...replicas,
         writeType: body.writeType ?? "UNKNOWN",
         ...(body.contentions === undefined ? {} : { contentions: body.contentions })
       })
     case ErrorCode.READ_TIMEOUT:
       return new E.ReadTimeout({
-        message,
-        host,
-        consistency,
-        received: body.received ?? 0,
-        blockFor: body.blockFor ?? 0,
+        ...replicas,
         dataPresent: body.dataPresent ?? false
       })
     case ErrorCode.READ_FAILURE:
       return new E.ReadFailure({
-        message,
-        host,
-        consistency,
-        received: body.received ?? 0,
-        blockFor: body.blockFor ?? 0,
-        numFailures: body.numFailures ?? body.reasonMap?.length ?? 0,
-        reasons: body.reasonMap ?? [],
+        ...replicas,
+        ...failures,
         dataPresent: body.dataPresent ?? false
       })
     case ErrorCode.WRITE_FAILURE:
       return new E.WriteFailure({
-        message,
-        host,
-        consistency,
-        received: body.received ?? 0,
-        blockFor: body.blockFor ?? 0,
-        numFailures: body.numFailures ?? body.reasonMap?.length ?? 0,
-        reasons: body.reasonMap ?? [],
+        ...replicas,
+        ...failures,
         writeType: body.writeType ?? "UNKNOWN"
       })
     case ErrorCode.FUNCTION_FAILURE:
@@ -79,11 +64,7 @@ export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorRespo
       return new E.CdcWriteFailure({ message, host })
     case ErrorCode.CAS_WRITE_UNKNOWN:
       return new E.CasWriteUnknown({
-        message,
-        host,
-        consistency,
-        received: body.received ?? 0,
-        blockFor: body.blockFor ?? 0
+        ...replicas
       })
     case ErrorCode.SYNTAX_ERROR:
       return new E.SyntaxError({ message, host })
