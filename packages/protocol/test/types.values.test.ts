@@ -222,6 +222,22 @@ describe("row decoders", () => {
     }
   })
 
+  it("rows built by the generated constructor are indistinguishable from literals", () => {
+    const cols = [col("toString", "int"), col("a b", "text"), col("constructor", "boolean"), col("0", "int"), col("a b", "int")]
+    const bytes = encodeRow(cols.map((c) => c.type), [1, "s", true, 7, 9])
+    const generated = makeRowDecoder(cols)(new ByteReader(bytes))
+    const interpreted = makeRowDecoder(cols, { codegen: false })(new ByteReader(bytes))
+    for (const row of [generated, interpreted]) {
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+      expect(Object.keys(row)).toEqual(["0", "toString", "a b", "constructor"])
+      expect(row).toStrictEqual({ toString: 1, "a b": 9, constructor: true, "0": 7 })
+    }
+    const plain = makeRowDecoder([col("k", "int")])(new ByteReader(encodeRow([cols[0]!.type], [5])))
+    expect(plain.constructor).toBe(Object)
+    expect(plain).toStrictEqual({ k: 5 })
+    expect(JSON.stringify(plain)).toBe(`{"k":5}`)
+  })
+
   it("all rows of a page share a hidden class-friendly shape and decode every type", () => {
     const cols = [col("i", "int"), col("b", "bigint"), col("d", "double"), col("f", "float"), col("o", "boolean"),
       col("u", "uuid"), col("ts", "timestamp"), col("l", "list<int>"), col("m", "map<text, int>"), col("c", "counter")]
