@@ -29,23 +29,13 @@ export type ColumnType = CqlType | string
 /** Columns: `{ id: "uuid", name: "text" }` (in order), or full specs. */
 export type Columns = Readonly<Record<string, ColumnType>> | ReadonlyArray<ColumnSpec>
 
-/** Error fields a test may give; the rest comes from the request or sensible defaults. */
-export interface ErrorFields {
+/**
+ * Error fields a test may give: those of the protocol's ERROR body, with the consistency by name and the
+ * UNPREPARED id as `id`; the rest comes from the request or sensible defaults.
+ */
+export interface ErrorFields extends Partial<Omit<ErrorBody, "code" | "message" | "consistency" | "unpreparedId">> {
   readonly message?: string | undefined
   readonly consistency?: ConsistencyName | undefined
-  readonly required?: number | undefined
-  readonly alive?: number | undefined
-  readonly received?: number | undefined
-  readonly blockFor?: number | undefined
-  readonly dataPresent?: boolean | undefined
-  readonly writeType?: string | undefined
-  readonly contentions?: number | undefined
-  readonly numFailures?: number | undefined
-  readonly reasonMap?: ReadonlyArray<{ readonly address: string; readonly reason: number }> | undefined
-  readonly keyspace?: string | undefined
-  readonly table?: string | undefined
-  readonly functionName?: string | undefined
-  readonly argTypes?: ReadonlyArray<string> | undefined
   /** UNPREPARED: default the id of the statement the request executed. */
   readonly id?: Uint8Array | undefined
 }
