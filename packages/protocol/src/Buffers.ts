@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { DecodeError } from "./Errors.ts"
+import { setOwn } from "./Own.ts"
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder("utf-8", { fatal: false })
@@ -45,6 +46,8 @@ export class ByteWriter {
   }
 
   writeShort(v: number): void {
+    // a count or length past 65535 would wrap into a corrupt frame: fail the encoding instead
+    if (!(v >= 0 && v <= 0xffff)) throw new RangeError(`${v} does not fit an unsigned 16-bit [short]`)
     this.ensure(2)
     this.view.setUint16(this.pos, v)
     this.pos += 2
@@ -274,14 +277,14 @@ export class ByteReader {
   readStringMap(): Record<string, string> {
     const n = this.readShort()
     const out: Record<string, string> = {}
-    for (let i = 0; i < n; i++) out[this.readString()] = this.readString()
+    for (let i = 0; i < n; i++) setOwn(out, this.readString(), this.readString())
     return out
   }
 
   readStringMultimap(): Record<string, Array<string>> {
     const n = this.readShort()
     const out: Record<string, Array<string>> = {}
-    for (let i = 0; i < n; i++) out[this.readString()] = this.readStringList()
+    for (let i = 0; i < n; i++) setOwn(out, this.readString(), this.readStringList())
     return out
   }
 

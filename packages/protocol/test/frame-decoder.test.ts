@@ -77,6 +77,13 @@ describe("FrameDecoder: envelopes", () => {
     expect(Result.isFailure(neg.next())).toBe(true)
   })
 
+  it("a stream id below -1 is a DecodeError (ids are 0..32767, -1 for events)", () => {
+    const d = new FrameDecoder({ version: 4 })
+    d.push(envelope(0x84, 0, -2, Opcode.RESULT, int(1)))
+    const r = d.next()
+    expect(Result.isFailure(r) && r.failure.message).toMatch(/stream id -2/)
+  })
+
   it("errors are sticky", () => {
     const d = new FrameDecoder({ version: 4 })
     d.push(hex("82 00 0001 08 00000000"))

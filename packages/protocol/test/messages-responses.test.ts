@@ -77,6 +77,14 @@ describe("responses: golden bytes and round trips", () => {
         })
       })
 
+      it("SUPPORTED: a key named __proto__ is an own property, not the prototype", () => {
+        const d = decodeResponse(raw(envelope(0x80 | v, 0, 0, 0x06, bytes(short(1), str("__proto__"), strList(["x"])))))
+        expect(Result.isSuccess(d)).toBe(true)
+        const options = Result.isSuccess(d) && d.success.response._tag === "Supported" ? d.success.response.options : undefined
+        expect(Object.getPrototypeOf(options)).toBe(Object.prototype)
+        expect(Object.getOwnPropertyDescriptor(options, "__proto__")?.value).toEqual(["x"])
+      })
+
       it("RESULT Void and Set_keyspace", () => {
         golden(v, 3, 0x08, int(1), { _tag: "Result", result: { kind: "Void" } })
         golden(v, 3, 0x08, bytes(int(3), str("ks")), { _tag: "Result", result: { kind: "SetKeyspace", keyspace: "ks" } })

@@ -37,6 +37,18 @@ const segments = (b: Uint8Array, lz4: boolean): Array<SegmentInfo> => {
   return out
 }
 
+/** An uncompressed v5 segment around `payload`, with valid checksums. */
+const seg = (payload: Uint8Array, sc: boolean) => {
+  const h = new Uint8Array(3)
+  const v = payload.length | (sc ? 1 << 17 : 0)
+  h[0] = v & 0xff
+  h[1] = (v >> 8) & 0xff
+  h[2] = v >> 16
+  const c = crc24(h, 0, 3)
+  const t = crc32(payload)
+  return bytes(h, [c & 0xff, (c >> 8) & 0xff, c >> 16], payload, [t & 0xff, (t >>> 8) & 0xff, (t >>> 16) & 0xff, t >>> 24])
+}
+
 const query = (n: number, fill = "x"): Request => ({ _tag: "Query", query: fill.repeat(n), params: { consistency: 1 } })
 const randomQuery = (n: number, seed: number): Request => {
   const rnd = prng(seed)
@@ -202,16 +214,6 @@ describe("v5 segments: decoder", () => {
   it("a self-contained segment while an envelope is incomplete is a DecodeError", () => {
     // one self-contained segment holding half an envelope, then another self-contained segment
     const env = envelope(0x85, 0, 1, Opcode.RESULT, int(1))
-    const seg = (payload: Uint8Array, sc: boolean) => {
-      const h = new Uint8Array(3)
-      const v = payload.length | (sc ? 1 << 17 : 0)
-      h[0] = v & 0xff
-      h[1] = (v >> 8) & 0xff
-      h[2] = v >> 16
-      const c = crc24(h, 0, 3)
-      const t = crc32(payload)
-      return bytes(h, [c & 0xff, (c >> 8) & 0xff, c >> 16], payload, [t & 0xff, (t >>> 8) & 0xff, (t >>> 16) & 0xff, t >>> 24])
-    }
     const d = new FrameDecoder({ version: 5 })
     d.enableFraming()
     d.push(bytes(seg(env.subarray(0, 5), true), seg(env.subarray(5), true)))
@@ -221,5 +223,19 @@ describe("v5 segments: decoder", () => {
     ok.enableFraming()
     ok.push(bytes(seg(env.subarray(0, 5), false), seg(env.subarray(5), false)))
     expect(drain(ok).length).toBe(1)
+  })
+  it("a self-contained segment must hold whole envelopes; envelopes inside segments must be v5", () => {
+    const env = envelope(0x85, 0, 1, Opcode.RESULT, int(1))
+    const fail = (b: Uint8Array) => {
+      const d = new FrameDecoder({ version: 5 })
+      d.enableFraming()
+      d.push(b)
+      const r = d.next()
+      return Result.isFailure(r) ? r.failure.message : "decoded"
+    }
+    expect(fail(seg(bytes(env, env.subarray(0, 12)), true))).toMatch(/ends inside an envelope body/)
+    expect(fail(seg(bytes(env, env.subarray(0, 4)), true))).toMatch(/ends inside an envelope header/)
+    expect(fail(seg(bytes(env, env), true))).toBe("decoded")
+    expect(fail(seg(envelope(0x84, 0, 1, Opcode.RESULT, int(1)), true))).toMatch(/protocol version 4 in an envelope inside a v5 segment/)
   })
 })

@@ -8,6 +8,7 @@ import {
   CqlDuration,
   type CqlType,
   decodeRows,
+  deserializeValue,
   EMPTY,
   encodeInferredValue,
   encodeValue,
@@ -24,6 +25,7 @@ import {
   UNSET
 } from "@effect-cassandra/protocol"
 import * as BigDecimal from "effect/BigDecimal"
+import * as Result from "effect/Result"
 import fc from "fast-check"
 
 const SEED = 20240601
@@ -200,6 +202,30 @@ describe("inferType", () => {
   })
 })
 
+describe("varint and decimal", () => {
+  it("large values (the linear path above 64 bytes) round-trip, positive and negative", () => {
+    const varint = parseCqlType("varint")
+    const decimal = parseCqlType("decimal")
+    for (const bits of [8 * 64, 8 * 65, 8 * 1000, 8 * 100_000]) {
+      for (const n of [(1n << BigInt(bits - 2)) + 12345n, -(1n << BigInt(bits - 2)) - 777n, -(1n << BigInt(bits - 1))]) {
+        const w = new ByteWriter()
+        encodeValue(w, varint, n, "v")
+        const bytes = w.toBytes()
+        const r = new ByteReader(bytes)
+        const len = r.readInt()
+        expect(len).toBe(bits / 8)
+        const back = deserializeValue(varint, bytes.subarray(4))
+        expect(back).toEqual(Result.succeed(n))
+        const d = BigDecimal.make(n, 3)
+        const dw = new ByteWriter()
+        encodeValue(dw, decimal, d, "d")
+        const dback = deserializeValue(decimal, dw.toBytes().subarray(4))
+        expect(Result.isSuccess(dback) && BigDecimal.equals(dback.success as BigDecimal.BigDecimal, d)).toBe(true)
+      }
+    }
+  })
+})
+
 describe("row decoders", () => {
   const col = (name: string, type: string) => ({ keyspace: "k", table: "t", name, type: parseCqlType(type) })
   const encodeRow = (types: ReadonlyArray<CqlType>, values: ReadonlyArray<unknown>) => {
@@ -220,6 +246,14 @@ describe("row decoders", () => {
       expect(row["constructor"]).toBe(true)
       expect(row["x\"'\\\n"]).toBe(null)
     }
+  })
+
+  it("a result too wide for a generated function decodes interpreted, and later results still get generated decoders", () => {
+    const wide = Array.from({ length: 70_000 }, (_, i) => col(`c${i}`, "int"))
+    const values = wide.map((_, i) => i)
+    const row = makeRowDecoder(wide)(new ByteReader(encodeRow(wide.map((c) => c.type), values)))
+    expect(row["c69999"]).toBe(69999)
+    expect(makeRowDecoder([col("k", "int")]).name).toBe("decodeRow")
   })
 
   it("rows built by the generated constructor are indistinguishable from literals", () => {

@@ -93,8 +93,11 @@ export class FrameDecoder {
       if (env !== undefined) return env
       const segment = readSegment(this.input, framing, this.scratch)
       if (segment === undefined) return undefined
-      if (segment.selfContained && this.envelopes.length > 0) {
-        throw new DecodeError({ message: "self-contained segment while an envelope is still incomplete" })
+      if (segment.selfContained) {
+        if (this.envelopes.length > 0) {
+          throw new DecodeError({ message: "self-contained segment while an envelope is still incomplete" })
+        }
+        checkWholeEnvelopes(segment.payload)
       }
       this.envelopes.push(segment.payload)
     }
@@ -113,8 +116,12 @@ export class FrameDecoder {
     }
     const versionByte = h[o]!
     const version = versionByte & 0x7f
-    if (version < 3) {
-      throw new DecodeError({ message: `unsupported protocol version ${version} in envelope header` })
+    if (version < 3 || (this.framing !== undefined && version !== 5)) {
+      throw new DecodeError({
+        message: this.framing !== undefined
+          ? `protocol version ${version} in an envelope inside a v5 segment`
+          : `unsupported protocol version ${version} in envelope header`
+      })
     }
     const length = (h[o + 5]! << 24) | (h[o + 6]! << 16) | (h[o + 7]! << 8) | h[o + 8]!
     if (length < 0 || length > this.maxFrameSize) {
@@ -123,6 +130,7 @@ export class FrameDecoder {
     if (q.length < HEADER_LENGTH + length) return undefined
     const flags = h[o + 1]!
     const stream = ((h[o + 2]! << 24) >> 16) | h[o + 3]!
+    if (stream < -1) throw new DecodeError({ message: `stream id ${stream} (only 0..32767 and -1 for events)` })
     const opcode = h[o + 4]!
     q.skip(HEADER_LENGTH)
     let body = q.take(length)
@@ -134,6 +142,19 @@ export class FrameDecoder {
     }
     return { _tag: "RawEnvelope", version, response: (versionByte & RESPONSE_BIT) !== 0, flags, stream, opcode, body }
   }
+}
+
+/** A self-contained segment holds whole envelopes only: their headers' lengths must add up to its payload. */
+const checkWholeEnvelopes = (payload: Uint8Array): void => {
+  let p = 0
+  while (p < payload.length) {
+    if (payload.length - p < HEADER_LENGTH) {
+      throw new DecodeError({ message: "self-contained segment ends inside an envelope header" })
+    }
+    const length = ((payload[p + 5]! << 24) | (payload[p + 6]! << 16) | (payload[p + 7]! << 8) | payload[p + 8]!) >>> 0
+    p += HEADER_LENGTH + length
+  }
+  if (p !== payload.length) throw new DecodeError({ message: "self-contained segment ends inside an envelope body" })
 }
 
 /** Any exception -> DecodeError (internal code only throws DecodeError; anything else is a bug). */

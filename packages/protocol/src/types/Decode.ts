@@ -22,6 +22,7 @@ import {
   vintEnd,
   zigzagDecode64
 } from "./Primitives.ts"
+import { setOwn } from "../Own.ts"
 import { formatType } from "./TypeNames.ts"
 import { CqlDuration, EMPTY, LocalDate, LocalTime } from "./Values.ts"
 
@@ -258,12 +259,6 @@ const makeTupleDecoder = (type: CqlType & { kind: "tuple" }): ValueDecoder => {
     if (p !== end) throw new DecodeError({ message: `tuple: ${end - p} extra bytes`, offset: p })
     return out
   }
-}
-
-/** Sets `o[k] = v` as an own data property, even for `__proto__`. */
-const setOwn = (o: Record<string, unknown>, k: string, v: unknown): void => {
-  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
-  else o[k] = v
 }
 
 const makeUdtDecoder = (type: CqlType & { kind: "udt" }): ValueDecoder => {
@@ -522,8 +517,10 @@ export const makeRowDecoder = (
     try {
       fn = generate(columns)(decoders, truncated, badLength)
       canGenerate = true
-    } catch {
-      canGenerate = false
+    } catch (e) {
+      // code generation forbidden (CSP, --disallow-code-generation-from-strings): never try again; any
+      // other failure (e.g. more columns than a function has parameters) concerns this result only
+      if (e instanceof EvalError) canGenerate = false
     }
   }
   if (fn === undefined) fn = interpreted(columns, decoders)

@@ -341,7 +341,7 @@ const nativeCodec = (type: CqlType): Codec => {
     }
     case "smallint": {
       const check = integer(type, -32768, 32767)
-      return { size: 2, content: (w, v) => w.writeShort(check(v)) }
+      return { size: 2, content: (w, v) => w.writeShort(check(v) & 0xffff) }
     }
     case "tinyint": {
       const check = integer(type, -128, 127)
