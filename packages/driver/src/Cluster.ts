@@ -183,6 +183,11 @@ export interface ClusterShape {
   readonly events: Stream.Stream<HostEvent>
   /** Schema change events from the control connection. */
   readonly schemaChanges: Stream.Stream<ProtocolEvent>
+  /**
+   * Hosts a STATUS_CHANGE UP reported: a hint for the pools to try them now, not an event of its own
+   * (`events` has `HostUp` once a connection to the host opened).
+   */
+  readonly upHints: Stream.Stream<Host>
   /** Opens a connection to a host with the negotiated version; it closes with the Scope. */
   readonly connect: (
     host: Host,
@@ -267,6 +272,7 @@ export const make = (
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const hostEvents = yield* PubSub.unbounded<HostEvent>()
     const schemaEvents = yield* PubSub.unbounded<ProtocolEvent>()
+    const upHints = yield* PubSub.unbounded<Host>()
     const hosts = new Map<string, HostState>()
     /** `hosts` as an array, rebuilt when a host is added or removed (not when it goes up or down). */
     let hostList: ReadonlyArray<HostState> = []
@@ -430,9 +436,16 @@ export const make = (
           // UP: let pools try again now; DOWN: the pools find out themselves (the node may still
           // be reachable from here).
           if (event.change === "UP") {
-            const translated = resolved.addressTranslator(event.address, event.port)
+            let translated: { readonly address: string; readonly port: number }
+            try {
+              translated = resolved.addressTranslator(event.address, event.port)
+            } catch (e) {
+              // runs in the socket's data callback: a throwing translator must not escape it
+              runFork(Effect.logWarning(`addressTranslator failed on ${event.address}:${event.port}`, e))
+              break
+            }
             const h = hosts.get(new HostState(translated.address, translated.port).endpoint)
-            if (h !== undefined) runFork(PubSub.publish(hostEvents, { _tag: "HostUp" as const, host: { ...h.snapshot(), isUp: true } }))
+            if (h !== undefined && !h.isUp) runFork(PubSub.publish(upHints, h))
           }
           break
         }
@@ -530,6 +543,7 @@ export const make = (
       controlHost: () => (control !== undefined && control.closed === undefined ? control.address : undefined),
       events: Stream.fromPubSub(hostEvents),
       schemaChanges: Stream.fromPubSub(schemaEvents),
+      upHints: Stream.fromPubSub(upHints),
       connect: (host, keyspace) =>
         openWithNegotiation(resolved, host.address, host.port, version, { keyspace }).pipe(
           Effect.tap((conn) =>

@@ -56,6 +56,12 @@ export interface SessionOptions {
   readonly defaults?: ExecuteOptions | undefined
   /** Prepare statements on every up host, not only the first (default true). */
   readonly prepareOnAllHosts?: boolean | undefined
+  /**
+   * Prepare every statement of this session again on a host that comes back up or joins (default true),
+   * before requests go to it, so they do not meet UNPREPARED (which would be cured transparently, at the
+   * cost of a round trip).
+   */
+  readonly reprepareOnUp?: boolean | undefined
   /** Record the driver's Effect Metrics (see `Metrics`) for every request (default false). */
   readonly metrics?: boolean | undefined
   /**
@@ -112,6 +118,8 @@ class HostPool {
   readonly host: Host
   connections: Array<Connection> = []
   reconnecting = false
+  /** A lost connection of several is being replaced. */
+  refilling = false
   closed = false
   constructor(host: Host) {
     this.host = host
@@ -151,6 +159,14 @@ interface Plan {
   readonly keyspace: string | undefined
   /** Extra executions started on the next hosts while the first is still running (idempotent only). */
   readonly speculative: SpeculativeExecution | undefined
+  /** A batch: the prepared statement of each entry (undefined for a query string), for re-preparing. */
+  readonly batchPrepared?: ReadonlyArray<PreparedStatement | undefined> | undefined
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Monotonic client-side timestamps in microseconds. */
@@ -225,10 +241,15 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const lb = cluster.loadBalancing
     const defaults = options.defaults ?? {}
     const prepareOnAll = options.prepareOnAllHosts ?? true
+    const reprepareOnUp = options.reprepareOnUp ?? true
     const defaultTimeoutMillis = defaults.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(defaults.timeout)) : DEFAULT_TIMEOUT
     let keyspace = options.keyspace
     const pools = new Map<string, HostPool>()
     const preparedCache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
+    /** The statements prepared so far (by cache key), to prepare again on hosts that come up. */
+    const preparedStatements = new Map<string, PreparedStatement>()
+    /** The session's scope is closing: connections that close now are not replaced. */
+    const closing = () => scope.state._tag === "Closed"
     const nextTimestamp = makeTimestampGenerator()
     const clock = yield* Effect.clockWith(Effect.succeed)
 
@@ -237,7 +258,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const openPool = (pool: HostPool): Effect.Effect<void, E.ConnectionError | E.AuthenticationError> =>
       Effect.gen(function*() {
         const want = cluster.options.connectionsPerHost
-        while (pool.connections.filter((c) => c.closed === undefined).length < want && !pool.closed) {
+        while (pool.connections.filter((c) => c.closed === undefined).length < want && !pool.closed && !closing()) {
           const connScope = yield* Scope.fork(scope, "sequential")
           const conn = yield* cluster.connect(pool.host, keyspace).pipe(
             Scope.provide(connScope),
@@ -247,10 +268,41 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           conn.onClose((error) => {
             pool.connections = pool.connections.filter((c) => c !== conn)
             runFork(Scope.close(connScope, Exit.void))
-            if (!pool.closed && pool.connections.length === 0) runFork(hostLost(pool, error.message))
+            if (pool.closed || closing()) return
+            if (pool.connections.length === 0) runFork(hostLost(pool, error.message))
+            else runFork(refill(pool))
           })
         }
       })
+
+    /** Replaces the lost connections of a pool that still has some, on the reconnection Schedule. */
+    const refill = (pool: HostPool): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (pool.refilling || pool.reconnecting || pool.closed) return Effect.void
+        pool.refilling = true
+        return openPool(pool).pipe(
+          Effect.retry(cluster.options.reconnection as Schedule.Schedule<unknown, E.ConnectionError | E.AuthenticationError>),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(() => { pool.refilling = false })),
+          Effect.forkIn(scope),
+          Effect.asVoid
+        )
+      })
+
+    /** Prepares the session's statements on a pool that just came (back) up; failures are left to UNPREPARED. */
+    const reprepare = (pool: HostPool): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const conn = pool.borrow()
+        if (!reprepareOnUp || conn === undefined || preparedStatements.size === 0) return Effect.void
+        return Effect.forEach(
+          [...preparedStatements.values()],
+          (p) => Effect.ignore(prepareOn(conn, p.query, p.keyspace)),
+          { concurrency: 8, discard: true }
+        )
+      })
+
+    /** The pool reopened: statements prepared again there, then the host is up for requests. */
+    const poolUp = (pool: HostPool): Effect.Effect<void> => Effect.andThen(reprepare(pool), cluster.markUp(pool.host))
 
     /**
      * Reconnects a down host on the reconnection Schedule. The caller already made one immediate
@@ -270,7 +322,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         })
         return attempt.pipe(
           Effect.retry(cluster.options.reconnection as Schedule.Schedule<unknown, E.ConnectionError | E.AuthenticationError>),
-          Effect.andThen(cluster.markUp(pool.host)),
+          Effect.andThen(poolUp(pool)),
           Effect.ignore,
           Effect.ensuring(Effect.sync(() => { pool.reconnecting = false }))
         )
@@ -278,9 +330,10 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
 
     const hostLost = (pool: HostPool, reason: string): Effect.Effect<void> =>
       Effect.gen(function*() {
+        if (pool.closed || closing()) return
         // one immediate attempt (a connection can die alone), then mark down and back off
         const again = yield* Effect.exit(openPool(pool))
-        if (Exit.isSuccess(again)) return
+        if (Exit.isSuccess(again) || pool.closed || closing()) return
         yield* cluster.markDown(pool.host, reason)
         yield* Effect.forkIn(reconnectLoop(pool), scope)
       })
@@ -293,9 +346,13 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         pools.set(host.endpoint, pool)
         const opened = yield* Effect.exit(openPool(pool))
         if (Exit.isFailure(opened)) {
+          if (closing()) return
           const reason = opened.cause.reasons.find((r) => r._tag === "Fail")
           yield* cluster.markDown(host, reason?._tag === "Fail" ? reason.error.message : "connect failed")
           yield* Effect.forkIn(reconnectLoop(pool), scope)
+        } else {
+          // a host that joins later gets the statements prepared so far (none at start-up)
+          yield* reprepare(pool)
         }
       })
 
@@ -308,6 +365,17 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     }
     yield* Effect.forEach(cluster.hosts(), addPool, { concurrency: "unbounded", discard: true })
     yield* Effect.addFinalizer(() => Effect.sync(() => { for (const p of pools.values()) p.closed = true }))
+
+    /** A host reported up (by an event or another session): open its pool now if it has none. */
+    const hostBack = (host: Host): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const pool = pools.get(host.endpoint)
+        if (pool === undefined) return addPool(host)
+        if (pool.connections.length === 0 && !pool.closed) {
+          return openPool(pool).pipe(Effect.andThen(poolUp(pool)), Effect.ignore)
+        }
+        return Effect.void
+      })
 
     // follow host events
     yield* cluster.events.pipe(
@@ -322,20 +390,16 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             pools.delete(event.host.endpoint)
             return Effect.forEach(pool.connections, (c) => c.close(), { discard: true })
           }
-          case "HostUp": {
-            const pool = pools.get(event.host.endpoint)
-            if (pool === undefined) return addPool(cluster.getHost(event.host.endpoint) ?? event.host)
-            if (pool.connections.length === 0) {
-              return openPool(pool).pipe(Effect.andThen(cluster.markUp(pool.host)), Effect.ignore)
-            }
-            return Effect.void
-          }
+          case "HostUp":
+            return hostBack(cluster.getHost(event.host.endpoint) ?? event.host)
           default:
             return Effect.void
         }
       }),
       Effect.forkIn(scope)
     )
+    // a STATUS_CHANGE UP: try the host now rather than at the next reconnection delay
+    yield* cluster.upHints.pipe(Stream.runForEach(hostBack), Effect.forkIn(scope))
 
     // ---- one request, over the query plan -----------------------------------
 
@@ -424,7 +488,9 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         let request = plan.request
         let next: IteratorResult<Host> = started !== undefined ? { done: false, value: started.host } : iterator.next()
         let pending = started
+        // statements re-prepared on a connection after UNPREPARED (each at most once per connection)
         let repreparedOn: Connection | undefined
+        let repreparedIds: Array<Uint8Array> = []
         while (!next.done) {
           const host = next.value
           const conn = pending !== undefined ? pending.conn : pools.get(host.endpoint)?.borrow()
@@ -459,16 +525,36 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
               timeoutMillis: plan.timeoutMillis
             })
           }
-          if (error._tag === "Unprepared" && plan.prepared !== undefined && repreparedOn !== conn) {
-            // the host forgot the statement (restart, eviction, schema change): prepare it there and retry
-            repreparedOn = conn
-            const re = yield* Effect.exit(prepareOn(conn, plan.prepared.query, plan.prepared.keyspace))
+          // the host forgot the statement (restart, eviction, schema change): prepare it there and retry
+          const forgotten = error._tag === "Unprepared"
+            ? plan.prepared ?? plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))
+            : undefined
+          if (error._tag === "Unprepared" && forgotten !== undefined) {
+            if (repreparedOn !== conn) {
+              repreparedOn = conn
+              repreparedIds = []
+            }
+            if (repreparedIds.some((id) => sameBytes(id, forgotten.id))) {
+              errors[host.endpoint] = error
+              next = iterator.next()
+              continue
+            }
+            repreparedIds.push(forgotten.id)
+            const re = yield* Effect.exit(prepareOn(conn, forgotten.query, forgotten.keyspace))
             if (Exit.isSuccess(re)) {
-              plan.prepared.id = re.value.id
-              plan.prepared.resultMetadataId = re.value.resultMetadataId
-              plan.prepared.resultColumns = re.value.resultColumns
+              const oldId = forgotten.id
+              forgotten.id = re.value.id
+              forgotten.resultMetadataId = re.value.resultMetadataId
+              forgotten.resultColumns = re.value.resultColumns
               if (request._tag === "Execute") {
                 request = { ...request, id: re.value.id, resultMetadataId: re.value.resultMetadataId }
+              } else if (request._tag === "Batch") {
+                request = {
+                  ...request,
+                  statements: request.statements.map((st) =>
+                    st.kind === "prepared" && sameBytes(st.id, oldId) ? { ...st, id: re.value.id } : st
+                  )
+                }
               }
               continue
             }
@@ -558,6 +644,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             speculative: undefined
           }, retryPolicyDefault)
           const prepared = yield* toPrepared(frame, query, ks)
+          preparedStatements.set(key, prepared)
           if (prepareOnAll) {
             yield* Effect.forEach(
               [...pools.values()].filter((p) => p.host.endpoint !== host.endpoint),
@@ -869,16 +956,19 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           | { readonly kind: "query"; readonly query: string; readonly values?: BoundValues | undefined }
           | { readonly kind: "prepared"; readonly id: Uint8Array; readonly values?: BoundValues | undefined }
         > = []
+        const batchPrepared: Array<PreparedStatement | undefined> = []
         for (let i = 0; i < entries.length; i++) {
           const entry = entries[i]!
           if (typeof entry.query === "string") {
             statements.push({ kind: "query", query: entry.query, values: bindSimple(entry.params) })
+            batchPrepared.push(undefined)
           } else {
             const bound = bindPrepared(entry.query, entry.params)
             if (bound instanceof E.InvalidInput) {
               return yield* new E.InvalidInput({ message: `batch statement ${i}: ${bound.message}`, ...(bound.path ? { path: `statements[${i}].${bound.path}` } : {}) })
             }
             statements.push({ kind: "prepared", id: entry.query.id, values: bound })
+            batchPrepared.push(entry.query)
           }
         }
         const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : DEFAULT_TIMEOUT
@@ -903,7 +993,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           customPayload: opts.customPayload,
           host: opts.host,
           keyspace,
-          speculative: opts.speculativeExecution ?? defaults.speculativeExecution
+          speculative: opts.speculativeExecution ?? defaults.speculativeExecution,
+          batchPrepared
         }
         const { frame, host } = yield* run(plan, retryPolicyDefault)
         return yield* toResultSet<Row>(frame, host, plan, "", undefined, {})

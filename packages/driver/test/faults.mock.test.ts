@@ -316,6 +316,55 @@ describe("prepared statements", () => {
     }).pipe(Effect.provide(env())))
 })
 
+describe("prepared statements in batches", () => {
+  it.effect("a host that forgot the statements of a batch gets each prepared again, then the batch runs once", () =>
+    Effect.gen(function*() {
+      const insert = "INSERT INTO app.users (id, name) VALUES (?, ?)"
+      const update = "UPDATE app.users SET name = ? WHERE id = ?"
+      yield* MockCluster.prime({ query: insert, variables: { id: "int", name: "text" }, then: Answer.void })
+      yield* MockCluster.prime({ query: update, variables: { name: "text", id: "int" }, then: Answer.void })
+      const p1 = yield* Session.prepare(insert)
+      const p2 = yield* Session.prepare(update)
+      yield* MockCluster.forgetPrepared()
+      yield* Session.batch([
+        { query: p1, params: [1, "a"] },
+        { query: "DELETE FROM app.users WHERE id = 3" },
+        { query: p2, params: ["b", 2] }
+      ], { type: "logged" })
+      const log = yield* MockCluster.activity({ kind: ["prepare", "batch"] })
+      const after = log.slice(log.findIndex((a) => a.kind === "batch"))
+      expect(after.map((a) => `${a.kind} ${a.query ?? ""} ${a.answer}`)).toEqual([
+        "batch  Error(UNPREPARED)",
+        `prepare ${insert} Prepared`,
+        "batch  Error(UNPREPARED)",
+        `prepare ${update} Prepared`,
+        "batch  Void"
+      ])
+      expect(new Set(after.map((a) => a.host)).size).toBe(1)
+    }).pipe(Effect.provide(env({ mock: { hosts: 1 } }))))
+
+  it.effect("an UNPREPARED that re-preparing does not cure moves on to the next host instead of looping", () =>
+    Effect.gen(function*() {
+      const insert = "INSERT INTO app.users (id, name) VALUES (?, ?)"
+      yield* MockCluster.prime({ query: insert, variables: { id: "int", name: "text" }, then: Answer.void })
+      const p1 = yield* Session.prepare(insert)
+      yield* MockCluster.prime({ kind: "batch", then: Answer.unprepared({ id: p1.id }) })
+      const exit = yield* Effect.exit(Session.batch([{ query: p1, params: [1, "a"] }]))
+      const error = failure(exit)
+      expect(error._tag).toBe("NoHostAvailable")
+      const log = yield* MockCluster.activity({ kind: ["batch", "prepare"] })
+      const after = log.slice(log.findIndex((a) => a.kind === "batch"))
+      // per host: the batch, one re-prepare, the batch again; then the next host
+      for (const host of [0, 1]) {
+        expect(after.filter((a) => a.hostIndex === host).map((a) => `${a.kind} ${a.answer}`)).toEqual([
+          "batch Error(UNPREPARED)",
+          "prepare Prepared",
+          "batch Error(UNPREPARED)"
+        ])
+      }
+    }).pipe(Effect.provide(env({ mock: { hosts: 2 } }))))
+})
+
 describe("server errors map to tagged errors", () => {
   const cases: ReadonlyArray<readonly [string, Answer.Answer, Record<string, unknown>]> = [
     ["server error", Answer.serverError({ message: "boom" }), { _tag: "ServerError", message: "boom" }],

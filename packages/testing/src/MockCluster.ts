@@ -493,3 +493,35 @@ export const hostUp = (ref: HostRef, options?: { readonly notify?: boolean | und
 
 export const hostUnresponsive = (ref: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.hostUnresponsive(ref))
+
+export const clearPrimes: Effect.Effect<void, never, MockCluster> = MockCluster.use((m) => m.clearPrimes)
+
+export const clearActivity: Effect.Effect<void, never, MockCluster> = MockCluster.use((m) => m.clearActivity)
+
+export const closeConnections = (ref?: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.closeConnections(ref))
+
+export const forgetPrepared = (ref?: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.forgetPrepared(ref))
+
+export const emit = (
+  event: Event,
+  options?: { readonly hosts?: ReadonlyArray<HostRef> | undefined }
+): Effect.Effect<number, MockClusterError, MockCluster> => MockCluster.use((m) => m.emit(event, options))
+
+export const topologyChange = (change: "NEW_NODE" | "REMOVED_NODE", ref: HostRef): Effect.Effect<number, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.topologyChange(change, ref))
+
+export const statusChange = (change: "UP" | "DOWN", ref: HostRef): Effect.Effect<number, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.statusChange(change, ref))
+
+export const schemaChange = (change: SchemaChange): Effect.Effect<number, never, MockCluster> =>
+  MockCluster.use((m) => m.schemaChange(change))
+
+export const addHost = (
+  spec: HostSpec,
+  options?: { readonly notify?: boolean | undefined }
+): Effect.Effect<MockHost, MockClusterError, MockCluster> => MockCluster.use((m) => m.addHost(spec, options))
+
+export const removeHost = (ref: HostRef, options?: { readonly notify?: boolean | undefined }): Effect.Effect<void, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.removeHost(ref, options))
