@@ -8,6 +8,7 @@
  */
 import type { ProtocolVersion, Row, Event as ProtocolEvent } from "@effect-cassandra/protocol"
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -602,6 +603,23 @@ export const layerConfig = (
     Cluster,
     Effect.gen(function*() {
       const config = yield* ClusterConfig
+      const configError = (message: string, cause?: unknown) =>
+        new Config.ConfigError(new ConfigProvider.SourceError({ message, cause }))
+      if (Option.isSome(config.username) !== Option.isSome(config.password)) {
+        // half the credentials would silently connect without authentication
+        return yield* Effect.fail(configError("CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together"))
+      }
+      if (Option.isSome(config.protocolVersion) && ![3, 4, 5].includes(config.protocolVersion.value)) {
+        return yield* Effect.fail(configError(`CASSANDRA_PROTOCOL_VERSION must be 3, 4 or 5, got ${config.protocolVersion.value}`))
+      }
+      let ca: string | undefined
+      if (Option.isSome(config.tlsCa)) {
+        const path = config.tlsCa.value
+        ca = yield* Effect.tryPromise({
+          try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
+          catch: (cause) => configError(`CASSANDRA_TLS_CA: cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+        })
+      }
       const options: ClusterOptions = {
         contactPoints: config.contactPoints,
         port: config.port,
@@ -610,9 +628,7 @@ export const layerConfig = (
           ? { auth: { username: config.username.value, password: config.password.value } }
           : {}),
         ...(Option.isSome(config.protocolVersion) ? { protocolVersion: config.protocolVersion.value as ProtocolVersion } : {}),
-        ...(Option.isSome(config.tlsCa)
-          ? { tls: { ca: yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.readFile(config.tlsCa.pipe(Option.getOrThrow), "utf8"))) } }
-          : {}),
+        ...(ca !== undefined ? { tls: { ca } } : {}),
         ...overrides
       }
       return yield* make(options)

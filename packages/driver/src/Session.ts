@@ -180,10 +180,33 @@ const makeTimestampGenerator = () => {
   }
 }
 
-const consistencyCode = (name: string | undefined, fallback: number): number => {
+/** The code of a consistency level name; an unknown name is bad input, not a silent default. */
+const consistencyCode = (name: string | undefined, fallback: number, path: string): number | E.InvalidInput => {
   if (name === undefined) return fallback
   const code = (Consistency as Record<string, number>)[name]
-  return code ?? fallback
+  return typeof code === "number"
+    ? code
+    : new E.InvalidInput({ message: `${path}: unknown consistency level ${JSON.stringify(name)}`, path, expected: "a consistency level name (ONE, QUORUM, LOCAL_QUORUM, ...)" })
+}
+
+const SERIAL_LEVELS: ReadonlySet<string> = new Set(["SERIAL", "LOCAL_SERIAL"])
+
+/** A serial consistency: SERIAL or LOCAL_SERIAL. */
+const serialCode = (name: string | undefined, path: string): number | undefined | E.InvalidInput =>
+  name === undefined
+    ? undefined
+    : SERIAL_LEVELS.has(name)
+    ? Consistency[name as "SERIAL" | "LOCAL_SERIAL"]
+    : new E.InvalidInput({ message: `${path}: ${JSON.stringify(name)} is not a serial consistency level`, path, expected: "SERIAL or LOCAL_SERIAL" })
+
+/** A client-side timeout in milliseconds: a positive Duration input (Infinity allowed). */
+const timeoutMillisOf = (input: Duration.Input | undefined, fallback: number, path: string): number | E.InvalidInput => {
+  if (input === undefined) return fallback
+  const d = Duration.fromInput(input)
+  const ms = Option.isSome(d) ? Duration.toMillis(d.value) : Number.NaN
+  return ms > 0
+    ? ms
+    : new E.InvalidInput({ message: `${path}: not a positive duration: ${String(input)}`, path, expected: "a positive Duration input" })
 }
 
 const isRecord = (p: Params | undefined): p is Readonly<Record<string, unknown>> =>
@@ -242,7 +265,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const defaults = options.defaults ?? {}
     const prepareOnAll = options.prepareOnAllHosts ?? true
     const reprepareOnUp = options.reprepareOnUp ?? true
-    const defaultTimeoutMillis = defaults.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(defaults.timeout)) : DEFAULT_TIMEOUT
+    const defaultTimeoutMillis = timeoutMillisOf(defaults.timeout, DEFAULT_TIMEOUT, "defaults.timeout")
+    if (typeof defaultTimeoutMillis !== "number") return yield* defaultTimeoutMillis
     let keyspace = options.keyspace
     const pools = new Map<string, HostPool>()
     const preparedCache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
@@ -457,7 +481,11 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       const errors: Record<string, unknown> = {}
       // speculative executions: each starts `delay` after the previous one, on the next host of the
       // same plan; the first success wins and the others are interrupted
-      const delay = Duration.fromInputUnsafe(spec.delay)
+      const delayOption = Duration.fromInput(spec.delay)
+      if (Option.isNone(delayOption)) {
+        return Effect.fail(new E.InvalidInput({ message: `speculativeExecution.delay: not a duration: ${String(spec.delay)}`, path: "options.speculativeExecution.delay", expected: "a Duration input" }))
+      }
+      const delay = delayOption.value
       const executions: Array<Effect.Effect<Answer, E.CassandraError>> = [
         runExecution(plan, retryPolicy, iterator, errors, undefined)
       ]
@@ -670,16 +698,18 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       opts: ExecuteOptions<any>,
       pagingState: Uint8Array | undefined
     ): Plan | E.InvalidInput => {
-      const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : defaultTimeoutMillis
+      const timeoutMillis = timeoutMillisOf(opts.timeout, defaultTimeoutMillis, "options.timeout")
+      if (typeof timeoutMillis !== "number") return timeoutMillis
+      const consistency = consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE, "options.consistency")
+      if (typeof consistency !== "number") return consistency
+      const serialConsistency = serialCode(opts.serialConsistency ?? defaults.serialConsistency, "options.serialConsistency")
+      if (serialConsistency instanceof E.InvalidInput) return serialConsistency
       const now = clock.currentTimeMillisUnsafe()
       const tsOpt = opts.timestamp ?? defaults.timestamp
       const timestamp = tsOpt === false ? undefined : tsOpt ?? nextTimestamp(now)
-      const serial = opts.serialConsistency ?? defaults.serialConsistency
       const version = cluster.protocolVersion
       const ks = opts.keyspace ?? defaults.keyspace
-      const consistency = consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE)
       const pageSize = opts.fetchSize ?? defaults.fetchSize ?? DEFAULT_FETCH
-      const serialConsistency = serial === undefined ? undefined : Consistency[serial]
       let request: Request
       let prepared: PreparedStatement | undefined
       if (typeof statement === "string") {
@@ -971,26 +1001,36 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             batchPrepared.push(entry.query)
           }
         }
-        const timeoutMillis = opts.timeout !== undefined ? Duration.toMillis(Duration.fromInputUnsafe(opts.timeout)) : DEFAULT_TIMEOUT
+        // the session's defaults apply to batches as to single statements
+        const timeoutMillis = timeoutMillisOf(opts.timeout, defaultTimeoutMillis, "options.timeout")
+        if (typeof timeoutMillis !== "number") return yield* timeoutMillis
+        const consistency = consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE, "options.consistency")
+        if (typeof consistency !== "number") return yield* consistency
+        const serialConsistency = serialCode(opts.serialConsistency ?? defaults.serialConsistency, "options.serialConsistency")
+        if (serialConsistency instanceof E.InvalidInput) return yield* serialConsistency
+        if (opts.type !== undefined && opts.type !== "logged" && opts.type !== "unlogged" && opts.type !== "counter") {
+          return yield* new E.InvalidInput({ message: `options.type: unknown batch type ${JSON.stringify(opts.type)}`, path: "options.type", expected: "logged, unlogged or counter" })
+        }
         const now = clock.currentTimeMillisUnsafe()
-        const serial = opts.serialConsistency
+        const tsOpt = opts.timestamp ?? defaults.timestamp
+        const ks = opts.keyspace ?? defaults.keyspace
         const plan: Plan = {
           request: {
             _tag: "Batch",
             batchType: opts.type === "unlogged" ? 1 : opts.type === "counter" ? 2 : 0,
             statements,
-            consistency: consistencyCode(opts.consistency ?? defaults.consistency, Consistency.LOCAL_ONE),
-            serialConsistency: serial === undefined ? undefined : Consistency[serial],
-            timestamp: opts.timestamp === false ? undefined : opts.timestamp ?? nextTimestamp(now),
-            keyspace: cluster.protocolVersion >= 5 ? opts.keyspace : undefined
+            consistency,
+            serialConsistency,
+            timestamp: tsOpt === false ? undefined : tsOpt ?? nextTimestamp(now),
+            keyspace: cluster.protocolVersion >= 5 ? ks : undefined
           },
           columns: undefined,
           prepared: undefined,
-          idempotent: opts.idempotent ?? false,
+          idempotent: opts.idempotent ?? defaults.idempotent ?? false,
           deadline: now + timeoutMillis,
           timeoutMillis,
-          tracing: opts.tracing ?? false,
-          customPayload: opts.customPayload,
+          tracing: opts.tracing ?? defaults.tracing ?? false,
+          customPayload: opts.customPayload ?? defaults.customPayload,
           host: opts.host,
           keyspace,
           speculative: opts.speculativeExecution ?? defaults.speculativeExecution,

@@ -6,8 +6,11 @@
 import { Cluster, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
@@ -93,4 +96,64 @@ describe("tracing and warnings", () => {
       const rs = yield* Session.execute(q)
       expect(rs.warnings).toEqual(["Aggregation query used without partition key"])
     }).pipe(Effect.provide(env({ hosts: 1 }))))
+})
+
+describe("bad options fail before anything is sent", () => {
+  it.effect("unknown consistency, a non-serial serialConsistency, bad timeouts, a bad batch type, a bad speculative delay", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      yield* mock.clearActivity
+      const bad: ReadonlyArray<readonly [Effect.Effect<unknown, { readonly _tag: string }, Session.Session>, string]> = [
+        [Session.execute(q, [], { consistency: "QUROUM" as never }), "options.consistency"],
+        [Session.execute(q, [], { serialConsistency: "QUORUM" as never }), "options.serialConsistency"],
+        [Session.execute(q, [], { timeout: -5 }), "options.timeout"],
+        [Session.execute(q, [], { timeout: "soon" as never }), "options.timeout"],
+        [Session.execute(q, [], { idempotent: true, speculativeExecution: { delay: "later" as never, maxExecutions: 1 } }), "options.speculativeExecution.delay"],
+        [Session.batch([{ query: q }], { consistency: "FOUR" as never }), "options.consistency"],
+        [Session.batch([{ query: q }], { type: "atomic" as never }), "options.type"],
+        [Session.batch([{ query: q }], { timeout: 0 }), "options.timeout"]
+      ]
+      for (const [effect, path] of bad) {
+        const exit = yield* Effect.exit(effect)
+        expect(exit._tag).toBe("Failure")
+        if (exit._tag === "Failure") {
+          const reason = exit.cause.reasons[0]
+          expect(reason?._tag).toBe("Fail")
+          if (reason?._tag === "Fail") expect(reason.error).toMatchObject({ _tag: "InvalidInput", path })
+        }
+      }
+      expect(yield* mock.activity({ kind: ["query", "batch", "execute"] })).toEqual([])
+    }).pipe(Effect.provide(env({ hosts: 2 }))))
+
+  it.effect("an invalid default timeout fails the Session layer with InvalidInput", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(
+        Session.layer({ defaults: { timeout: "whenever" as never } }).pipe(
+          Layer.provide(MockCluster.clusterLayer({ schemaMetadataEnabled: false })),
+          Layer.provide(MockCluster.layer({ hosts: 1 }))
+        )
+      ))
+      expect(exit._tag).toBe("Failure")
+      if (exit._tag === "Failure") expect(exit.cause.reasons[0]).toMatchObject({ _tag: "Fail", error: { _tag: "InvalidInput", path: "defaults.timeout" } })
+    }))
+})
+
+describe("Cluster.layerConfig", () => {
+  const build = (env: Record<string, string>) =>
+    Effect.exit(Layer.build(Cluster.layerConfig().pipe(
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+    )))
+  const configFailure = (exit: Exit.Exit<unknown, unknown>): string => {
+    if (exit._tag !== "Failure") return "succeeded"
+    const reason = exit.cause.reasons[0]
+    return reason?._tag === "Fail" && (reason.error as { _tag?: string })._tag === "ConfigError" ? String((reason.error as Error).message) : `not a ConfigError: ${String(reason?._tag)}`
+  }
+
+  it.effect("a username without a password, a bad protocol version or an unreadable CA file is a ConfigError", () =>
+    Effect.gen(function*() {
+      expect(configFailure(yield* build({ CASSANDRA_USERNAME: "app" }))).toMatch(/must be set together/)
+      expect(configFailure(yield* build({ CASSANDRA_PASSWORD: "secret" }))).toMatch(/must be set together/)
+      expect(configFailure(yield* build({ CASSANDRA_PROTOCOL_VERSION: "6" }))).toMatch(/must be 3, 4 or 5/)
+      expect(configFailure(yield* build({ CASSANDRA_TLS_CA: "/nonexistent/ca.pem" }))).toMatch(/CASSANDRA_TLS_CA: cannot read \/nonexistent\/ca.pem/)
+    }))
 })
