@@ -87,6 +87,7 @@ export interface MockClusterShape {
   /**
    * Waits until at least `count` (default 1) requests match `filter`, and returns them. Use it before
    * `TestClock.adjust` so the request is known to have arrived (and its delays to be scheduled).
+   * Dies at once when the activity log is off (`activityLimit: 0`).
    */
   readonly awaitActivity: (filter?: ActivityFilter & { readonly count?: number | undefined }) => Effect.Effect<ReadonlyArray<Activity>>
   /**
@@ -165,6 +166,10 @@ const makeShape = (
     clearActivity: Effect.sync(() => sim.clearActivity()),
     awaitActivity: (filter) =>
       Effect.callback<ReadonlyArray<Activity>>((resume) => {
+        if (sim.activityLimit <= 0) {
+          // nothing is recorded: waiting would never end
+          return resume(Effect.die(new Error("awaitActivity needs the activity log, which activityLimit: 0 turns off")))
+        }
         const count = filter?.count ?? 1
         const check = (): boolean => {
           const found = sim.activity(filter)
@@ -400,69 +405,81 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<MockServer, Moc
       ? Array.from({ length: options.hosts }, () => ({}))
       : options.hosts ?? [{}]
     const addresses = specs.map((s, i) => s.address ?? `127.0.0.${i + 1}`)
-    const servers = new Map<string, net.Server>()
+    /** A listener and the host it serves (re-bound when a host is added again at the same endpoint). */
+    interface Listener {
+      readonly server: net.Server
+      host: SimHost | undefined
+    }
+    const servers = new Map<string, Listener>()
     let sim: SimulatedCluster | undefined
-    const makeServer = (endpointOf: () => SimHost | undefined): net.Server =>
-      net.createServer({ noDelay: true }, (socket) => {
-        const h = endpointOf()
-        if (h !== undefined) h.connectAttempts++
-        if (sim === undefined || h === undefined || h.state === "down") return void socket.destroy()
-        socket.setNoDelay(true)
-        new ServerConnection(sim, h, socket)
-      })
+    const makeListener = (host: SimHost | undefined): Listener => {
+      const listener: Listener = {
+        host,
+        server: net.createServer({ noDelay: true }, (socket) => {
+          const h = listener.host
+          if (h !== undefined) h.connectAttempts++
+          if (sim === undefined || h === undefined || h.state === "down" || h.removed) return void socket.destroy()
+          socket.setNoDelay(true)
+          new ServerConnection(sim, h, socket)
+        })
+      }
+      return listener
+    }
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         if (sim !== undefined) for (const h of sim.hosts) for (const c of [...h.connections]) c.destroy()
-        yield* Effect.forEach([...servers.values()], closeServer, { discard: true })
+        yield* Effect.forEach([...servers.values()], (l) => closeServer(l.server), { discard: true })
       })
     )
     // one port for all hosts: the first host picks it, the others must get it too (retry otherwise)
     let port = options.port ?? 0
+    let initial: Array<Listener> = []
     for (let attempt = 0;; attempt++) {
-      const bound: Array<net.Server> = []
+      const bound: Array<Listener> = []
       const exit = yield* Effect.exit(Effect.gen(function*() {
         let chosen = port
         for (let i = 0; i < specs.length; i++) {
-          const index = i
-          const server = makeServer(() => sim?.hosts[index])
-          bound.push(server)
-          const p = yield* listen(server, addresses[i]!, specs[i]!.port ?? chosen)
+          const listener = makeListener(undefined)
+          bound.push(listener)
+          const p = yield* listen(listener.server, addresses[i]!, specs[i]!.port ?? chosen)
           if (i === 0 && specs[i]!.port === undefined) chosen = p
         }
         return chosen
       }))
       if (exit._tag === "Success") {
         port = exit.value
-        bound.forEach((s, i) => servers.set(`${addresses[i]}`, s))
+        initial = bound
         break
       }
-      yield* Effect.forEach(bound, closeServer, { discard: true })
+      yield* Effect.forEach(bound, (l) => closeServer(l.server), { discard: true })
       if ((options.port ?? 0) !== 0 || attempt >= 20) return yield* Effect.failCause(exit.cause)
     }
     const listenPort = port
     const hostState = (h: SimHost): Effect.Effect<void, MockClusterError> =>
       Effect.suspend(() => {
-        let server = servers.get(h.endpoint) ?? servers.get(h.address)
+        let listener = servers.get(h.endpoint)
         const shouldListen = h.state !== "down" && !h.removed
-        if (shouldListen && server === undefined) {
-          server = makeServer(() => h)
-          servers.set(h.endpoint, server)
+        if (shouldListen && listener === undefined) {
+          listener = makeListener(h)
+          servers.set(h.endpoint, listener)
         }
-        if (server === undefined) return Effect.void
+        if (listener === undefined) return Effect.void
+        // a host added again at a removed host's endpoint takes its listener over
+        listener.host = h
+        const server = listener.server
         if (shouldListen && !server.listening) return Effect.asVoid(listen(server, h.address, h.port))
         if (!shouldListen && server.listening) return closeServer(server)
         return Effect.void
       })
     const simulation = new SimulatedCluster({ ...options, port: listenPort }, env0, listenPort)
     sim = simulation
-    // servers are keyed by endpoint from now on (a host added later gets its own)
-    for (const h of simulation.hosts) {
-      const s = servers.get(h.address)
-      if (s !== undefined) {
-        servers.delete(h.address)
-        servers.set(h.endpoint, s)
-      }
-    }
+    // listeners are keyed by endpoint (a host added later gets its own)
+    simulation.hosts.forEach((h, i) => {
+      const listener = initial[i]
+      if (listener === undefined) return
+      listener.host = h
+      servers.set(h.endpoint, listener)
+    })
     const shape = makeShape(simulation, hostState, listenPort)
     return { ...shape, port: listenPort }
   })

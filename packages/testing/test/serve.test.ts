@@ -53,10 +53,11 @@ const scenario = Effect.gen(function*() {
   return results
 })
 
-const inMemory = Session.layer().pipe(
-  Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, protocolVersion: 4 })),
-  Layer.provideMerge(MockCluster.layer({ hosts: 1, tables }))
-)
+const inMemory = (cluster: Partial<Cluster.ClusterOptions> = { protocolVersion: 4 }) =>
+  Session.layer().pipe(
+    Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, ...cluster })),
+    Layer.provideMerge(MockCluster.layer({ hosts: 1, tables }))
+  )
 
 const overTcp = (cluster: Partial<Cluster.ClusterOptions> = {}, options: MockCluster.ServeOptions = { hosts: 1, tables }) =>
   Session.layer().pipe(
@@ -67,9 +68,13 @@ const overTcp = (cluster: Partial<Cluster.ClusterOptions> = {}, options: MockClu
 describe("over TCP", () => {
   it.effect("the same primed scenario gives the same result in memory and over TCP", () =>
     Effect.gen(function*() {
-      const memory = yield* Effect.provide(scenario, inMemory)
+      const memory = yield* Effect.provide(scenario, inMemory())
       const tcp = yield* Effect.provide(scenario, overTcp({ protocolVersion: 4 }))
       expect(tcp).toEqual(memory)
+      // and on v5 with LZ4 segments, in memory and over TCP alike
+      const v5 = { protocolVersion: 5, compression: "lz4" } as const
+      expect(yield* Effect.provide(scenario, overTcp(v5))).toEqual(yield* Effect.provide(scenario, inMemory(v5)))
+      expect(yield* Effect.provide(scenario, inMemory(v5))).toEqual(memory)
       expect(memory[0]).toEqual({ ok: [{ id: 1, name: "ada", emails: ["ada@example.com"] }] })
       expect(memory[1]).toEqual({ error: ["ReadTimeout"] })
       expect(memory[5]).toEqual({ ok: 25 })

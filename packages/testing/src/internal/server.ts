@@ -681,6 +681,8 @@ export class ServerConnection {
         const len = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!
         p += 4
         if (len > 0) p += len
+        // malformed lengths (below -2) get the slow path's PROTOCOL_ERROR
+        else if (len < -2) return false
         if (p > n) return false
       }
     }
