@@ -29,6 +29,7 @@ import * as Conn from "./internal/connection.ts"
 import { nodeTransport, type Transport } from "./internal/transport.ts"
 import { buildSchema, type KeyspaceMetadata, type TableMetadata, TokenMap } from "./Metadata.ts"
 import { LoadBalancingPolicy, type LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
+import type { RetryPolicyShape } from "./policies/Retry.ts"
 
 /** Rewrites the addresses the cluster reports (system.peers) into addresses the client can reach. */
 export type AddressTranslator = (address: string, port: number) => { readonly address: string; readonly port: number }
@@ -59,6 +60,13 @@ export interface ClusterOptions {
   /** Connections per host (default 1: each multiplexes 32768 streams). */
   readonly connectionsPerHost?: number | undefined
   readonly addressTranslator?: AddressTranslator | undefined
+  /**
+   * The load-balancing policy; default: the `LoadBalancingPolicy` of the context (DC-aware round robin
+   * unless a `LoadBalancing.layer` provides another).
+   */
+  readonly loadBalancing?: LoadBalancingPolicyShape | undefined
+  /** The retry policy of sessions on this cluster; default: the `RetryPolicy` of the context. */
+  readonly retry?: RetryPolicyShape | undefined
   /** Fetch schema metadata (keyspaces, tables) on connect and on schema events (default true). */
   readonly schemaMetadataEnabled?: boolean | undefined
   /** Fetch the token map for token-aware routing (default true). */
@@ -83,6 +91,7 @@ export interface ResolvedOptions {
   readonly reconnection: Schedule.Schedule<unknown, unknown>
   readonly connectionsPerHost: number
   readonly addressTranslator: AddressTranslator
+  readonly retry: RetryPolicyShape | undefined
   readonly schemaMetadataEnabled: boolean
   readonly tokenMetadataEnabled: boolean
 }
@@ -132,6 +141,7 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     reconnection: options.reconnection ?? defaultReconnection,
     connectionsPerHost: options.connectionsPerHost ?? 1,
     addressTranslator: options.addressTranslator ?? ((address, port) => ({ address, port })),
+    retry: options.retry,
     schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
     tokenMetadataEnabled: options.tokenMetadataEnabled ?? true
   }
@@ -268,7 +278,7 @@ export const make = (
   Effect.gen(function*() {
     const override = yield* TransportOverride
     const resolved = resolveOptions(options, override)
-    const loadBalancing = yield* LoadBalancingPolicy
+    const loadBalancing = options.loadBalancing ?? (yield* LoadBalancingPolicy)
     const scope = yield* Effect.scope
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     const hostEvents = yield* PubSub.unbounded<HostEvent>()

@@ -135,7 +135,12 @@ export class Unprepared extends Schema.TaggedError<Unprepared>()("Unprepared", {
 /** A connection could not be opened, or died with the request in flight. */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
   ...fields,
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /**
+   * false: the request was never written (the connection was already closed, or had no free stream
+   * id), so trying another host is safe even for a non-idempotent statement. Absent: it may have been.
+   */
+  sent: Schema.optional(Schema.Boolean)
 }) {}
 
 /** The client-side timeout elapsed before an answer arrived. */

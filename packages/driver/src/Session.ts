@@ -260,7 +260,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const cluster = yield* Cluster
     const scope = yield* Effect.scope
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
-    const retryPolicyDefault = yield* RetryPolicy
+    const retryPolicyDefault = cluster.options.retry ?? (yield* RetryPolicy)
     const lb = cluster.loadBalancing
     const defaults = options.defaults ?? {}
     const prepareOnAll = options.prepareOnAllHosts ?? true
@@ -591,6 +591,11 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             continue
           }
           errors[host.endpoint] = error
+          if (error._tag === "ConnectionError" && error.sent === false) {
+            // never written: the next host is safe whatever the statement (not a retry)
+            next = iterator.next()
+            continue
+          }
           const decision = retryPolicy.decide({
             error,
             retryCount,

@@ -3,7 +3,7 @@
  * executions (timed on the TestClock), server events (STATUS_CHANGE UP, SCHEMA_CHANGE), tracing and
  * server warnings.
  */
-import { Cluster, Session } from "@effect-cassandra/driver"
+import { Cluster, Retry, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -156,4 +156,23 @@ describe("Cluster.layerConfig", () => {
       expect(configFailure(yield* build({ CASSANDRA_PROTOCOL_VERSION: "6" }))).toMatch(/must be 3, 4 or 5/)
       expect(configFailure(yield* build({ CASSANDRA_TLS_CA: "/nonexistent/ca.pem" }))).toMatch(/CASSANDRA_TLS_CA: cannot read \/nonexistent\/ca.pem/)
     }))
+})
+
+describe("policies as Cluster options", () => {
+  it.effect("loadBalancing and retry given to Cluster.layer are the ones used", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      yield* mock.clearActivity
+      for (let i = 0; i < 3; i++) yield* Session.execute(q)
+      // the policy puts the last host first
+      expect((yield* mock.activity({ query: q })).map((a) => a.hostIndex)).toEqual([2, 2, 2])
+      // the retry policy never retries: an Unavailable is not tried on the next host
+      yield* mock.prime({ query: q, then: Answer.unavailable() })
+      const exit = yield* Effect.exit(Session.execute(q))
+      expect(Exit.isFailure(exit) && exit.cause.reasons[0]).toMatchObject({ _tag: "Fail", error: { _tag: "Unavailable" } })
+      expect((yield* mock.activity({ query: q })).length).toBe(4)
+    }).pipe(Effect.provide(env({ hosts: 3 }, {
+      loadBalancing: { newQueryPlan: ({ hosts }) => [...hosts].reverse().filter((h) => h.isUp), distance: () => "local" },
+      retry: Retry.fallthroughRetryPolicy
+    }))))
 })

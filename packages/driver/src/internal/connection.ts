@@ -188,9 +188,11 @@ export class Connection {
     tracing: boolean | undefined,
     customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
   ): void {
-    if (this.closed !== undefined) return handler.onFailure(this.closed)
+    if (this.closed !== undefined) {
+      return handler.onFailure(new E.ConnectionError({ message: this.closed.message, host: this.address, sent: false }))
+    }
     if (this.freeTop === 0) {
-      return handler.onFailure(new E.ConnectionError({ message: "no free stream id", host: this.address }))
+      return handler.onFailure(new E.ConnectionError({ message: "no free stream id", host: this.address, sent: false }))
     }
     const id = this.freeIds[--this.freeTop]!
     const error = this.codec.encode(id, request, tracing, customPayload)
