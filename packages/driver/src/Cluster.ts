@@ -517,6 +517,14 @@ export const make = (
     yield* refreshTopology.pipe(
       Effect.mapError((e) => new E.NoHostAvailable({ message: `host discovery failed: ${e.message}`, errors: { [control!.address]: e } }))
     )
+    if (localDc !== undefined && ![...hosts.values()].some((h) => h.datacenter === localDc)) {
+      // a misspelt datacenter would make every host "ignored" and every request NoHostAvailable
+      const dcs = [...new Set([...hosts.values()].map((h) => h.datacenter ?? "?"))].sort()
+      return yield* new E.NoHostAvailable({
+        message: `localDc "${localDc}" is not a datacenter of this cluster (its datacenters: ${dcs.join(", ")})`,
+        errors: {}
+      })
+    }
     if (resolved.schemaMetadataEnabled) yield* Effect.ignore(refreshSchema)
 
     const waitForSchemaAgreement: Effect.Effect<boolean> = Effect.gen(function*() {

@@ -199,5 +199,11 @@ export class NoHostAvailable extends Schema.TaggedError<NoHostAvailable>()("NoHo
   errors: Schema.Record(Schema.String, Schema.Defect())
 }) {}
 
+/** A query trace was not complete in system_traces within the wait (the server writes traces asynchronously). */
+export class TraceUnavailable extends Schema.TaggedError<TraceUnavailable>()("TraceUnavailable", {
+  message: Schema.String,
+  sessionId: Schema.String
+}) {}
+
 /** Any error of the driver. */
-export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError
+export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable

@@ -939,7 +939,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           }
           yield* Effect.sleep("100 millis")
         }
-        return yield* new E.InvalidInput({ message: `trace ${id} did not complete in time` })
+        return yield* new E.TraceUnavailable({ message: `trace ${id} was not complete in system_traces after 5 s`, sessionId: id })
       })
 
     const internals: SessionInternals = { executeRaw, fetchTrace }

@@ -18,7 +18,9 @@ const configs: ReadonlyArray<{ version: 3 | 4 | 5; compression: "lz4" | "snappy"
   { version: 5, compression: false },
   { version: 4, compression: "lz4" },
   { version: 4, compression: "snappy" },
-  { version: 3, compression: false }
+  { version: 3, compression: false },
+  { version: 3, compression: "lz4" },
+  { version: 3, compression: "snappy" }
 ]
 
 const bytes = (...xs: Array<number>) => new Uint8Array(xs)

@@ -90,6 +90,28 @@ describe("tracing and warnings", () => {
       expect(trace.events.length).toBe(1)
     }).pipe(Effect.provide(env({ hosts: 1 }))))
 
+  it.effect("a trace the server never completes: TraceUnavailable after the wait, in virtual time", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: q, then: row })
+      // the session row exists but has no duration yet: the trace is still being written
+      yield* MockCluster.prime({
+        query: "SELECT * FROM system_traces.sessions WHERE session_id = ?",
+        system: true,
+        then: Answer.rows({ session_id: "uuid", duration: "int" }, [{ session_id: "00000000-0000-0000-0000-000000000000", duration: null }])
+      })
+      const rs = yield* Session.execute(q, undefined, { tracing: true })
+      const fiber = yield* Effect.forkChild(Effect.exit(rs.trace))
+      for (let i = 0; i < 60; i++) {
+        yield* tick
+        yield* TestClock.adjust("100 millis")
+      }
+      const exit = yield* Fiber.join(fiber)
+      expect(exit._tag === "Failure" && exit.cause.reasons[0]).toMatchObject({
+        _tag: "Fail",
+        error: { _tag: "TraceUnavailable", sessionId: rs.tracingId }
+      })
+    }).pipe(Effect.provide(env({ hosts: 1 }))))
+
   it.effect("server warnings come with the result", () =>
     Effect.gen(function*() {
       yield* MockCluster.prime({ query: q, then: Answer.rows({ id: "int" }, [{ id: 1 }], { warnings: ["Aggregation query used without partition key"] }) })
@@ -175,4 +197,19 @@ describe("policies as Cluster options", () => {
       loadBalancing: { newQueryPlan: ({ hosts }) => [...hosts].reverse().filter((h) => h.isUp), distance: () => "local" },
       retry: Retry.fallthroughRetryPolicy
     }))))
+})
+
+describe("localDc", () => {
+  it.effect("a localDc the cluster does not have fails the Cluster layer, naming the cluster's datacenters", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(
+        MockCluster.clusterLayer({ localDc: "dc9" }).pipe(
+          Layer.provide(MockCluster.layer({ hosts: [{ datacenter: "dc1" }, { datacenter: "dc2" }] }))
+        )
+      ))
+      expect(Exit.isFailure(exit) && exit.cause.reasons[0]).toMatchObject({
+        _tag: "Fail",
+        error: { _tag: "NoHostAvailable", message: `localDc "dc9" is not a datacenter of this cluster (its datacenters: dc1, dc2)` }
+      })
+    }))
 })
