@@ -24,7 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -34,7 +34,7 @@ import * as E from "./Errors.ts"
 import type { Host } from "./Host.ts"
 import type { Connection, ResponseHandler } from "./internal/connection.ts"
 import { quoteIdentifier } from "./internal/connection.ts"
-import { RetryPolicy, type RetryPolicyShape } from "./policies/Retry.ts"
+import { type RetryContext, RetryPolicy, type RetryPolicyShape } from "./policies/Retry.ts"
 import type { QueryTrace, ResultSet } from "./ResultSet.ts"
 import {
   type BatchEntry,
@@ -519,6 +519,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         // statements re-prepared on a connection after UNPREPARED (each at most once per connection)
         let repreparedOn: Connection | undefined
         let repreparedIds: Array<Uint8Array> = []
+        let retryStep: ((input: RetryContext) => Effect.Effect<unknown, unknown>) | undefined
         while (!next.done) {
           const host = next.value
           const conn = pending !== undefined ? pending.conn : pools.get(host.endpoint)?.borrow()
@@ -596,13 +597,22 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             next = iterator.next()
             continue
           }
-          const decision = retryPolicy.decide({
+          const retryContext = {
             error,
             retryCount,
             idempotent: plan.idempotent,
-            consistency: request._tag === "Query" || request._tag === "Execute" ? request.params.consistency : 0
-          })
+            consistency: request._tag === "Query" || request._tag === "Execute" || request._tag === "Batch"
+              ? (request._tag === "Batch" ? request.consistency : request.params.consistency)
+              : 0
+          }
+          const decision = retryPolicy.decide(retryContext)
           retryCount++
+          if (retryPolicy.delay !== undefined && (decision._tag === "RetrySameHost" || decision._tag === "RetryNextHost")) {
+            // the policy's Schedule: one step per retry; its end means no more retries
+            if (retryStep === undefined) retryStep = yield* Schedule.toStepWithSleep(retryPolicy.delay)
+            const stepped = yield* Effect.exit(retryStep(retryContext))
+            if (Exit.isFailure(stepped)) return yield* error
+          }
           switch (decision._tag) {
             case "Rethrow":
               return yield* error

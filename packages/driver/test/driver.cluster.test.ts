@@ -119,8 +119,21 @@ layer(live, { excludeTestServices: true, timeout: "300 seconds" })("three nodes"
         while (cluster.controlHost() === undefined || cluster.controlHost() === controlEndpoint) yield* Effect.sleep("100 millis")
       }).pipe(Effect.timeout("60 seconds"))
       expect(cluster.controlHost()).not.toBe(controlEndpoint)
-      // schema events arrive on the new control connection: metadata follows a table created now
+      // schema events arrive on the new control connection (it registered for them): the event of a
+      // table created now, and metadata that follows it
+      const schemaEvents: Array<string> = []
+      const listener = yield* cluster.schemaChanges.pipe(
+        Stream.runForEach((e) => Effect.sync(() => {
+          if (e.type === "SCHEMA_CHANGE") schemaEvents.push(`${e.change.changeType} ${e.change.target} ${e.change.keyspace}.${e.change.name ?? ""}`)
+        })),
+        Effect.forkChild
+      )
+      yield* Effect.sleep("100 millis")
       yield* Session.execute(`CREATE TABLE IF NOT EXISTS ${ks}.after_failover (k int PRIMARY KEY)`, [], { consistency: "QUORUM" })
+      yield* Effect.gen(function*() {
+        while (!schemaEvents.includes(`CREATED TABLE ${ks}.after_failover`)) yield* Effect.sleep("100 millis")
+      }).pipe(Effect.timeout("30 seconds"))
+      yield* Fiber.interrupt(listener)
       yield* Effect.gen(function*() {
         while (cluster.metadata.table(ks, "after_failover") === undefined) yield* Effect.sleep("200 millis")
       }).pipe(Effect.timeout("30 seconds"))

@@ -69,6 +69,32 @@ describe("retries (default policy)", () => {
       expect(rs.host.endpoint).toBe(log[0]!.host)
     }).pipe(Effect.provide(env())))
 
+  it.effect("a retry policy with a delay Schedule waits (virtual time) before each retry and stops when it ends", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      yield* mock.prime({ query: q, then: Answer.overloaded() })
+      const fiber = yield* Effect.forkChild(Effect.exit(Session.execute(q, undefined, { idempotent: true, timeout: "1 minute" })))
+      yield* MockCluster.awaitActivity({ query: q, count: 1 })
+      for (let i = 0; i < 5; i++) yield* tick
+      expect((yield* mock.activity({ query: q })).length).toBe(1)
+      yield* TestClock.adjust("999 millis")
+      for (let i = 0; i < 5; i++) yield* tick
+      expect((yield* mock.activity({ query: q })).length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      yield* MockCluster.awaitActivity({ query: q, count: 2 })
+      yield* TestClock.adjust("1 second")
+      yield* MockCluster.awaitActivity({ query: q, count: 3 })
+      // the schedule allows two retries: the third failure is the answer
+      const exit = yield* Fiber.join(fiber)
+      expect(failure(exit)._tag).toBe("Overloaded")
+      expect((yield* mock.activity({ query: q })).length).toBe(3)
+    }).pipe(Effect.provide(env({
+      retry: {
+        decide: Retry.defaultRetryPolicy.decide,
+        delay: Schedule.spaced("1 second").pipe(Schedule.upTo({ times: 2 }))
+      }
+    }))))
+
   it.effect("a read timeout with the data present, or a second one, is not retried", () =>
     Effect.gen(function*() {
       yield* MockCluster.prime({ query: q, then: Answer.readTimeout({ received: 1, blockFor: 1, dataPresent: true }), times: 1 })

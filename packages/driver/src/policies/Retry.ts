@@ -1,11 +1,13 @@
 /**
  * Retry decisions: what to do when an attempt fails. The policy decides; the driver moves to the
- * same or the next host of the query plan, optionally after a delay from `RetryPolicyShape.delay`.
+ * same or the next host of the query plan, after the delay of the `RetryPolicyShape.delay` Schedule when
+ * the policy has one.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
+import type * as Schedule from "effect/Schedule"
 import type { RequestError } from "../Errors.ts"
 
 export type RetryDecision =
@@ -26,6 +28,13 @@ export interface RetryContext {
 
 export interface RetryPolicyShape {
   readonly decide: (context: RetryContext) => RetryDecision
+  /**
+   * The delays between retries, as a Schedule stepped once per retry of a request (its input is the
+   * retry's context). When it ends, the request fails with the error it got. Default: none, the retry
+   * goes out at once (like the Python driver). E.g. `Schedule.exponential("10 millis")` with
+   * `Schedule.upTo({ times: 3 })`. The request's timeout covers the delays.
+   */
+  readonly delay?: Schedule.Schedule<unknown, RetryContext> | undefined
 }
 
 const rethrow: RetryDecision = { _tag: "Rethrow" }
