@@ -59,6 +59,12 @@ export interface ClusterOptions {
   readonly reconnection?: Schedule.Schedule<unknown, unknown> | undefined
   /** Connections per host (default 1: each multiplexes 32768 streams). */
   readonly connectionsPerHost?: number | undefined
+  /**
+   * Client timeouts in a row on a connection, with no answer in between, after which it is closed as
+   * dead and its host reconnected (or marked down): a host that stops answering under load is noticed
+   * without waiting for an idle heartbeat. Default 64; 0 never.
+   */
+  readonly defunctTimeoutThreshold?: number | undefined
   readonly addressTranslator?: AddressTranslator | undefined
   /**
    * The load-balancing policy; default: the `LoadBalancingPolicy` of the context (DC-aware round robin
@@ -90,6 +96,7 @@ export interface ResolvedOptions {
   readonly topologyEventRefreshWindow: Duration.Duration
   readonly reconnection: Schedule.Schedule<unknown, unknown>
   readonly connectionsPerHost: number
+  readonly defunctTimeoutThreshold: number
   readonly addressTranslator: AddressTranslator
   readonly retry: RetryPolicyShape | undefined
   readonly schemaMetadataEnabled: boolean
@@ -142,6 +149,7 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     connectionsPerHost: options.connectionsPerHost ?? 1,
     addressTranslator: options.addressTranslator ?? ((address, port) => ({ address, port })),
     retry: options.retry,
+    defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,
     schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
     tokenMetadataEnabled: options.tokenMetadataEnabled ?? true
   }
@@ -255,6 +263,7 @@ const openWithNegotiation = (
         transport: options.transport,
         connectTimeout: options.connectTimeout,
         heartbeatInterval: options.idleHeartbeatInterval,
+        defunctTimeoutThreshold: options.defunctTimeoutThreshold,
         ...extra
       }))
       if (Exit.isSuccess(attempt)) return attempt.value

@@ -96,3 +96,33 @@ describe("spans", () => {
       )
     )))
 })
+
+describe("a host that stops answering under load", () => {
+  it.effect("after defunctTimeoutThreshold timeouts in a row the connection is closed and replaced; an answer resets the count", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      yield* mock.prime({ query: slow, then: Answer.noAnswer })
+      const attempts = () => Effect.map(mock.host(0), (h) => h.connectAttempts)
+      const start = yield* attempts()
+      const timedOut = (n: number) =>
+        Effect.gen(function*() {
+          const fibers: Array<Fiber.Fiber<unknown, unknown>> = []
+          for (let i = 0; i < n; i++) fibers.push(yield* Effect.forkChild(Effect.exit(Session.execute(slow, [], { timeout: "1 second" }))))
+          yield* MockCluster.awaitActivity({ query: slow, count: n })
+          yield* TestClock.adjust("1100 millis")
+          for (const f of fibers) expect(JSON.stringify(yield* Fiber.join(f))).toMatch(/OperationTimedOut/)
+          yield* mock.clearActivity
+        })
+      // three timeouts, an answer, three more: never four in a row
+      yield* timedOut(3)
+      yield* Session.execute(fast)
+      yield* timedOut(3)
+      for (let i = 0; i < 10; i++) yield* tick
+      expect(yield* attempts()).toBe(start)
+      // the fourth in a row: the connection is given up and a new one opened
+      yield* Session.execute(fast)
+      yield* timedOut(4)
+      yield* eventually(() => Effect.runSync(attempts()) === start + 1, "a new connection")
+      expect((yield* Session.execute(fast)).rows).toEqual([])
+    }).pipe(Effect.provide(env({ hosts: 1 }, { defunctTimeoutThreshold: 4 }))))
+})

@@ -50,6 +50,8 @@ export interface ConnectionOptions {
   readonly onEvent?: ((event: Event) => void) | undefined
   readonly driverName?: string | undefined
   readonly driverVersion?: string | undefined
+  /** Client timeouts in a row (no answer in between) after which the connection is closed as dead; 0 never. */
+  readonly defunctTimeoutThreshold?: number | undefined
 }
 
 /** Per-request options at the connection level. */
@@ -137,6 +139,9 @@ export class Connection {
   private readonly clock: Clock.Clock
   /** Set while a v5 handshake waits for READY/AUTHENTICATE, after which framing starts. */
   private framingPending = false
+  /** Requests timed out since the last answer; at `defunctAfter` the connection is given up. */
+  private timeoutsInARow = 0
+  private readonly defunctAfter: number
 
   constructor(socket: Duplex, options: ConnectionOptions, clock: Clock.Clock) {
     this.socket = socket
@@ -145,6 +150,7 @@ export class Connection {
     this.version = options.version
     this.onEvent = options.onEvent
     this.clock = clock
+    this.defunctAfter = options.defunctTimeoutThreshold ?? 0
     this.codec = makeCodec(options.version)
     for (let i = 0; i < MAX_STREAMS; i++) this.freeIds[i] = MAX_STREAMS - 1 - i
     this.freeTop = MAX_STREAMS
@@ -252,6 +258,7 @@ export class Connection {
       }
       const handler = this.slots[stream]
       if (handler === undefined) continue // answer to nothing: ignore
+      this.timeoutsInARow = 0
       this.slots[stream] = undefined
       this.freeIds[this.freeTop++] = stream
       this.inFlight--
@@ -274,7 +281,15 @@ export class Connection {
       const handler = slots[i]
       if (handler === undefined || handler.deadline === 0 || handler.deadline > now) continue
       slots[i] = ABANDONED
+      this.timeoutsInARow++
       handler.onFailure(new E.OperationTimedOut({ message: "client-side timeout", host: this.address, timeoutMillis: 0 }))
+    }
+    if (this.defunctAfter > 0 && this.timeoutsInARow >= this.defunctAfter && this.closed === undefined) {
+      // the host stopped answering while requests keep coming (so the idle heartbeat never runs)
+      this.fail(new E.ConnectionError({
+        message: `${this.timeoutsInARow} requests in a row timed out without any answer: connection considered dead`,
+        host: this.address
+      }))
     }
   }
 
