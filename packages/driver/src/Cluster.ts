@@ -393,7 +393,12 @@ export const make = (
         const max = maxProtocolVersion(h.releaseVersion)
         if (max < version) version = max
       }
-      if (resolved.tokenMetadataEnabled) tokenMap = new TokenMap([...hosts.values()])
+      // token-aware routing computes Murmur3 tokens: with another partitioner (Random, ByteOrdered) the
+      // ring's tokens mean something else, so there is no token map and routing is not token-aware
+      const partitioner = local[0] === undefined ? undefined : rowString(local[0], "partitioner")
+      const murmur3 = partitioner === undefined || partitioner.endsWith("Murmur3Partitioner")
+      if (resolved.tokenMetadataEnabled && murmur3) tokenMap = new TokenMap([...hosts.values()])
+      else tokenMap = undefined
     })
 
     const refreshSchema: Effect.Effect<void, E.RequestError | E.InvalidInput> = Effect.gen(function*() {

@@ -7,6 +7,7 @@ import { Cluster, Retry, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -211,5 +212,20 @@ describe("localDc", () => {
         _tag: "Fail",
         error: { _tag: "NoHostAvailable", message: `localDc "dc9" is not a datacenter of this cluster (its datacenters: dc1, dc2)` }
       })
+    }))
+})
+
+describe("token map and partitioner", () => {
+  it.effect("Murmur3: a token map; another partitioner: none (routing is not token-aware)", () =>
+    Effect.gen(function*() {
+      const tokenMapOf = (partitioner: string | undefined) =>
+        Effect.gen(function*() {
+          const context = yield* Layer.build(MockCluster.clusterLayer({ schemaMetadataEnabled: false }).pipe(
+            Layer.provide(MockCluster.layer({ hosts: 3, ...(partitioner ? { partitioner } : {}) }))
+          ))
+          return Context.get(context, Cluster.Cluster).metadata.tokenMap()
+        }).pipe(Effect.scoped)
+      expect((yield* tokenMapOf(undefined))?.tokens.length).toBe(3)
+      expect(yield* tokenMapOf("org.apache.cassandra.dht.RandomPartitioner")).toBeUndefined()
     }))
 })
