@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import type { ColumnSpec } from "@effect-cassandra/protocol"
+import type { ColumnSpec, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Effect from "effect/Effect"
 import type { CassandraError } from "./Errors.ts"
 import type { Host } from "./Host.ts"
@@ -45,6 +45,13 @@ export interface ResultSet<A = Record<string, unknown>> {
   readonly host: Host
   /** The keyspace set by a `USE` statement, when this was one. */
   readonly setKeyspace: string | undefined
+  /** What a DDL statement changed (its SCHEMA_CHANGE result), when this was one. */
+  readonly schemaChange: SchemaChange | undefined
+  /**
+   * After DDL: whether every up host reported the same schema version within `maxSchemaAgreementWait`
+   * (the Python driver's `is_schema_agreed`); undefined for other statements.
+   */
+  readonly schemaAgreed: boolean | undefined
   /** Fetches the query trace (requires `tracing: true`), waiting until the server has written it. */
   readonly trace: Effect.Effect<QueryTrace, CassandraError>
 }

@@ -13,7 +13,8 @@ import {
   type QueryParameters,
   type Request,
   type ResponseFrame,
-  type Row
+  type Row,
+  type SchemaChange
 } from "@effect-cassandra/protocol"
 import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
 import * as Context from "effect/Context"
@@ -862,7 +863,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       let columns: ReadonlyArray<ColumnSpec> = []
       let pagingState: Uint8Array | undefined
       let setKs: string | undefined
-      let schemaChanged = false
+      let schemaChange: SchemaChange | undefined
       if (r._tag === "Result") {
         const result = r.result
         if (result.kind === "Rows") {
@@ -876,30 +877,39 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         } else if (result.kind === "SetKeyspace") {
           setKs = result.keyspace
         } else if (result.kind === "SchemaChange") {
-          schemaChanged = true
+          schemaChange = result.change
         }
       }
-      const after = setKs !== undefined
-        ? useKeyspace(setKs)
-        : schemaChanged
-        ? afterSchemaChange
-        : Effect.void
       const schema = opts.schema ?? (defaults.schema as Schema.Decoder<A> | undefined)
       if (schema === undefined) {
         const rs = new ResultSetImpl<A>(internals, rows as unknown as ReadonlyArray<A>, columns, pagingState, frame, host, setKs, statement, params, opts)
-        return after === Effect.void ? Effect.succeed(rs) : Effect.as(after, rs)
+        if (setKs !== undefined) return Effect.as(useKeyspace(setKs), rs)
+        if (schemaChange !== undefined) return afterDdl(rs, schemaChange)
+        return Effect.succeed(rs)
       }
       const decode = Schema.decodeUnknownEffect(schema as Schema.Decoder<A, never>)
-      return Effect.andThen(after, Effect.map(
+      return Effect.flatMap(
         Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause }))),
-        (decoded) => new ResultSetImpl<A>(internals, decoded, columns, pagingState, frame, host, setKs, statement, params, opts)
-      ))
+        (decoded) => {
+          const rs = new ResultSetImpl<A>(internals, decoded, columns, pagingState, frame, host, setKs, statement, params, opts)
+          if (setKs !== undefined) return Effect.as(useKeyspace(setKs), rs)
+          if (schemaChange !== undefined) return afterDdl(rs, schemaChange)
+          return Effect.succeed(rs)
+        }
+      )
     }
 
+    const afterDdl = <A>(rs: ResultSetImpl<A>, change: SchemaChange): Effect.Effect<ResultSet<A>> =>
+      Effect.map(afterSchemaChange, (agreed) => {
+        rs.schemaChange = change
+        rs.schemaAgreed = agreed
+        return rs
+      })
+
     /** After DDL: wait until every host agrees on the schema, then refresh the metadata (as the Python driver does). */
-    const afterSchemaChange: Effect.Effect<void> = Effect.andThen(
+    const afterSchemaChange: Effect.Effect<boolean> = Effect.tap(
       cluster.waitForSchemaAgreement,
-      cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshSchema) : Effect.void
+      () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshSchema) : Effect.void
     )
 
     const useKeyspace = (ks: string): Effect.Effect<void> =>
@@ -1130,6 +1140,8 @@ class ResultSetImpl<A> implements ResultSet<A> {
   readonly warnings: ReadonlyArray<string>
   readonly tracingId: string | undefined
   readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  schemaChange: SchemaChange | undefined = undefined
+  schemaAgreed: boolean | undefined = undefined
   private readonly internals: SessionInternals
   private readonly statement: string | PreparedStatement
   private readonly params: Params | undefined

@@ -134,7 +134,9 @@ for (const { version, compression } of configs) {
 
     it.effect("counters", () =>
       Effect.gen(function*() {
-        yield* Session.execute(`CREATE TABLE IF NOT EXISTS ${ks}.counters (id int PRIMARY KEY, c counter)`)
+        const ddl = yield* Session.execute(`CREATE TABLE IF NOT EXISTS ${ks}.counters (id int PRIMARY KEY, c counter)`)
+        expect(ddl.schemaChange).toMatchObject({ changeType: "CREATED", target: "TABLE", keyspace: ks, name: "counters" })
+        expect(ddl.schemaAgreed).toBe(true)
         const inc = yield* Session.prepare(`UPDATE ${ks}.counters SET c = c + ? WHERE id = ?`)
         yield* Session.execute(inc, [5n, 1])
         yield* Session.execute(inc, [-2, 1])

@@ -67,12 +67,16 @@ describe("primes", () => {
       })
       yield* MockCluster.prime({ query: "USE other", then: Answer.setKeyspace("other") })
       yield* MockCluster.clearActivity
-      yield* Session.execute(ddl)
+      const rs = yield* Session.execute(ddl)
+      expect(rs.schemaChange).toEqual({ changeType: "CREATED", target: "TABLE", keyspace: "app", name: "t" })
+      expect(rs.schemaAgreed).toBe(true)
       // after a schema change the driver waits for schema agreement on the control connection
       const log = yield* MockCluster.activity({ includeControl: true })
       expect(log[0]?.answer).toBe("SchemaChange(CREATED TABLE app.t)")
       expect(log.slice(1).some((a) => a.control && (a.query ?? "").includes("schema_version"))).toBe(true)
-      expect((yield* Session.execute("USE other")).setKeyspace).toBe("other")
+      const use = yield* Session.execute("USE other")
+      expect(use.setKeyspace).toBe("other")
+      expect(use.schemaAgreed).toBeUndefined()
     }).pipe(Effect.provide(env({ hosts: 1 }))))
 })
 
