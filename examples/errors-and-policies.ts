@@ -25,7 +25,18 @@ const program = Effect.gen(function*() {
   const bad = yield* Effect.flip(Session.execute(p, [42]))
   yield* Console.log(`${bad._tag}: ${bad.message}`)
 
-  // client-side timeouts are OperationTimedOut
+  // client-side timeouts are OperationTimedOut (the timeout covers the whole execution, retries included);
+  // (deadlines are checked every 25 ms: a scan that answers sooner still succeeds)
+  const scan = yield* Session.execute("SELECT * FROM system_schema.columns", [], { timeout: "1 millis", fetchSize: 100000 }).pipe(
+    Effect.map((rs) => `answered in time with ${rs.rows.length} rows`),
+    Effect.catchTag("OperationTimedOut", (e) => Effect.succeed(`OperationTimedOut after ${e.timeoutMillis} ms`))
+  )
+  yield* Console.log(`scan with a 1 ms timeout: ${scan}`)
+
+  // bad options are InvalidInput too, before anything is sent
+  const badOption = yield* Effect.flip(Session.execute("SELECT * FROM system.local", [], { consistency: "QUOROM" as never }))
+  yield* Console.log(`${badOption._tag}: ${badOption.message}`)
+
   const cluster = yield* Cluster.Cluster
   yield* Console.log(`hosts: ${cluster.hosts().map((h) => `${h.endpoint} (${h.datacenter}, up=${h.isUp})`).join(", ")}`)
 })

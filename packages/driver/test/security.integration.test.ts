@@ -8,6 +8,11 @@ import { testCluster } from "@effect-cassandra/local/vitest"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { promisify } from "node:util"
 
 const info = testCluster()
 
@@ -66,5 +71,24 @@ describe("auth + TLS (a node of its own on 127.0.0.5)", () => {
       // plaintext to a TLS-only port never completes a handshake
       const plain = yield* Effect.flip(connectAndQuery({ ...base, auth: { username: "cassandra", password: "cassandra" }, connectTimeout: "3 seconds" }))
       expect(plain._tag).toBe("NoHostAvailable")
+
+      // examples/auth-and-tls.ts, as a user runs it with the environment `cassandra-local env` prints
+      const caFile = path.join(os.tmpdir(), `effect-cassandra-auth-tls-ca-${process.pid}.pem`)
+      fs.writeFileSync(caFile, ca)
+      const example = yield* Effect.promise(() =>
+        promisify(execFile)(process.execPath, ["--conditions=source", "examples/auth-and-tls.ts"], {
+          cwd: path.resolve(import.meta.dirname, "../../.."),
+          timeout: 60_000,
+          env: {
+            ...process.env,
+            CASSANDRA_CONTACT_POINTS: node.contactPoints.join(","),
+            CASSANDRA_USERNAME: "cassandra",
+            CASSANDRA_PASSWORD: "cassandra",
+            CASSANDRA_TLS_CA: caFile
+          }
+        })
+      ).pipe(Effect.ensuring(Effect.sync(() => fs.rmSync(caFile, { force: true }))))
+      expect(example.stdout).toMatch(/connected as an authenticated user: Cassandra 5\.0/)
+      expect(example.stdout).toMatch(/a wrong password fails with: AuthenticationError/)
     }).pipe(Effect.scoped), { timeout: 240_000 })
 })

@@ -1,0 +1,39 @@
+// Cluster metadata: hosts, keyspaces, tables with their keys and column types, user types, the token map
+// and the replicas of a partition key (what token-aware routing uses).
+import { NodeRuntime } from "@effect/platform-node"
+import { Cluster, Session } from "@effect-cassandra/driver"
+import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { Console, Effect, Layer, Result } from "effect"
+
+const program = Effect.gen(function*() {
+  const cluster = yield* Cluster.Cluster
+  for (const h of cluster.hosts()) {
+    yield* Console.log(`host ${h.endpoint}: dc ${h.datacenter}, rack ${h.rack}, Cassandra ${h.releaseVersion}, ${h.tokens.length} token(s), up=${h.isUp}`)
+  }
+  yield* Session.execute("CREATE KEYSPACE IF NOT EXISTS examples WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+  yield* Session.execute("CREATE TYPE IF NOT EXISTS examples.address (street text, city text)")
+  const ddl = yield* Session.execute(
+    "CREATE TABLE IF NOT EXISTS examples.customers (region text, id int, name text, home frozen<address>, PRIMARY KEY (region, id))"
+  )
+  yield* Console.log(`DDL: schema agreed=${ddl.schemaAgreed ?? "(table existed)"}`)
+
+  const ks = cluster.metadata.keyspace("examples")
+  yield* Console.log(`keyspace examples: replication ${JSON.stringify(ks?.replication)}, tables ${[...(ks?.tables.keys() ?? [])].join(", ")}`)
+  const table = cluster.metadata.table("examples", "customers")
+  if (table !== undefined) {
+    yield* Console.log(`table customers: partition key (${table.partitionKey.map((c) => c.name).join(", ")}), clustering (${table.clusteringKey.map((c) => `${c.name} ${c.clusteringOrder}`).join(", ")})`)
+    for (const c of table.columns) yield* Console.log(`  ${c.name} ${c.typeText} (${c.kind})`)
+  }
+  for (const [name, t] of ks?.userTypes ?? []) yield* Console.log(`user type ${name}: ${t.fields.map((f) => `${f.name} ${f.typeText}`).join(", ")}`)
+
+  // where the partition 'eu' lives: its Murmur3 token and replicas
+  const key = serializeValue({ kind: "text" }, "eu")
+  const tokenMap = cluster.metadata.tokenMap()
+  if (Result.isSuccess(key) && tokenMap !== undefined) {
+    const token = murmur3Token(routingKey([key.success]))
+    const replicas = tokenMap.replicas("examples", ks?.replication, token)
+    yield* Console.log(`partition 'eu': token ${token}, replicas ${replicas.map((h) => h.endpoint).join(", ")}`)
+  }
+})
+
+program.pipe(Effect.provide(Session.layer().pipe(Layer.provideMerge(Cluster.layerConfig()))), NodeRuntime.runMain)
