@@ -235,6 +235,8 @@ export interface MetadataView {
   readonly tokenMap: () => TokenMap | undefined
   /** Re-reads system_schema now. */
   readonly refreshSchema: Effect.Effect<void, E.RequestError | E.InvalidInput>
+  /** Re-reads one keyspace's schema now (the Python driver's `refresh_keyspace_metadata`). */
+  readonly refreshKeyspace: (keyspace: string) => Effect.Effect<void, E.RequestError | E.InvalidInput>
 }
 
 export class Cluster extends Context.Service<Cluster, ClusterShape>()("@effect-cassandra/driver/Cluster") {}
@@ -308,6 +310,11 @@ export const make = (
     let keyspaces: ReadonlyMap<string, KeyspaceMetadata> = new Map()
     let tokenMap: TokenMap | undefined
     let shuttingDown = false
+    /** The cluster's partitioner is Murmur3 (the only one whose tokens the driver computes). */
+    let murmur3 = true
+    const rebuildTokenMap = () => {
+      tokenMap = resolved.tokenMetadataEnabled && murmur3 ? new TokenMap([...hosts.values()]) : undefined
+    }
     yield* Effect.addFinalizer(() => Effect.sync(() => { shuttingDown = true }))
 
     const publish = (event: HostEvent) => PubSub.publish(hostEvents, event)
@@ -396,30 +403,63 @@ export const make = (
       // token-aware routing computes Murmur3 tokens: with another partitioner (Random, ByteOrdered) the
       // ring's tokens mean something else, so there is no token map and routing is not token-aware
       const partitioner = local[0] === undefined ? undefined : rowString(local[0], "partitioner")
-      const murmur3 = partitioner === undefined || partitioner.endsWith("Murmur3Partitioner")
-      if (resolved.tokenMetadataEnabled && murmur3) tokenMap = new TokenMap([...hosts.values()])
-      else tokenMap = undefined
+      murmur3 = partitioner === undefined || partitioner.endsWith("Murmur3Partitioner")
+      rebuildTokenMap()
     })
+
+    /** The schema tables, whole or (with `keyspace`) one keyspace's rows. */
+    const readSchema = (keyspace: string | undefined) => {
+      const where = keyspace === undefined ? "" : ` WHERE keyspace_name = '${keyspace.replace(/'/g, "''")}'`
+      return Effect.all([
+        controlQuery(`SELECT * FROM system_schema.keyspaces${where}`),
+        controlQuery(`SELECT * FROM system_schema.tables${where}`),
+        controlQuery(`SELECT * FROM system_schema.columns${where}`),
+        controlQuery(`SELECT * FROM system_schema.types${where}`),
+        controlQuery(`SELECT * FROM system_schema.functions${where}`),
+        controlQuery(`SELECT * FROM system_schema.aggregates${where}`)
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.map(([ks, tables, columns, types, functions, aggregates]) => buildSchema({ keyspaces: ks, tables, columns, types, functions, aggregates }))
+      )
+    }
 
     const refreshSchema: Effect.Effect<void, E.RequestError | E.InvalidInput> = Effect.gen(function*() {
-      const [ks, tables, columns, types, functions, aggregates] = yield* Effect.all([
-        controlQuery("SELECT * FROM system_schema.keyspaces"),
-        controlQuery("SELECT * FROM system_schema.tables"),
-        controlQuery("SELECT * FROM system_schema.columns"),
-        controlQuery("SELECT * FROM system_schema.types"),
-        controlQuery("SELECT * FROM system_schema.functions"),
-        controlQuery("SELECT * FROM system_schema.aggregates")
-      ], { concurrency: "unbounded" })
-      keyspaces = buildSchema({ keyspaces: ks, tables, columns, types, functions, aggregates })
-      if (resolved.tokenMetadataEnabled) tokenMap = new TokenMap([...hosts.values()])
+      keyspaces = yield* readSchema(undefined)
+      // replication may have changed: the token map's replica cache starts over
+      rebuildTokenMap()
     })
 
-    const debouncedSchemaRefresh = Effect.suspend(() => {
-      if (schemaRefresh !== undefined || !resolved.schemaMetadataEnabled) return Effect.void
+    /** Re-reads one keyspace (its tables, types, functions): what a schema event or DDL changed. */
+    const refreshKeyspace = (name: string): Effect.Effect<void, E.RequestError | E.InvalidInput> =>
+      Effect.gen(function*() {
+        const built = yield* readSchema(name)
+        const next = new Map(keyspaces)
+        const k = built.get(name)
+        if (k === undefined) next.delete(name)
+        else next.set(name, k)
+        keyspaces = next
+        rebuildTokenMap()
+      })
+
+    /** Keyspaces named by schema events since the last refresh ("all": too many, re-read everything). */
+    let pendingKeyspaces: Set<string> | "all" = new Set()
+    const debouncedSchemaRefresh = (keyspace: string | undefined) => Effect.suspend(() => {
+      if (!resolved.schemaMetadataEnabled) return Effect.void
+      if (keyspace === undefined || pendingKeyspaces === "all") pendingKeyspaces = "all"
+      else {
+        pendingKeyspaces.add(keyspace)
+        if (pendingKeyspaces.size > 8) pendingKeyspaces = "all"
+      }
+      if (schemaRefresh !== undefined) return Effect.void
       return Effect.asVoid(Effect.forkIn(
         Effect.sleep(resolved.schemaEventRefreshWindow).pipe(
-          Effect.andThen(Effect.sync(() => { schemaRefresh = undefined })),
-          Effect.andThen(Effect.ignore(refreshSchema))
+          Effect.andThen(Effect.suspend(() => {
+            schemaRefresh = undefined
+            const pending = pendingKeyspaces
+            pendingKeyspaces = new Set()
+            return Effect.ignore(pending === "all"
+              ? refreshSchema
+              : Effect.forEach(pending, refreshKeyspace, { discard: true }))
+          }))
         ),
         scope
       ).pipe(Effect.tap((f) => Effect.sync(() => { schemaRefresh = f }))))
@@ -476,7 +516,7 @@ export const make = (
         }
         case "SCHEMA_CHANGE":
           runFork(PubSub.publish(schemaEvents, event))
-          runFork(debouncedSchemaRefresh)
+          runFork(debouncedSchemaRefresh(event.change.keyspace))
           break
       }
     }
@@ -597,7 +637,8 @@ export const make = (
         keyspace: (name) => keyspaces.get(name),
         table: (ks, table) => keyspaces.get(ks)?.tables.get(table),
         tokenMap: () => tokenMap,
-        refreshSchema
+        refreshSchema,
+        refreshKeyspace
       }
     } satisfies ClusterShape
   })

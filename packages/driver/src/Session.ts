@@ -900,17 +900,18 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     }
 
     const afterDdl = <A>(rs: ResultSetImpl<A>, change: SchemaChange): Effect.Effect<ResultSet<A>> =>
-      Effect.map(afterSchemaChange, (agreed) => {
+      Effect.map(afterSchemaChange(change), (agreed) => {
         rs.schemaChange = change
         rs.schemaAgreed = agreed
         return rs
       })
 
-    /** After DDL: wait until every host agrees on the schema, then refresh the metadata (as the Python driver does). */
-    const afterSchemaChange: Effect.Effect<boolean> = Effect.tap(
-      cluster.waitForSchemaAgreement,
-      () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshSchema) : Effect.void
-    )
+    /** After DDL: wait until every host agrees on the schema, then re-read the changed keyspace (as the Python driver does). */
+    const afterSchemaChange = (change: SchemaChange): Effect.Effect<boolean> =>
+      Effect.tap(
+        cluster.waitForSchemaAgreement,
+        () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshKeyspace(change.keyspace)) : Effect.void
+      )
 
     const useKeyspace = (ks: string): Effect.Effect<void> =>
       Effect.suspend(() => {

@@ -229,3 +229,38 @@ describe("token map and partitioner", () => {
       expect(yield* tokenMapOf("org.apache.cassandra.dht.RandomPartitioner")).toBeUndefined()
     }))
 })
+
+describe("schema metadata refresh", () => {
+  it.effect("a schema event re-reads only its keyspace, once per window; DDL through the session does the same", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      const cluster = yield* Cluster.Cluster
+      expect(cluster.metadata.table("app", "users")?.partitionKey.map((c) => c.name)).toEqual(["id"])
+      yield* mock.clearActivity
+      const schemaQueries = () =>
+        Effect.map(mock.activity({ includeControl: true }), (log) => log.map((a) => a.query ?? "").filter((q) => q.includes("system_schema")))
+      // two events for one keyspace within the window: one refresh of that keyspace
+      yield* mock.schemaChange({ changeType: "UPDATED", target: "TABLE", keyspace: "app", name: "users" })
+      yield* mock.schemaChange({ changeType: "CREATED", target: "TABLE", keyspace: "app", name: "other" })
+      for (let i = 0; i < 10; i++) yield* tick
+      yield* TestClock.adjust("2 seconds")
+      yield* MockCluster.awaitActivity({ includeControl: true, query: "SELECT * FROM system_schema.aggregates WHERE keyspace_name = 'app'" })
+      const queries = yield* schemaQueries()
+      expect(queries.length).toBe(6)
+      expect(queries.every((q) => q.endsWith("WHERE keyspace_name = 'app'"))).toBe(true)
+      expect(cluster.metadata.table("app", "users")?.columns.map((c) => c.name).sort()).toEqual(["id", "name"])
+      // DDL through the session: its keyspace is re-read after schema agreement
+      yield* mock.clearActivity
+      yield* mock.prime({ query: "ALTER TABLE app.users ADD x int", then: Answer.schemaChange({ changeType: "UPDATED", target: "TABLE", keyspace: "app", name: "users" }) })
+      const rs = yield* Session.execute("ALTER TABLE app.users ADD x int")
+      expect(rs.schemaAgreed).toBe(true)
+      const after = yield* schemaQueries()
+      expect(after.length).toBe(6)
+      expect(after.every((q) => q.endsWith("WHERE keyspace_name = 'app'"))).toBe(true)
+    }).pipe(Effect.provide(
+      Session.layer().pipe(
+        Layer.provideMerge(MockCluster.clusterLayer()),
+        Layer.provideMerge(MockCluster.layer({ hosts: 2, tables: { "app.users": { id: "int", name: "text" }, "shop.items": { sku: "text" } } }))
+      )
+    )))
+})

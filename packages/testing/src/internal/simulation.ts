@@ -833,7 +833,10 @@ export class SimulatedCluster {
           return { _tag: "Error", code: 0x2200, fields: { message: `table system_schema.${name} does not exist` } }
         }
         const user = [...this.tables.values()].filter((t) => !t.keyspace.startsWith("system"))
-        return rows(columns, schemaRows(name, user, this.keyspaces, uuidOf))
+        const all = schemaRows(name, user, this.keyspaces, uuidOf)
+        // `WHERE keyspace_name = 'x'` (a driver's refresh of one keyspace): that keyspace's rows only
+        const only = /\bkeyspace_name\s*=\s*'((?:[^']|'')*)'/i.exec(query)?.[1]?.replace(/''/g, "'")
+        return rows(columns, only === undefined ? all : all.filter((r) => r["keyspace_name"] === only))
       }
     }
   }
