@@ -31,34 +31,29 @@ const recordEvents = Effect.gen(function*() {
 })
 
 describe("pools", () => {
+  /** Prepares a statement, takes host 2 down and brings it back; the PREPAREs host 2 got once back. */
+  const preparesAfterBounce = Effect.gen(function*() {
+    const mock = yield* MockCluster.MockCluster
+    const cluster = yield* Cluster.Cluster
+    yield* MockCluster.prime({ query: select, variables: { id: "int" }, then: row })
+    yield* Session.prepare(select)
+    yield* mock.hostDown(1)
+    yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "host 2 down")
+    yield* MockCluster.forgetPrepared(1)
+    yield* mock.clearActivity
+    yield* mock.hostUp(1, { notify: true })
+    yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === true, "host 2 up again")
+    return (yield* mock.activity({ host: 1, kind: "prepare" })).map((a) => a.query)
+  })
+
   it.effect("a host that comes back up gets the session's statements prepared before it is up", () =>
     Effect.gen(function*() {
-      const mock = yield* MockCluster.MockCluster
-      const cluster = yield* Cluster.Cluster
-      yield* MockCluster.prime({ query: select, variables: { id: "int" }, then: row })
-      yield* Session.prepare(select)
-      yield* mock.hostDown(1)
-      yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "host 2 down")
-      yield* MockCluster.forgetPrepared(1)
-      yield* mock.clearActivity
-      yield* mock.hostUp(1, { notify: true })
-      yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === true, "host 2 up again")
-      const prepares = yield* mock.activity({ host: 1, kind: "prepare" })
-      expect(prepares.map((a) => a.query)).toEqual([select])
+      expect(yield* preparesAfterBounce).toEqual([select])
     }).pipe(Effect.provide(env({ hosts: 2 }, { reconnection: Schedule.spaced("1 hour") }))))
 
   it.effect("reprepareOnUp: false leaves it to UNPREPARED", () =>
     Effect.gen(function*() {
-      const mock = yield* MockCluster.MockCluster
-      const cluster = yield* Cluster.Cluster
-      yield* MockCluster.prime({ query: select, variables: { id: "int" }, then: row })
-      yield* Session.prepare(select)
-      yield* mock.hostDown(1)
-      yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "host 2 down")
-      yield* mock.clearActivity
-      yield* mock.hostUp(1, { notify: true })
-      yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === true, "host 2 up again")
-      expect(yield* mock.activity({ host: 1, kind: "prepare" })).toEqual([])
+      expect(yield* preparesAfterBounce).toEqual([])
     }).pipe(Effect.provide(
       Session.layer({ reprepareOnUp: false }).pipe(
         Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false, reconnection: Schedule.spaced("1 hour") })),
