@@ -548,6 +548,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
             error = failure.error
           }
           if (error._tag === "InvalidInput") return yield* error
+          // the session is shutting down: its connections are closing, no other host will do
+          if (closing()) return yield* error
           if (error._tag === "OperationTimedOut" && clock.currentTimeMillisUnsafe() >= plan.deadline) {
             return yield* new E.OperationTimedOut({
               message: `no answer within ${plan.timeoutMillis} ms`,

@@ -264,3 +264,19 @@ describe("schema metadata refresh", () => {
       )
     )))
 })
+
+describe("control connection timeouts", () => {
+  it.effect("a control query that gets no answer fails with OperationTimedOut carrying controlConnectionTimeout", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      yield* MockCluster.prime({ query: "SELECT * FROM system.local WHERE key = 'local'", system: true, then: Answer.noAnswer })
+      const fiber = yield* Effect.forkChild(Effect.exit(cluster.refreshTopology))
+      yield* MockCluster.awaitActivity({ includeControl: true, query: "SELECT * FROM system.local WHERE key = 'local'" })
+      yield* TestClock.adjust("2100 millis")
+      const exit = yield* Fiber.join(fiber)
+      expect(exit._tag === "Failure" && exit.cause.reasons[0]).toMatchObject({
+        _tag: "Fail",
+        error: { _tag: "OperationTimedOut", timeoutMillis: 2000, message: "no answer within 2000 ms" }
+      })
+    }).pipe(Effect.provide(env({ hosts: 1 }))))
+})

@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
@@ -113,5 +114,41 @@ describe("pools", () => {
       expect((yield* mock.host(1)).connectAttempts).toBe(attempts)
       expect((yield* mock.host(0)).connections + (yield* mock.host(1)).connections).toBe(0)
       expect(events.filter((e) => e.startsWith("HostDown"))).toEqual([])
+    }))
+})
+
+describe("shutdown", () => {
+  it.effect("closing the session's scope fails its in-flight requests with a typed error and closes every connection", () =>
+    Effect.gen(function*() {
+      const mockContext = yield* Layer.build(MockCluster.layer({ hosts: 2 }))
+      const mock = Context.get(mockContext, MockCluster.MockCluster)
+      yield* mock.prime({ query: select, then: Answer.noAnswer })
+      const inner = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        Session.layer().pipe(Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false }))),
+        inner
+      ).pipe(Effect.provide(mockContext))
+      const session = Context.get(context, Session.Session)
+      const fibers: Array<Fiber.Fiber<Exit.Exit<unknown, { readonly _tag: string }>>> = []
+      for (let i = 0; i < 10; i++) {
+        fibers.push(yield* Effect.forkChild(Effect.exit(session.execute(select, [i], { idempotent: i % 2 === 0, timeout: "1 hour" }))))
+      }
+      yield* mock.awaitActivity({ query: select, count: 10 })
+      yield* Scope.close(inner, Exit.void)
+      for (const f of fibers) {
+        const exit = yield* Fiber.join(f)
+        expect(exit._tag).toBe("Failure")
+        if (exit._tag === "Failure") {
+          const reason = exit.cause.reasons[0]
+          expect(reason?._tag).toBe("Fail")
+          // idempotent ones are not sent around the closing cluster: the connection's own error
+          if (reason?._tag === "Fail") expect(reason.error._tag).toBe("ConnectionError")
+        }
+      }
+      for (let i = 0; i < 10; i++) yield* tick
+      const hosts = yield* mock.hosts
+      expect(hosts.map((h) => h.connections)).toEqual([0, 0])
+      // nothing was sent again after the close
+      expect((yield* mock.activity({ query: select })).length).toBe(10)
     }))
 })

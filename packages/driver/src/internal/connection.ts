@@ -73,6 +73,8 @@ export interface ResponseHandler {
   readonly columns: ReadonlyArray<ColumnSpec> | undefined
   /** Absolute deadline in Clock millis; 0 = none. */
   readonly deadline: number
+  /** The timeout the deadline came from, for the OperationTimedOut it fails with (default 0: unknown). */
+  readonly timeoutMillis?: number | undefined
   onResponse(frame: ResponseFrame): void
   onFailure(error: E.RequestError | E.InvalidInput): void
 }
@@ -92,10 +94,12 @@ class ResumeHandler implements ResponseHandler {
   readonly resume: Resume
   readonly columns: ReadonlyArray<ColumnSpec> | undefined
   readonly deadline: number
-  constructor(resume: Resume, columns: ReadonlyArray<ColumnSpec> | undefined, deadline: number) {
+  readonly timeoutMillis: number
+  constructor(resume: Resume, columns: ReadonlyArray<ColumnSpec> | undefined, deadline: number, now: number) {
     this.resume = resume
     this.columns = columns
     this.deadline = deadline
+    this.timeoutMillis = deadline === 0 ? 0 : Math.max(0, deadline - now)
   }
   onResponse(frame: ResponseFrame): void {
     this.resume(Effect.succeed(frame))
@@ -176,7 +180,7 @@ export class Connection {
     return Effect.callback<ResponseFrame, E.RequestError | E.InvalidInput>((resume) => {
       this.sendWith(
         request,
-        new ResumeHandler(resume, options?.columns, options?.deadline ?? 0),
+        new ResumeHandler(resume, options?.columns, options?.deadline ?? 0, this.clock.currentTimeMillisUnsafe()),
         options?.tracing,
         options?.customPayload
       )
@@ -282,7 +286,12 @@ export class Connection {
       if (handler === undefined || handler.deadline === 0 || handler.deadline > now) continue
       slots[i] = ABANDONED
       this.timeoutsInARow++
-      handler.onFailure(new E.OperationTimedOut({ message: "client-side timeout", host: this.address, timeoutMillis: 0 }))
+      const timeoutMillis = handler.timeoutMillis ?? 0
+      handler.onFailure(new E.OperationTimedOut({
+        message: timeoutMillis > 0 ? `no answer within ${timeoutMillis} ms` : "client-side timeout",
+        host: this.address,
+        timeoutMillis
+      }))
     }
     if (this.defunctAfter > 0 && this.timeoutsInARow >= this.defunctAfter && this.closed === undefined) {
       // the host stopped answering while requests keep coming (so the idle heartbeat never runs)
