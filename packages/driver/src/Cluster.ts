@@ -219,6 +219,13 @@ export interface ClusterShape {
   readonly controlQuery: (query: string) => Effect.Effect<ReadonlyArray<Row>, E.RequestError | E.InvalidInput>
   /** Waits until every up host reports the same schema version, up to `maxSchemaAgreementWait`. */
   readonly waitForSchemaAgreement: Effect.Effect<boolean>
+  /**
+   * The same, asking through `query` (e.g. the connection of the host that ran the DDL, which already has
+   * the new schema: asked through another host, all versions can agree on the old one for a moment).
+   */
+  readonly waitForSchemaAgreementVia: (
+    query: (cql: string) => Effect.Effect<ReadonlyArray<Row>, E.RequestError | E.InvalidInput>
+  ) => Effect.Effect<boolean>
   /** Re-reads hosts from the system tables now. */
   readonly refreshTopology: Effect.Effect<void, E.RequestError | E.InvalidInput>
   readonly loadBalancing: LoadBalancingPolicyShape
@@ -581,13 +588,17 @@ export const make = (
     }
     if (resolved.schemaMetadataEnabled) yield* Effect.ignore(refreshSchema)
 
-    const waitForSchemaAgreement: Effect.Effect<boolean> = Effect.gen(function*() {
+    const waitForSchemaAgreementVia = (
+      query: (cql: string) => Effect.Effect<ReadonlyArray<Row>, E.RequestError | E.InvalidInput>
+    ): Effect.Effect<boolean> => Effect.gen(function*() {
       const clock = yield* Effect.clockWith(Effect.succeed)
       const deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(resolved.maxSchemaAgreementWait)
       while (clock.currentTimeMillisUnsafe() < deadline) {
         const versions = new Set<string>()
-        const local = yield* Effect.exit(controlQuery("SELECT schema_version FROM system.local WHERE key = 'local'"))
-        const peers = yield* Effect.exit(controlQuery("SELECT * FROM system.peers"))
+        // through `query`, or the control connection when that fails (its connection died, say)
+        const ask = (cql: string) => Effect.catch(query(cql), () => controlQuery(cql))
+        const local = yield* Effect.exit(ask("SELECT schema_version FROM system.local WHERE key = 'local'"))
+        const peers = yield* Effect.exit(ask("SELECT * FROM system.peers"))
         if (Exit.isSuccess(local) && Exit.isSuccess(peers)) {
           for (const r of local.value) versions.add(String(r["schema_version"]))
           for (const r of peers.value) {
@@ -629,7 +640,8 @@ export const make = (
       markDown,
       markUp,
       controlQuery,
-      waitForSchemaAgreement,
+      waitForSchemaAgreement: waitForSchemaAgreementVia(controlQuery),
+      waitForSchemaAgreementVia,
       refreshTopology,
       loadBalancing,
       metadata: {

@@ -438,18 +438,31 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       })
     }
 
-    /** Token-aware routing: the replicas of a prepared statement's partition key. */
+    /**
+     * Token-aware routing: the replicas of a prepared statement's partition key; for a batch, of its
+     * first prepared statement's (as the Python driver routes batches).
+     */
     const replicasOf = (plan: Plan): ReadonlyArray<Host> | undefined => {
-      const prepared = plan.prepared
-      if (prepared === undefined || prepared.pkIndexes.length === 0 || plan.request._tag !== "Execute") return undefined
+      let prepared = plan.prepared
+      let values: ReadonlyArray<unknown> | undefined
+      const request = plan.request
+      if (request._tag === "Execute") {
+        values = request.params.values?.values
+      } else if (request._tag === "Batch" && plan.batchPrepared !== undefined) {
+        const i = plan.batchPrepared.findIndex((p) => p !== undefined)
+        if (i < 0) return undefined
+        prepared = plan.batchPrepared[i]
+        values = request.statements[i]?.values?.values
+      } else {
+        return undefined
+      }
+      if (prepared === undefined || prepared.pkIndexes.length === 0 || values === undefined) return undefined
       // with one host there is nothing to choose
       if (cluster.hosts().length <= 1) return undefined
       const tokenMap = cluster.metadata.tokenMap()
       if (tokenMap === undefined) return undefined
       const ks = prepared.variables[0]?.keyspace ?? plan.keyspace
       if (ks === undefined) return undefined
-      const values = plan.request.params.values?.values
-      if (values === undefined) return undefined
       const components: Array<Uint8Array> = []
       for (const i of prepared.pkIndexes) {
         const r = serializeValue(prepared.variableTypes[i]!, values[i])
@@ -902,16 +915,24 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     }
 
     const afterDdl = <A>(rs: ResultSetImpl<A>, change: SchemaChange): Effect.Effect<ResultSet<A>> =>
-      Effect.map(afterSchemaChange(change), (agreed) => {
+      Effect.map(afterSchemaChange(change, rs.host), (agreed) => {
         rs.schemaChange = change
         rs.schemaAgreed = agreed
         return rs
       })
 
     /** After DDL: wait until every host agrees on the schema, then re-read the changed keyspace (as the Python driver does). */
-    const afterSchemaChange = (change: SchemaChange): Effect.Effect<boolean> =>
+    const afterSchemaChange = (change: SchemaChange, host: Host): Effect.Effect<boolean> =>
       Effect.tap(
-        cluster.waitForSchemaAgreement,
+        // asked through the host that ran the DDL: it has the new schema, so agreement means every host has it
+        cluster.waitForSchemaAgreementVia((cql) => {
+          const conn = pools.get(host.endpoint)?.borrow()
+          if (conn === undefined) return Effect.fail(new E.ConnectionError({ message: "no open connection", host: host.endpoint, sent: false }))
+          return Effect.map(
+            conn.send({ _tag: "Query", query: cql, params: { consistency: Consistency.ONE } }, { deadline: clock.currentTimeMillisUnsafe() + DEFAULT_TIMEOUT }),
+            (frame) => frame.response._tag === "Result" && frame.response.result.kind === "Rows" ? frame.response.result.rows : []
+          )
+        }),
         () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshKeyspace(change.keyspace)) : Effect.void
       )
 

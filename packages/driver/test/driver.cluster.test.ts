@@ -55,6 +55,7 @@ layer(live, { excludeTestServices: true, timeout: "300 seconds" })("three nodes"
       const ring = cluster.hosts().map((h) => ({ token: BigInt(h.tokens[0]!), endpoint: h.endpoint })).sort((a, b) => (a.token < b.token ? -1 : 1))
       const ownerOf = (t: bigint) => (ring.find((r) => r.token >= t) ?? ring[0]!).endpoint
       const select = yield* Session.prepare(`SELECT k FROM ${ks}_rf1.kv WHERE k = ?`)
+      const update = yield* Session.prepare(`UPDATE ${ks}_rf1.kv SET v = ? WHERE k = ?`)
       for (let k = 0; k < 30; k++) {
         // the server computes the token itself
         const t = yield* Session.execute(`INSERT INTO ${ks}_rf1.kv (k, v) VALUES (${k}, 'x')`).pipe(
@@ -63,6 +64,9 @@ layer(live, { excludeTestServices: true, timeout: "300 seconds" })("three nodes"
         )
         const rs = yield* Session.execute(select, [k])
         expect(rs.host.endpoint).toBe(ownerOf(t))
+        // a batch goes to the replica of its first prepared statement's partition
+        const batch = yield* Session.batch([{ query: update, params: ["y", k] }, { query: `UPDATE ${ks}_rf1.kv SET v = 'z' WHERE k = ${k}` }], { type: "unlogged" })
+        expect(batch.host.endpoint).toBe(ownerOf(t))
       }
     }))
 

@@ -70,7 +70,7 @@ describe("primes", () => {
       const rs = yield* Session.execute(ddl)
       expect(rs.schemaChange).toEqual({ changeType: "CREATED", target: "TABLE", keyspace: "app", name: "t" })
       expect(rs.schemaAgreed).toBe(true)
-      // after a schema change the driver waits for schema agreement on the control connection
+      // after a schema change the driver waits for schema agreement (system.local / system.peers queries)
       const log = yield* MockCluster.activity({ includeControl: true })
       expect(log[0]?.answer).toBe("SchemaChange(CREATED TABLE app.t)")
       expect(log.slice(1).some((a) => a.control && (a.query ?? "").includes("schema_version"))).toBe(true)
