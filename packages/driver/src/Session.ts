@@ -162,6 +162,8 @@ interface Plan {
   readonly speculative: SpeculativeExecution | undefined
   /** A batch: the prepared statement of each entry (undefined for a query string), for re-preparing. */
   readonly batchPrepared?: ReadonlyArray<PreparedStatement | undefined> | undefined
+  /** A simple statement's routing key (the `routingKey` option). */
+  readonly routingKey?: Uint8Array | ReadonlyArray<Uint8Array> | undefined
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
@@ -446,6 +448,12 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       let prepared = plan.prepared
       let values: ReadonlyArray<unknown> | undefined
       const request = plan.request
+      if (plan.routingKey !== undefined) {
+        const tokenMap = cluster.metadata.tokenMap()
+        if (tokenMap === undefined || plan.keyspace === undefined || cluster.hosts().length <= 1) return undefined
+        const key = plan.routingKey instanceof Uint8Array ? plan.routingKey : routingKey(plan.routingKey)
+        return tokenMap.replicas(plan.keyspace, cluster.metadata.keyspace(plan.keyspace)?.replication, murmur3Token(key))
+      }
       if (request._tag === "Execute") {
         values = request.params.values?.values
       } else if (request._tag === "Batch" && plan.batchPrepared !== undefined) {
@@ -780,7 +788,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         customPayload: opts.customPayload ?? defaults.customPayload,
         host: opts.host,
         keyspace: prepared?.keyspace ?? ks ?? keyspace,
-        speculative: opts.speculativeExecution ?? defaults.speculativeExecution
+        speculative: opts.speculativeExecution ?? defaults.speculativeExecution,
+        routingKey: prepared === undefined ? opts.routingKey : undefined
       }
     }
 

@@ -121,6 +121,12 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   /** Send the request to this host only. */
   readonly host?: Host | undefined
   /**
+   * Token-aware routing for a simple statement (prepared statements and batches compute their own): the
+   * partition key's serialized bytes, one component or several (composite key); the replicas of its token in
+   * `keyspace` (or the session's) come first in the query plan. The Python driver's `routing_key`.
+   */
+  readonly routingKey?: Uint8Array | ReadonlyArray<Uint8Array> | undefined
+  /**
    * Speculative execution: while no answer came, start the same request on the next host of the
    * plan every `delay`, up to `maxExecutions` extra executions. Only for idempotent statements;
    * the first answer wins and the others are interrupted.

@@ -4,6 +4,7 @@
  * server warnings.
  */
 import { Cluster, Retry, Session } from "@effect-cassandra/driver"
+import { murmur3Token, serializeValue } from "@effect-cassandra/protocol"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -12,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
@@ -279,4 +281,31 @@ describe("control connection timeouts", () => {
         error: { _tag: "OperationTimedOut", timeoutMillis: 2000, message: "no answer within 2000 ms" }
       })
     }).pipe(Effect.provide(env({ hosts: 1 }))))
+})
+
+describe("routingKey for simple statements", () => {
+  it.effect("a simple statement with a routing key goes to a replica of its token, never elsewhere", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const ks = cluster.metadata.keyspace("app")
+      const tokenMap = cluster.metadata.tokenMap()!
+      expect(ks?.replication["replication_factor"]).toBe("3")
+      let nonReplicaHosts = 0
+      for (let id = 0; id < 40; id++) {
+        const key = Result.getOrThrow(serializeValue({ kind: "int" }, id))
+        const replicas = tokenMap.replicas("app", ks?.replication, murmur3Token(key)).map((h) => h.endpoint)
+        expect(replicas.length).toBe(3)
+        const rs = yield* Session.execute(`SELECT * FROM app.users WHERE id = ${id}`, [], { routingKey: key, keyspace: "app" })
+        expect(replicas).toContain(rs.host.endpoint)
+        // without the key the plan rotates over all five hosts
+        const plain = yield* Session.execute(`SELECT * FROM app.users WHERE id = ${id}`)
+        if (!replicas.includes(plain.host.endpoint)) nonReplicaHosts++
+      }
+      expect(nonReplicaHosts).toBeGreaterThan(0)
+    }).pipe(Effect.provide(
+      Session.layer().pipe(
+        Layer.provideMerge(MockCluster.clusterLayer()),
+        Layer.provideMerge(MockCluster.layer({ hosts: 5, tables: { "app.users": { id: "int", name: "text" } } }))
+      )
+    )))
 })
