@@ -57,8 +57,11 @@ export interface ClusterOptions {
   readonly topologyEventRefreshWindow?: Duration.Input | undefined
   /** Delays between reconnection attempts to a down host (default: exponential from 1 s, capped at 10 min, jittered). */
   readonly reconnection?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Connections per host (default 1: each multiplexes 32768 streams). */
-  readonly connectionsPerHost?: number | undefined
+  /**
+   * Connections per host (default 1: each multiplexes 32768 streams), or per host distance (the load-balancing
+   * policy's "local" / "remote"), like the Python driver's core connections per distance.
+   */
+  readonly connectionsPerHost?: number | { readonly local: number; readonly remote: number } | undefined
   /**
    * Client timeouts in a row on a connection, with no answer in between, after which it is closed as
    * dead and its host reconnected (or marked down): a host that stops answering under load is noticed
@@ -95,7 +98,8 @@ export interface ResolvedOptions {
   readonly schemaEventRefreshWindow: Duration.Duration
   readonly topologyEventRefreshWindow: Duration.Duration
   readonly reconnection: Schedule.Schedule<unknown, unknown>
-  readonly connectionsPerHost: number
+  /** Connections per host at each distance. */
+  readonly connectionsPerHost: { readonly local: number; readonly remote: number }
   readonly defunctTimeoutThreshold: number
   readonly addressTranslator: AddressTranslator
   readonly retry: RetryPolicyShape | undefined
@@ -146,7 +150,9 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     schemaEventRefreshWindow: Duration.fromInputUnsafe(options.schemaEventRefreshWindow ?? "2 seconds"),
     topologyEventRefreshWindow: Duration.fromInputUnsafe(options.topologyEventRefreshWindow ?? "10 seconds"),
     reconnection: options.reconnection ?? defaultReconnection,
-    connectionsPerHost: options.connectionsPerHost ?? 1,
+    connectionsPerHost: typeof options.connectionsPerHost === "object"
+      ? { local: Math.max(1, options.connectionsPerHost.local), remote: Math.max(1, options.connectionsPerHost.remote) }
+      : { local: Math.max(1, options.connectionsPerHost ?? 1), remote: Math.max(1, options.connectionsPerHost ?? 1) },
     addressTranslator: options.addressTranslator ?? ((address, port) => ({ address, port })),
     retry: options.retry,
     defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,

@@ -284,7 +284,8 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
 
     const openPool = (pool: HostPool): Effect.Effect<void, E.ConnectionError | E.AuthenticationError> =>
       Effect.gen(function*() {
-        const want = cluster.options.connectionsPerHost
+        const sizes = cluster.options.connectionsPerHost
+        const want = lb.distance(pool.host, cluster.localDc) === "remote" ? sizes.remote : sizes.local
         while (pool.connections.filter((c) => c.closed === undefined).length < want && !pool.closed && !closing()) {
           const connScope = yield* Scope.fork(scope, "sequential")
           const conn = yield* cluster.connect(pool.host, keyspace).pipe(

@@ -53,7 +53,7 @@ describe("configuration", () => {
     const o = Cluster.resolveOptions({ contactPoints: ["a"] })
     expect(o.protocolVersion).toBe(5)
     expect(o.compression).toBe("auto")
-    expect(o.connectionsPerHost).toBe(1)
+    expect(o.connectionsPerHost).toEqual({ local: 1, remote: 1 })
     expect(o.port).toBe(9042)
   })
 })

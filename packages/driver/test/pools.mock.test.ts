@@ -3,7 +3,7 @@
  * back, lost connections of a multi-connection pool replaced, STATUS_CHANGE UP as a hint (one HostUp
  * event, once connected), and a shutdown that opens nothing and reports nothing after a reconnect.
  */
-import { Cluster, Session } from "@effect-cassandra/driver"
+import { Cluster, LoadBalancing, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -151,4 +151,17 @@ describe("shutdown", () => {
       // nothing was sent again after the close
       expect((yield* mock.activity({ query: select })).length).toBe(10)
     }))
+})
+
+describe("pool sizes per distance", () => {
+  it.effect("connectionsPerHost { local, remote }: local hosts get `local` connections, remote ones `remote`", () =>
+    Effect.gen(function*() {
+      const mock = yield* MockCluster.MockCluster
+      yield* eventually(() => Effect.runSync(Effect.map(mock.hosts, (hs) => hs.map((h) => h.connections).join(","))) === "3,2,1", "pools open")
+      // host 1 also carries the control connection
+      expect((yield* mock.hosts).map((h) => `${h.datacenter}:${h.connections}`)).toEqual(["dc1:3", "dc1:2", "dc2:1"])
+    }).pipe(Effect.provide(env(
+      { hosts: [{ datacenter: "dc1" }, { datacenter: "dc1" }, { datacenter: "dc2" }] },
+      { localDc: "dc1", connectionsPerHost: { local: 2, remote: 1 }, loadBalancing: LoadBalancing.dcAwareRoundRobin({ usedHostsPerRemoteDc: 1 }) }
+    ))))
 })
