@@ -429,9 +429,13 @@ export const make = (
         controlQuery(`SELECT * FROM system_schema.columns${where}`),
         controlQuery(`SELECT * FROM system_schema.types${where}`),
         controlQuery(`SELECT * FROM system_schema.functions${where}`),
-        controlQuery(`SELECT * FROM system_schema.aggregates${where}`)
+        controlQuery(`SELECT * FROM system_schema.aggregates${where}`),
+        controlQuery(`SELECT * FROM system_schema.views${where}`),
+        controlQuery(`SELECT * FROM system_schema.indexes${where}`)
       ], { concurrency: "unbounded" }).pipe(
-        Effect.map(([ks, tables, columns, types, functions, aggregates]) => buildSchema({ keyspaces: ks, tables, columns, types, functions, aggregates }))
+        Effect.map(([ks, tables, columns, types, functions, aggregates, views, indexes]) =>
+          buildSchema({ keyspaces: ks, tables, columns, types, functions, aggregates, views, indexes })
+        )
       )
     }
 

@@ -24,6 +24,25 @@ export interface TableMetadata {
   readonly columns: ReadonlyArray<ColumnMetadata>
   readonly partitionKey: ReadonlyArray<ColumnMetadata>
   readonly clusteringKey: ReadonlyArray<ColumnMetadata>
+  /** Secondary indexes (system_schema.indexes). */
+  readonly indexes: ReadonlyArray<IndexMetadata>
+  /** The table's options as system_schema has them (comment, default_time_to_live, compaction, ...). */
+  readonly options: Readonly<Record<string, unknown>>
+}
+
+export interface IndexMetadata {
+  readonly name: string
+  /** COMPOSITES, KEYS or CUSTOM. */
+  readonly kind: string
+  /** `target` (the indexed column), `class_name` for custom indexes, ... */
+  readonly options: Readonly<Record<string, string>>
+}
+
+/** A materialized view: a table of its own, kept from a base table. */
+export interface ViewMetadata extends TableMetadata {
+  readonly baseTable: string
+  readonly includeAllColumns: boolean
+  readonly whereClause: string
 }
 
 export interface UserTypeMetadata {
@@ -37,6 +56,7 @@ export interface KeyspaceMetadata {
   readonly replication: Readonly<Record<string, string>>
   readonly durableWrites: boolean
   readonly tables: ReadonlyMap<string, TableMetadata>
+  readonly views: ReadonlyMap<string, ViewMetadata>
   readonly userTypes: ReadonlyMap<string, UserTypeMetadata>
   /** `name(argtypes)` of each function. */
   readonly functions: ReadonlyArray<string>
@@ -50,7 +70,12 @@ export interface SchemaRows {
   readonly types: ReadonlyArray<Row>
   readonly functions: ReadonlyArray<Row>
   readonly aggregates: ReadonlyArray<Row>
+  readonly views?: ReadonlyArray<Row> | undefined
+  readonly indexes?: ReadonlyArray<Row> | undefined
 }
+
+/** Columns of system_schema.tables / views that are not options. */
+const TABLE_IDENTITY = new Set(["keyspace_name", "table_name", "view_name", "id", "base_table_id", "base_table_name", "include_all_columns", "where_clause", "flags"])
 
 const str = (v: unknown): string => (typeof v === "string" ? v : v == null ? "" : String(v))
 const strList = (v: unknown): ReadonlyArray<string> => (Array.isArray(v) ? v.map(str) : [])
@@ -110,16 +135,49 @@ export const buildSchema = (rows: SchemaRows): Map<string, KeyspaceMetadata> => 
     })
     columnsByTable.set(key, list)
   }
+  const indexesByTable = new Map<string, Array<IndexMetadata>>()
+  for (const i of rows.indexes ?? []) {
+    const key = `${str(i["keyspace_name"])}.${str(i["table_name"])}`
+    const list = indexesByTable.get(key) ?? []
+    list.push({ name: str(i["index_name"]), kind: str(i["kind"]), options: strMap(i["options"]) })
+    indexesByTable.set(key, list)
+  }
+  const tableOf = (ks: string, name: string, row: Row): TableMetadata => {
+    const columns = columnsByTable.get(`${ks}.${name}`) ?? []
+    const byPosition = (kind: ColumnMetadata["kind"]) =>
+      columns.filter((c) => c.kind === kind).sort((a, b) => a.position - b.position)
+    const options: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(row)) if (!TABLE_IDENTITY.has(k)) options[k] = v
+    return {
+      keyspace: ks,
+      name,
+      columns,
+      partitionKey: byPosition("partition_key"),
+      clusteringKey: byPosition("clustering"),
+      indexes: indexesByTable.get(`${ks}.${name}`) ?? [],
+      options
+    }
+  }
   const tables = new Map<string, Map<string, TableMetadata>>()
   for (const t of rows.tables) {
     const ks = str(t["keyspace_name"])
     const name = str(t["table_name"])
-    const columns = columnsByTable.get(`${ks}.${name}`) ?? []
-    const byPosition = (kind: ColumnMetadata["kind"]) =>
-      columns.filter((c) => c.kind === kind).sort((a, b) => a.position - b.position)
     const m = tables.get(ks) ?? new Map()
-    m.set(name, { keyspace: ks, name, columns, partitionKey: byPosition("partition_key"), clusteringKey: byPosition("clustering") })
+    m.set(name, tableOf(ks, name, t))
     tables.set(ks, m)
+  }
+  const views = new Map<string, Map<string, ViewMetadata>>()
+  for (const v of rows.views ?? []) {
+    const ks = str(v["keyspace_name"])
+    const name = str(v["view_name"])
+    const m = views.get(ks) ?? new Map()
+    m.set(name, {
+      ...tableOf(ks, name, v),
+      baseTable: str(v["base_table_name"]),
+      includeAllColumns: v["include_all_columns"] === true,
+      whereClause: str(v["where_clause"])
+    })
+    views.set(ks, m)
   }
   const fnNames = (list: ReadonlyArray<Row>, nameKey: string) => {
     const out = new Map<string, Array<string>>()
@@ -141,6 +199,7 @@ export const buildSchema = (rows: SchemaRows): Map<string, KeyspaceMetadata> => 
       replication: strMap(k["replication"]),
       durableWrites: k["durable_writes"] !== false,
       tables: tables.get(name) ?? new Map(),
+      views: views.get(name) ?? new Map(),
       userTypes: types.get(name) ?? new Map(),
       functions: functions.get(name) ?? [],
       aggregates: aggregates.get(name) ?? []

@@ -246,9 +246,10 @@ describe("schema metadata refresh", () => {
       yield* mock.schemaChange({ changeType: "CREATED", target: "TABLE", keyspace: "app", name: "other" })
       for (let i = 0; i < 10; i++) yield* tick
       yield* TestClock.adjust("2 seconds")
-      yield* MockCluster.awaitActivity({ includeControl: true, query: "SELECT * FROM system_schema.aggregates WHERE keyspace_name = 'app'" })
+      yield* MockCluster.awaitActivity({ includeControl: true, query: "SELECT * FROM system_schema.indexes WHERE keyspace_name = 'app'" })
+      for (let i = 0; i < 10; i++) yield* tick
       const queries = yield* schemaQueries()
-      expect(queries.length).toBe(6)
+      expect(queries.length).toBe(8)
       expect(queries.every((q) => q.endsWith("WHERE keyspace_name = 'app'"))).toBe(true)
       expect(cluster.metadata.table("app", "users")?.columns.map((c) => c.name).sort()).toEqual(["id", "name"])
       // DDL through the session: its keyspace is re-read after schema agreement
@@ -257,7 +258,7 @@ describe("schema metadata refresh", () => {
       const rs = yield* Session.execute("ALTER TABLE app.users ADD x int")
       expect(rs.schemaAgreed).toBe(true)
       const after = yield* schemaQueries()
-      expect(after.length).toBe(6)
+      expect(after.length).toBe(8)
       expect(after.every((q) => q.endsWith("WHERE keyspace_name = 'app'"))).toBe(true)
     }).pipe(Effect.provide(
       Session.layer().pipe(

@@ -35,7 +35,8 @@ layer(live, { excludeTestServices: true })("metrics and metadata", (it) => {
       yield* Session.execute("CREATE KEYSPACE IF NOT EXISTS meta_it WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
       yield* Session.execute("CREATE TYPE IF NOT EXISTS meta_it.point (x double, y double)")
       yield* Session.execute("DROP TABLE IF EXISTS meta_it.shapes")
-      yield* Session.execute("CREATE TABLE meta_it.shapes (owner text, id int, name text, origin frozen<point>, tags set<text>, PRIMARY KEY ((owner), id)) WITH CLUSTERING ORDER BY (id DESC)")
+      yield* Session.execute("CREATE TABLE meta_it.shapes (owner text, id int, name text, origin frozen<point>, tags set<text>, PRIMARY KEY ((owner), id)) WITH CLUSTERING ORDER BY (id DESC) AND comment = 'shapes of owners' AND default_time_to_live = 3600")
+      yield* Session.execute("CREATE INDEX shapes_by_name ON meta_it.shapes (name)")
       const cluster = yield* Cluster.Cluster
       const ks = cluster.metadata.keyspace("meta_it")!
       expect(ks.replication["class"]).toMatch(/SimpleStrategy/)
@@ -46,6 +47,9 @@ layer(live, { excludeTestServices: true })("metrics and metadata", (it) => {
       const origin = table.columns.find((c) => c.name === "origin")!
       expect(origin.type).toMatchObject({ kind: "udt", name: "point", fields: [{ name: "x", type: { kind: "double" } }, { name: "y", type: { kind: "double" } }] })
       expect(table.columns.find((c) => c.name === "tags")!.type).toEqual({ kind: "set", element: { kind: "text" } })
+      expect(table.options).toMatchObject({ comment: "shapes of owners", default_time_to_live: 3600 })
+      expect(table.indexes).toEqual([{ name: "shapes_by_name", kind: "COMPOSITES", options: { target: "name" } }])
+      expect(ks.views.size).toBe(0)
       expect(cluster.metadata.tokenMap()!.tokens.length).toBeGreaterThan(0)
     }))
 })

@@ -146,3 +146,34 @@ describe("default retry policy", () => {
     expect(decide(new SyntaxError({ message: "" }), 0, true)).toBe("Rethrow")
   })
 })
+
+describe("schema metadata from system_schema rows", () => {
+  it("views keep their base table, where clause and keys; indexes and options belong to their table", () => {
+    const col = (table: string, name: string, kind: string, position: number, type = "int") =>
+      ({ keyspace_name: "ks", table_name: table, column_name: name, kind, position, type, clustering_order: "none" })
+    const schema = Metadata.buildSchema({
+      keyspaces: [{ keyspace_name: "ks", replication: new Map([["class", "SimpleStrategy"], ["replication_factor", "1"]]), durable_writes: true }],
+      tables: [{ keyspace_name: "ks", table_name: "users", id: "x", comment: "people", gc_grace_seconds: 10 }],
+      columns: [
+        col("users", "id", "partition_key", 0),
+        col("users", "email", "regular", -1, "text"),
+        col("users_by_email", "email", "partition_key", 0, "text"),
+        col("users_by_email", "id", "clustering", 0)
+      ],
+      types: [],
+      functions: [],
+      aggregates: [],
+      views: [{ keyspace_name: "ks", view_name: "users_by_email", base_table_name: "users", include_all_columns: false, where_clause: "email IS NOT NULL AND id IS NOT NULL", comment: "" }],
+      indexes: [{ keyspace_name: "ks", table_name: "users", index_name: "users_email", kind: "COMPOSITES", options: new Map([["target", "email"]]) }]
+    })
+    const ks = schema.get("ks")!
+    const users = ks.tables.get("users")!
+    expect(users.options).toEqual({ comment: "people", gc_grace_seconds: 10 })
+    expect(users.indexes).toEqual([{ name: "users_email", kind: "COMPOSITES", options: { target: "email" } }])
+    const view = ks.views.get("users_by_email")!
+    expect(view).toMatchObject({ baseTable: "users", includeAllColumns: false, whereClause: "email IS NOT NULL AND id IS NOT NULL" })
+    expect(view.partitionKey.map((c) => c.name)).toEqual(["email"])
+    expect(view.clusteringKey.map((c) => c.name)).toEqual(["id"])
+    expect(ks.tables.has("users_by_email")).toBe(false)
+  })
+})
