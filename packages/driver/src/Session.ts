@@ -309,7 +309,11 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
         if (pool.refilling || pool.reconnecting || pool.closed) return Effect.void
         pool.refilling = true
         return openPool(pool).pipe(
-          Effect.retry(cluster.options.reconnection as Schedule.Schedule<unknown, E.ConnectionError | E.AuthenticationError>),
+          Effect.retry({
+            schedule: cluster.options.reconnection as Schedule.Schedule<unknown, E.ConnectionError | E.AuthenticationError>,
+            // once the pool lost every connection, the host's reconnection loop takes over
+            while: () => !pool.reconnecting && !pool.closed && pool.connections.length > 0
+          }),
           Effect.ignore,
           Effect.ensuring(Effect.sync(() => { pool.refilling = false })),
           Effect.forkIn(scope),
