@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import type { ColumnSpec, SchemaChange } from "@effect-cassandra/protocol"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type { CassandraError } from "./Errors.ts"
 import type { Host } from "./Host.ts"
@@ -52,6 +53,8 @@ export interface ResultSet<A = Record<string, unknown>> {
    * (the Python driver's `is_schema_agreed`); undefined for other statements.
    */
   readonly schemaAgreed: boolean | undefined
-  /** Fetches the query trace (requires `tracing: true`), waiting until the server has written it. */
+  /** Fetches the query trace (requires `tracing: true`), waiting up to 5 s until the server has written it. */
   readonly trace: Effect.Effect<QueryTrace, CassandraError>
+  /** `trace` with another wait (the Python driver's `get_query_trace(max_wait)`): `TraceUnavailable` after it. */
+  readonly traceWith: (options?: { readonly maxWait?: Duration.Input | undefined }) => Effect.Effect<QueryTrace, CassandraError>
 }

@@ -258,6 +258,9 @@ const bindSimple = (params: Params | undefined): BoundValues | undefined => {
 
 const emptyWarnings: ReadonlyArray<string> = []
 
+/** How long `rs.trace` waits for the server to finish writing a trace (the Python driver's max_wait: 2 s; Cassandra 5 can take longer). */
+const DEFAULT_TRACE_WAIT = 5000
+
 export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, E.CassandraError, Cluster | Scope.Scope> =>
   Effect.gen(function*() {
     const cluster = yield* Cluster
@@ -961,9 +964,12 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
           }).pipe(Effect.tap(() => Effect.sync(() => { c.keyspace = ks })), Effect.ignore), { concurrency: "unbounded", discard: true })
       })
 
-    const fetchTrace = (id: string): Effect.Effect<QueryTrace, E.CassandraError> =>
+    const fetchTrace = (id: string, maxWait: Duration.Input | undefined): Effect.Effect<QueryTrace, E.CassandraError> =>
       Effect.gen(function*() {
-        for (let attempt = 0; attempt < 50; attempt++) {
+        const waitMillis = timeoutMillisOf(maxWait, DEFAULT_TRACE_WAIT, "maxWait")
+        if (typeof waitMillis !== "number") return yield* waitMillis
+        const until = clock.currentTimeMillisUnsafe() + waitMillis
+        for (;;) {
           const sessionsQuery = yield* prepare("SELECT * FROM system_traces.sessions WHERE session_id = ?")
           const session = yield* executeRaw<Row>(
             sessionsQuery,
@@ -995,9 +1001,10 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
               }))
             }
           }
+          if (clock.currentTimeMillisUnsafe() + 100 > until) break
           yield* Effect.sleep("100 millis")
         }
-        return yield* new E.TraceUnavailable({ message: `trace ${id} was not complete in system_traces after 5 s`, sessionId: id })
+        return yield* new E.TraceUnavailable({ message: `trace ${id} was not complete in system_traces after ${waitMillis} ms`, sessionId: id })
       })
 
     const internals: SessionInternals = { executeRaw, fetchTrace }
@@ -1165,7 +1172,7 @@ interface SessionInternals {
     opts: ExecuteOptions<A>,
     pagingState: Uint8Array | undefined
   ) => Effect.Effect<ResultSet<A>, E.CassandraError>
-  readonly fetchTrace: (id: string) => Effect.Effect<QueryTrace, E.CassandraError>
+  readonly fetchTrace: (id: string, maxWait: Duration.Input | undefined) => Effect.Effect<QueryTrace, E.CassandraError>
 }
 
 /** The ResultSet: plain fields, with `nextPage` and `trace` built only when asked for. */
@@ -1228,9 +1235,13 @@ class ResultSetImpl<A> implements ResultSet<A> {
   }
 
   get trace(): Effect.Effect<QueryTrace, E.CassandraError> {
+    return this.traceWith()
+  }
+
+  traceWith(options?: { readonly maxWait?: Duration.Input | undefined }): Effect.Effect<QueryTrace, E.CassandraError> {
     return this.tracingId === undefined
       ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
-      : this.internals.fetchTrace(this.tracingId)
+      : this.internals.fetchTrace(this.tracingId, options?.maxWait)
   }
 }
 

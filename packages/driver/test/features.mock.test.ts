@@ -111,7 +111,18 @@ describe("tracing and warnings", () => {
       const exit = yield* Fiber.join(fiber)
       expect(exit._tag === "Failure" && exit.cause.reasons[0]).toMatchObject({
         _tag: "Fail",
-        error: { _tag: "TraceUnavailable", sessionId: rs.tracingId }
+        error: { _tag: "TraceUnavailable", sessionId: rs.tracingId, message: `trace ${rs.tracingId} was not complete in system_traces after 5000 ms` }
+      })
+      // a shorter wait gives up sooner
+      const short = yield* Effect.forkChild(Effect.exit(rs.traceWith({ maxWait: "1 second" })))
+      for (let i = 0; i < 12; i++) {
+        yield* tick
+        yield* TestClock.adjust("100 millis")
+      }
+      const shortExit = yield* Fiber.join(short)
+      expect(shortExit._tag === "Failure" && shortExit.cause.reasons[0]).toMatchObject({
+        _tag: "Fail",
+        error: { _tag: "TraceUnavailable", message: `trace ${rs.tracingId} was not complete in system_traces after 1000 ms` }
       })
     }).pipe(Effect.provide(env({ hosts: 1 }))))
 
