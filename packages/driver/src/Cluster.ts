@@ -323,6 +323,9 @@ export const make = (
     let keyspaces: ReadonlyMap<string, KeyspaceMetadata> = new Map()
     let tokenMap: TokenMap | undefined
     let shuttingDown = false
+    /** Every open connection of this cluster (control and pools): one timer checks their timeouts. */
+    const sweepSet = new Set<Conn.Connection>()
+    yield* Effect.forkScoped(Conn.sweepEvery(sweepSet))
     /** The cluster's partitioner is Murmur3 (the only one whose tokens the driver computes). */
     let murmur3 = true
     const rebuildTokenMap = () => {
@@ -552,7 +555,8 @@ export const make = (
         const attempt = yield* Effect.exit(
           openWithNegotiation(resolved, candidate.address, candidate.port, version, {
             events: ["TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"],
-            onEvent
+            onEvent,
+            sweepSet
           }).pipe(Scope.provide(connScope))
         )
         if (Exit.isSuccess(attempt)) {
@@ -639,7 +643,7 @@ export const make = (
       schemaChanges: Stream.fromPubSub(schemaEvents),
       upHints: Stream.fromPubSub(upHints),
       connect: (host, keyspace) =>
-        openWithNegotiation(resolved, host.address, host.port, version, { keyspace }).pipe(
+        openWithNegotiation(resolved, host.address, host.port, version, { keyspace, sweepSet }).pipe(
           Effect.tap((conn) =>
             Effect.sync(() => {
               // a host that refused the cluster's version lowers it for every later connection

@@ -52,6 +52,11 @@ export interface ConnectionOptions {
   readonly driverVersion?: string | undefined
   /** Client timeouts in a row (no answer in between) after which the connection is closed as dead; 0 never. */
   readonly defunctTimeoutThreshold?: number | undefined
+  /**
+   * The set a shared sweeper (`sweepEvery`) checks for timeouts: one timer for all the connections of a
+   * cluster instead of one per connection. Without it the connection runs a sweeper of its own.
+   */
+  readonly sweepSet?: Set<Connection> | undefined
 }
 
 /** Per-request options at the connection level. */
@@ -431,7 +436,14 @@ export const open = (
       })
     )
     // timeouts and heartbeats live as long as the connection's scope
-    yield* Effect.forkScoped(sweeper(conn, clock))
+    const sweepSet = options.sweepSet
+    if (sweepSet !== undefined) {
+      sweepSet.add(conn)
+      conn.onClose(() => sweepSet.delete(conn))
+      yield* Effect.addFinalizer(() => Effect.sync(() => sweepSet.delete(conn)))
+    } else {
+      yield* Effect.forkScoped(sweeper(conn, clock))
+    }
     const heartbeat = Duration.toMillis(options.heartbeatInterval)
     if (heartbeat > 0) yield* Effect.forkScoped(heartbeats(conn, heartbeat, clock))
     return conn
@@ -444,6 +456,19 @@ const sweeper = (conn: Connection, clock: Clock.Clock): Effect.Effect<void> =>
       if (conn.inFlight > 0) conn.sweep(clock.currentTimeMillisUnsafe())
     }
   })
+
+/** Checks the timeouts of every connection of `set` every SWEEP_MILLIS, for as long as it runs. */
+export const sweepEvery = (set: Set<Connection>): Effect.Effect<never> =>
+  Effect.clockWith((clock) =>
+    Effect.forever(Effect.andThen(
+      Effect.sleep(SWEEP_MILLIS),
+      Effect.sync(() => {
+        if (set.size === 0) return
+        const now = clock.currentTimeMillisUnsafe()
+        for (const conn of set) if (conn.inFlight > 0 && conn.closed === undefined) conn.sweep(now)
+      })
+    ))
+  )
 
 /** Requests per batch after which the batch is written at once instead of at the end of the turn. */
 export const FLUSH_EARLY_AT = 32
