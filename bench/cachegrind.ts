@@ -16,7 +16,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
-import { machine, parseArgs } from "./common.ts"
+import { gitInfo, machine, parseArgs } from "./common.ts"
 
 const args = parseArgs(process.argv.slice(2))
 const n = args.num("n", 20_000)
@@ -65,16 +65,6 @@ const instructions = (label: string, requests: number): number => {
   return ir
 }
 
-const git = () => {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim()
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../packages"], { cwd: benchDir, encoding: "utf8" }).trim() !== ""
-    return { commit, dirty }
-  } catch {
-    return { commit: "unknown", dirty: false }
-  }
-}
-
 const main = async () => {
   execFileSync("valgrind", ["--version"], { stdio: "ignore" })
   const responder = await startResponder()
@@ -96,7 +86,7 @@ const main = async () => {
   }
   const peer = rows.find((r) => r.label === "peer")
   for (const r of rows) if (peer !== undefined && r !== peer) r.ratio = r.perRequest / peer.perRequest
-  const result = { date: new Date().toISOString(), ...machine(), ...git(), concurrency, warmup, rows }
+  const result = { date: new Date().toISOString(), ...machine(), ...gitInfo(), concurrency, warmup, rows }
   fs.mkdirSync(outDir, { recursive: true })
   fs.writeFileSync(path.join(outDir, "cachegrind.json"), JSON.stringify(result, null, 2) + "\n")
   console.log(`instructions per request (concurrency ${concurrency}, warm-up ${warmup}, N=${n} vs 2N):`)

@@ -1,5 +1,6 @@
 // Shared by the responder, the client runs and the coordinator: the statements the responder knows,
 // and small helpers (argument parsing, percentiles, machine description).
+import { execFileSync } from "node:child_process"
 import * as os from "node:os"
 
 /** Prepared SELECT answered with one small row (id int, name text, value bigint). */
@@ -71,3 +72,15 @@ export const machine = () => ({
   platform: `${os.type()} ${os.release()} ${os.arch()}`,
   totalMemMiB: Math.round(os.totalmem() / 1048576)
 })
+
+/** The commit the bench runs at, and whether packages/ has uncommitted changes (figures depend on them). */
+export const gitInfo = () => {
+  const cwd = import.meta.dirname
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim()
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../packages"], { cwd, encoding: "utf8" }).trim() !== ""
+    return { commit, dirty }
+  } catch {
+    return { commit: "unknown", dirty: false }
+  }
+}

@@ -288,28 +288,44 @@ const runOurs = Effect.gen(function*() {
       for (let i = 0; i < pages; i++) rows += yield* page
       const m = yield* Effect.promise(() => end(w))
       yield* Effect.promise(stopProfile)
-      return { pages, rows, ...m, rowsPerSec: rows / m.seconds, cpuMicrosPerRow: (m.userMicros + m.systemMicros) / rows, gcMillisPerPage: m.gcMillis / pages }
+      return decodeResult(pages, rows, m)
     }
     case "stream": {
       const p = yield* session.prepare(STREAM_QUERY)
       const every = args.num("pause-every", 250)
       const pauseMs = args.num("pause-ms", 1)
-      gcNow()
-      const base = process.memoryUsage()
-      const sampler = memSampler()
+      const finish = startStreamWindow()
       let rows = 0
-      const w = begin()
       yield* session.stream(p, [args.num("rows", 1_000_000)]).pipe(Stream.runForEach((row) => {
         touchRow(row)
         return ++rows % every === 0 ? Effect.sleep(pauseMs) : Effect.void
       }))
-      const m = yield* Effect.promise(() => end(w))
-      const peak = sampler.stop()
-      return streamResult(rows, m, base, peak)
+      return yield* Effect.promise(() => finish(rows))
     }
   }
   return {}
 })
+
+const decodeResult = (pages: number, rows: number, m: Awaited<ReturnType<typeof end>>) => ({
+  pages,
+  rows,
+  ...m,
+  rowsPerSec: rows / m.seconds,
+  cpuMicrosPerRow: (m.userMicros + m.systemMicros) / rows,
+  gcMillisPerPage: m.gcMillis / pages
+})
+
+/** Opens the measured window of the stream scenario (memory baseline after a full GC, RSS/heap sampling); `finish(rows)` closes it. */
+const startStreamWindow = () => {
+  gcNow()
+  const base = process.memoryUsage()
+  const sampler = memSampler()
+  const w = begin()
+  return async (rows: number) => {
+    const m = await end(w)
+    return streamResult(rows, m, base, sampler.stop())
+  }
+}
 
 const streamResult = (
   rows: number,
@@ -387,24 +403,19 @@ const runPeer = async () => {
         for (let i = 0; i < pages; i++) rows += await page()
         const m = await end(w)
         await stopProfile()
-        return { pages, rows, ...m, rowsPerSec: rows / m.seconds, cpuMicrosPerRow: (m.userMicros + m.systemMicros) / rows, gcMillisPerPage: m.gcMillis / pages }
+        return decodeResult(pages, rows, m)
       }
       case "stream": {
         const every = args.num("pause-every", 250)
         const pauseMs = args.num("pause-ms", 1)
-        gcNow()
-        const base = process.memoryUsage()
-        const sampler = memSampler()
+        const finish = startStreamWindow()
         let rows = 0
-        const w = begin()
         const stream = client.stream(STREAM_QUERY, [args.num("rows", 1_000_000)], { prepare: true, fetchSize: 5000 })
         for await (const row of stream as unknown as AsyncIterable<unknown>) {
           touchRow(row as Record<string, unknown>)
           if (++rows % every === 0) await new Promise((r) => setTimeout(r, pauseMs))
         }
-        const m = await end(w)
-        const peak = sampler.stop()
-        return streamResult(rows, m, base, peak)
+        return finish(rows)
       }
     }
     return {}

@@ -16,7 +16,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
-import { E2E_ROWS, machine, median, parseArgs } from "./common.ts"
+import { E2E_ROWS, gitInfo, machine, median, parseArgs } from "./common.ts"
 
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
@@ -494,16 +494,6 @@ const runE2E = async (results: Array<ScenarioResult>) => {
 }
 
 // ---------------------------------------------------------------------------------------------------
-
-const gitInfo = () => {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim()
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../packages"], { cwd: benchDir, encoding: "utf8" }).trim() !== ""
-    return { commit, dirty }
-  } catch {
-    return { commit: "unknown", dirty: false }
-  }
-}
 
 const main = async () => {
   const started = new Date()

@@ -4,106 +4,14 @@
  * non-self-contained segments), and hundreds of requests pipelined in one write (several envelopes per
  * self-contained segment) all answered.
  */
-import * as net from "node:net"
 import { describe, expect, it } from "vitest"
-import * as Result from "effect/Result"
 import { testCluster } from "@effect-cassandra/local/vitest"
-import { decodeResponse } from "../src/frame/FrameCodec.ts"
-import { FrameDecoder } from "../src/frame/FrameDecoder.ts"
-import { FrameEncoder } from "../src/frame/FrameEncoder.ts"
-import { Consistency, type ProtocolVersion, type Request, type ResponseFrame, type ColumnSpec } from "../src/Messages.ts"
+import { Consistency, type ProtocolVersion, type ResponseFrame } from "../src/Messages.ts"
+import { Connection } from "./fixtures/connection.ts"
 
 const info = testCluster()
 const [host, portText] = info.contactPoints[0]!.split(":")
 const port = Number(portText ?? 9042)
-
-class Connection {
-  private readonly socket: net.Socket
-  private readonly enc: FrameEncoder
-  private readonly dec: FrameDecoder
-  private readonly waiting = new Map<number, { resolve: (f: ResponseFrame) => void; reject: (e: unknown) => void; columns?: ReadonlyArray<ColumnSpec> | undefined }>()
-  private nextStream = 0
-  private error: unknown
-
-  private constructor(socket: net.Socket, version: ProtocolVersion) {
-    this.socket = socket
-    this.enc = new FrameEncoder({ version })
-    this.dec = new FrameDecoder({ version })
-    socket.on("data", (chunk: Buffer) => {
-      this.dec.push(chunk)
-      for (;;) {
-        const e = this.dec.next()
-        if (Result.isFailure(e)) return this.fail(e.failure)
-        if (e.success === undefined) return
-        const w = this.waiting.get(e.success.stream)
-        if (w === undefined) continue // events
-        this.waiting.delete(e.success.stream)
-        const f = decodeResponse(e.success, w.columns === undefined ? undefined : { resultColumns: w.columns })
-        if (Result.isFailure(f)) w.reject(f.failure)
-        else w.resolve(f.success)
-      }
-    })
-    socket.on("error", (e) => this.fail(e))
-  }
-
-  private fail(e: unknown) {
-    this.error = e
-    for (const w of this.waiting.values()) w.reject(e)
-    this.waiting.clear()
-  }
-
-  static async open(version: ProtocolVersion, compression: "lz4" | "snappy" | undefined): Promise<Connection> {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port }, () => resolve(s))
-      s.once("error", reject)
-    })
-    const c = new Connection(socket, version)
-    const startup = c.send({ _tag: "Startup", options: compression === undefined ? { CQL_VERSION: "3.0.0" } : { CQL_VERSION: "3.0.0", COMPRESSION: compression } })
-    // v3/v4: the answer to STARTUP may already be compressed
-    if (compression !== undefined && version < 5) {
-      c.dec.setCompression(compression)
-      c.enc.setCompression(compression)
-    }
-    const ready = await startup
-    expect(ready.response._tag).toBe("Ready")
-    if (version >= 5) {
-      const lz4 = compression === "lz4" ? { compression: "lz4" as const } : undefined
-      c.dec.enableFraming(lz4)
-      c.enc.enableFraming(lz4)
-    }
-    return c
-  }
-
-  /** Encodes without writing: call `flush` to write the whole batch at once. */
-  queue(request: Request, columns?: ReadonlyArray<ColumnSpec>): Promise<ResponseFrame> {
-    if (this.error !== undefined) return Promise.reject(this.error)
-    const stream = this.nextStream++ & 0x7fff
-    const r = this.enc.encode(stream, request)
-    if (Result.isFailure(r)) return Promise.reject(r.failure)
-    return new Promise((resolve, reject) => this.waiting.set(stream, { resolve, reject, columns }))
-  }
-
-  flush(): void {
-    const b = this.enc.takeBatch()
-    if (b !== undefined) this.socket.write(b)
-  }
-
-  send(request: Request, columns?: ReadonlyArray<ColumnSpec>): Promise<ResponseFrame> {
-    const p = this.queue(request, columns)
-    this.flush()
-    return p
-  }
-
-  async query(query: string): Promise<ResponseFrame> {
-    const f = await this.send({ _tag: "Query", query, params: { consistency: Consistency.ONE } })
-    if (f.response._tag === "Error") throw new Error(`${query}: ${f.response.error.message}`)
-    return f
-  }
-
-  close() {
-    this.socket.destroy()
-  }
-}
 
 const prepared = async (c: Connection, query: string) => {
   const f = await c.send({ _tag: "Prepare", query })
@@ -133,7 +41,7 @@ const CONFIGS: ReadonlyArray<readonly [ProtocolVersion, "lz4" | "snappy" | undef
 
 describe(`frames against ${host}:${port}`, () => {
   it("setup: a keyspace and a table", async () => {
-    const c = await Connection.open(4, undefined)
+    const c = await Connection.open(host!, port, 4)
     await c.query("CREATE KEYSPACE IF NOT EXISTS frames_it WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
     await c.query("CREATE TABLE IF NOT EXISTS frames_it.blobs (k int PRIMARY KEY, v blob)")
     c.close()
@@ -142,7 +50,7 @@ describe(`frames against ${host}:${port}`, () => {
   for (const [version, compression] of CONFIGS) {
     const name = `v${version}${compression === undefined ? "" : ` ${compression}`}`
     it(`${name}: a 300 KB blob written and read back (large envelopes both ways)`, async () => {
-      const c = await Connection.open(version, compression)
+      const c = await Connection.open(host!, port, version, compression)
       try {
         const insert = await prepared(c, "INSERT INTO frames_it.blobs (k, v) VALUES (?, ?)")
         const select = await prepared(c, "SELECT k, v FROM frames_it.blobs WHERE k = ?")
@@ -174,7 +82,7 @@ describe(`frames against ${host}:${port}`, () => {
     })
 
     it(`${name}: 500 requests pipelined in one write, every answer matched to its stream`, async () => {
-      const c = await Connection.open(version, compression)
+      const c = await Connection.open(host!, port, version, compression)
       try {
         const select = await prepared(c, "SELECT release_version FROM system.local WHERE key = ?")
         const answers: Array<Promise<ResponseFrame>> = []

@@ -6,105 +6,37 @@
  * - every type bound with `encodeValue` (the server validates the bytes) and read back is the same value;
  * - `murmur3Token(routingKey(...))` equals `SELECT token(...)` for single and composite partition keys.
  */
-import * as net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Result from "effect/Result"
 import * as BigDecimal from "effect/BigDecimal"
+import * as Result from "effect/Result"
 import { testCluster } from "@effect-cassandra/local/vitest"
 import {
   type BoundValues,
-  Consistency,
   CqlDuration,
   type CqlType,
-  decodeResponse,
   EMPTY,
-  FrameDecoder,
-  FrameEncoder,
   formatType,
   LocalDate,
   LocalTime,
   murmur3Token,
   parseCqlType,
-  type ProtocolVersion,
-  type Request,
-  type ResponseFrame,
   routingKey,
   type Row,
   serializeValue
 } from "@effect-cassandra/protocol"
+import { Connection } from "./fixtures/connection.ts"
 
 const info = testCluster()
 const [host, portText] = info.contactPoints[0]!.split(":")
 const port = Number(portText ?? 9042)
 const KS = "protocol_types_it"
 
-/** One connection, one request at a time. */
-class Connection {
-  private readonly socket: net.Socket
-  private readonly enc: FrameEncoder
-  private readonly dec: FrameDecoder
-  private pending: { resolve: (f: ResponseFrame) => void; reject: (e: unknown) => void } | undefined
-
-  private constructor(socket: net.Socket, version: ProtocolVersion) {
-    this.socket = socket
-    this.enc = new FrameEncoder({ version })
-    this.dec = new FrameDecoder({ version })
-    socket.on("data", (chunk: Buffer) => {
-      this.dec.push(chunk)
-      for (;;) {
-        const e = this.dec.next()
-        if (Result.isFailure(e)) return this.pending?.reject(e.failure)
-        if (e.success === undefined) return
-        if (e.success.stream < 0) continue
-        const p = this.pending
-        this.pending = undefined
-        const f = decodeResponse(e.success)
-        if (Result.isFailure(f)) p?.reject(f.failure)
-        else p?.resolve(f.success)
-      }
-    })
-    socket.on("error", (e) => this.pending?.reject(e))
-  }
-
-  static async open(version: ProtocolVersion): Promise<Connection> {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port }, () => resolve(s))
-      s.once("error", reject)
-    })
-    const c = new Connection(socket, version)
-    const ready = await c.send({ _tag: "Startup", options: { CQL_VERSION: "3.0.0" } })
-    expect(ready.response._tag).toBe("Ready")
-    if (version >= 5) {
-      c.dec.enableFraming()
-      c.enc.enableFraming()
-    }
-    return c
-  }
-
-  send(request: Request): Promise<ResponseFrame> {
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject }
-      const r = this.enc.encode(1, request)
-      if (Result.isFailure(r)) return reject(r.failure)
-      this.socket.write(this.enc.takeBatch()!)
-    })
-  }
-
-  async query(query: string, values?: BoundValues): Promise<{ rows: Array<Row>; types: Record<string, string> }> {
-    const f = await this.send({ _tag: "Query", query, params: { consistency: Consistency.ONE, values } })
-    const r = f.response
-    if (r._tag === "Error") throw new Error(`${query}: ${r.error.message}`)
-    if (r._tag !== "Result") throw new Error(`${query}: unexpected ${r._tag}`)
-    if (r.result.kind !== "Rows") return { rows: [], types: {} }
-    return {
-      rows: r.result.rows,
-      types: Object.fromEntries(r.result.columns.map((c) => [c.name, formatType(c.type)]))
-    }
-  }
-
-  close(): void {
-    this.socket.destroy()
-  }
+/** A QUERY's rows and the CQL text of its column types. */
+const rowsOf = async (c: Connection, query: string, values?: BoundValues): Promise<{ rows: Array<Row>; types: Record<string, string> }> => {
+  const r = (await c.query(query, values)).response
+  if (r._tag !== "Result") throw new Error(`${query}: unexpected ${r._tag}`)
+  if (r.result.kind !== "Rows") return { rows: [], types: {} }
+  return { rows: r.result.rows, types: Object.fromEntries(r.result.columns.map((col) => [col.name, formatType(col.type)])) }
 }
 
 const T = (s: string): CqlType => parseCqlType(s)
@@ -169,13 +101,13 @@ for (const version of [4, 5] as const) {
   describe(`CQL values on a real node, protocol v${version}`, () => {
     let c: Connection
     beforeAll(async () => {
-      c = await Connection.open(version)
+      c = await Connection.open(host!, port, version)
     })
     afterAll(() => c?.close())
 
     it("literals cast to every type decode to the expected values (and metadata types)", async () => {
       for (const [type, literal, expected] of CASES) {
-        const { rows, types } = await c.query(`SELECT (${type})${literal} AS v FROM system.local`)
+        const { rows, types } = await rowsOf(c, `SELECT (${type})${literal} AS v FROM system.local`)
         expect([type, types["v"]]).toEqual([type, unfrozen(type)])
         expect([type, plain(rows[0]!["v"])]).toEqual([type, plain(expected)])
       }
@@ -187,11 +119,11 @@ describe("bound values and tokens on a real node", () => {
   let c: Connection
   const columns = CASES.map(([type], i) => [`c${i}`, type] as const)
   beforeAll(async () => {
-    c = await Connection.open(5)
-    await c.query(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`)
-    await c.query(`CREATE TABLE IF NOT EXISTS ${KS}.all_types (id int PRIMARY KEY, ${columns.map(([n, t]) => `${n} ${t}`).join(", ")})`)
-    await c.query(`CREATE TABLE IF NOT EXISTS ${KS}.composite (a int, b text, c uuid, PRIMARY KEY ((a, b, c)))`)
-    await c.query(`CREATE TABLE IF NOT EXISTS ${KS}.blobs (k blob PRIMARY KEY)`)
+    c = await Connection.open(host!, port, 5)
+    await rowsOf(c, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`)
+    await rowsOf(c, `CREATE TABLE IF NOT EXISTS ${KS}.all_types (id int PRIMARY KEY, ${columns.map(([n, t]) => `${n} ${t}`).join(", ")})`)
+    await rowsOf(c, `CREATE TABLE IF NOT EXISTS ${KS}.composite (a int, b text, c uuid, PRIMARY KEY ((a, b, c)))`)
+    await rowsOf(c, `CREATE TABLE IF NOT EXISTS ${KS}.blobs (k blob PRIMARY KEY)`)
   })
   afterAll(async () => {
     await c?.query(`DROP KEYSPACE IF EXISTS ${KS}`).catch(() => undefined)
@@ -201,17 +133,17 @@ describe("bound values and tokens on a real node", () => {
   it("every type, bound with encodeValue, reads back as the same value; null and empty too", async () => {
     const insert = `INSERT INTO ${KS}.all_types (id, ${columns.map(([n]) => n).join(", ")}) VALUES (?${", ?".repeat(columns.length)})`
     const types = [T("int"), ...columns.map(([, t]) => T(t))]
-    await c.query(insert, { values: [1, ...CASES.map(([, , decoded, bound]) => bound ?? decoded)], types })
-    await c.query(insert, { values: [2, ...CASES.map(() => null)], types })
-    const { rows } = await c.query(`SELECT * FROM ${KS}.all_types WHERE id IN (1, 2)`)
+    await rowsOf(c, insert, { values: [1, ...CASES.map(([, , decoded, bound]) => bound ?? decoded)], types })
+    await rowsOf(c, insert, { values: [2, ...CASES.map(() => null)], types })
+    const { rows } = await rowsOf(c, `SELECT * FROM ${KS}.all_types WHERE id IN (1, 2)`)
     const byId = new Map(rows.map((r) => [r["id"], r]))
     CASES.forEach(([type, , decoded], i) => {
       expect([type, plain(byId.get(1)![`c${i}`])]).toEqual([type, plain(decoded)])
       expect([type, byId.get(2)![`c${i}`]]).toEqual([type, null])
     })
     // an empty int is stored and read back as EMPTY, distinct from null
-    await c.query(`INSERT INTO ${KS}.all_types (id, c0) VALUES (3, ?)`, { values: [EMPTY], types: [T("int")] })
-    const empty = await c.query(`SELECT c0 FROM ${KS}.all_types WHERE id = 3`)
+    await rowsOf(c, `INSERT INTO ${KS}.all_types (id, c0) VALUES (3, ?)`, { values: [EMPTY], types: [T("int")] })
+    const empty = await rowsOf(c, `SELECT c0 FROM ${KS}.all_types WHERE id = 3`)
     expect(empty.rows[0]!["c0"]).toBe(EMPTY)
   })
 
@@ -222,8 +154,8 @@ describe("bound values and tokens on a real node", () => {
       keys.push([i * 1_000_003 - 20_000_000, `key-${"é".repeat(i % 5)}-${i}`, uuid])
     }
     const types = [T("int"), T("text"), T("uuid")]
-    for (const k of keys) await c.query(`INSERT INTO ${KS}.composite (a, b, c) VALUES (?, ?, ?)`, { values: k, types })
-    const { rows } = await c.query(`SELECT a, b, c, token(a, b, c) AS t FROM ${KS}.composite`)
+    for (const k of keys) await rowsOf(c, `INSERT INTO ${KS}.composite (a, b, c) VALUES (?, ?, ?)`, { values: k, types })
+    const { rows } = await rowsOf(c, `SELECT a, b, c, token(a, b, c) AS t FROM ${KS}.composite`)
     expect(rows.length).toBe(keys.length)
     for (const r of rows) {
       const key = routingKey([ser("int", r["a"]), ser("text", r["b"]), ser("uuid", r["c"])])
@@ -233,9 +165,9 @@ describe("bound values and tokens on a real node", () => {
     // blob keys of every length 1..40 with bytes >= 0x80 in the tail (Cassandra's signed tail bytes)
     for (let n = 1; n <= 40; n++) {
       const k = Uint8Array.from({ length: n }, (_, j) => (j * 97 + n * 31 + 0x80) & 0xff)
-      await c.query(`INSERT INTO ${KS}.blobs (k) VALUES (?)`, { values: [k], types: [T("blob")] })
+      await rowsOf(c, `INSERT INTO ${KS}.blobs (k) VALUES (?)`, { values: [k], types: [T("blob")] })
     }
-    const blobs = await c.query(`SELECT k, token(k) AS t FROM ${KS}.blobs`)
+    const blobs = await rowsOf(c, `SELECT k, token(k) AS t FROM ${KS}.blobs`)
     expect(blobs.rows.length).toBe(40)
     for (const r of blobs.rows) expect(murmur3Token(r["k"] as Uint8Array)).toBe(r["t"])
   })

@@ -10,6 +10,7 @@
  */
 import {
   type ColumnSpec,
+  Consistency,
   type ConsistencyName,
   type CqlType,
   ErrorCode,
@@ -254,26 +255,13 @@ export const errorBody = (
   }
 }
 
-const CONSISTENCY: Record<ConsistencyName, number> = {
-  ANY: 0x0000,
-  ONE: 0x0001,
-  TWO: 0x0002,
-  THREE: 0x0003,
-  QUORUM: 0x0004,
-  ALL: 0x0005,
-  LOCAL_QUORUM: 0x0006,
-  EACH_QUORUM: 0x0007,
-  SERIAL: 0x0008,
-  LOCAL_SERIAL: 0x0009,
-  LOCAL_ONE: 0x000a
-}
 
 /** @internal */
-export const consistencyCode = (name: ConsistencyName): number => CONSISTENCY[name]
+export const consistencyCode = (name: ConsistencyName): number => Consistency[name]
 
 /** @internal */
 export const consistencyName = (code: number): ConsistencyName | undefined =>
-  (Object.keys(CONSISTENCY) as Array<ConsistencyName>).find((k) => CONSISTENCY[k] === code)
+  (Object.keys(Consistency) as Array<ConsistencyName>).find((k) => Consistency[k] === code)
 
 /** A short description of an answer, for the activity log. @internal */
 export const describe = (answer: Answer): string => {

@@ -909,19 +909,10 @@ export class ServerConnection {
     })
   }
 
-  private log(
-    request: RawRequest,
-    env: RawEnvelope,
-    at: number,
-    tracing: boolean,
-    answer: string,
-    decodedValues: ReadonlyArray<unknown> | undefined,
-    control: boolean,
-    prepared?: PreparedInfo,
-    batch?: ReadonlyArray<BatchActivity>
-  ): void {
+  /** Records an activity (built by `activityOf`) unless the log is off. */
+  private log(...args: Parameters<ServerConnection["activityOf"]>): void {
     if (this.sim.activityLimit <= 0) return
-    this.sim.record(this.activityOf(request, env, at, tracing, answer, decodedValues, control, prepared, batch))
+    this.sim.record(this.activityOf(...args))
   }
 
   private activityOf(
