@@ -4,7 +4,7 @@
 // The application part is `UserRepository`, a small repository over the Session. The test part runs
 // each check against a fresh three-node mock cluster (in memory), the way a vitest suite would with
 // `it.effect(..., () => check.pipe(Effect.provide(TestLayer)))`.
-import { type CassandraError, Cluster, Session } from "@effect-cassandra/driver"
+import { Cluster, type Errors, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { Cause, Console, Context, Effect, Exit, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -16,9 +16,9 @@ const User = Schema.Struct({ id: Schema.String, name: Schema.String, email: Sche
 type User = typeof User.Type
 
 class UserRepository extends Context.Service<UserRepository, {
-  readonly find: (id: string) => Effect.Effect<Option.Option<User>, CassandraError>
-  readonly save: (user: User) => Effect.Effect<void, CassandraError>
-  readonly all: Stream.Stream<User, CassandraError>
+  readonly find: (id: string) => Effect.Effect<Option.Option<User>, Errors.CassandraError>
+  readonly save: (user: User) => Effect.Effect<void, Errors.CassandraError>
+  readonly all: Stream.Stream<User, Errors.CassandraError>
 }>()("example/UserRepository") {
   static readonly layer = Layer.effect(
     UserRepository,

@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 
 /** Latency of each `execute`/`batch`, retries and speculative executions included. */
@@ -30,26 +29,3 @@ export const speculativeExecutions = Metric.counter("cassandra_speculative_execu
 
 /** Requests in flight on the session. */
 export const inFlight = Metric.gauge("cassandra_requests_in_flight", { description: "Requests in flight" })
-
-/** @internal wraps one request with the metrics. */
-export const track = <A, E extends { readonly _tag: string }, R>(
-  self: Effect.Effect<A, E, R>,
-  state: { inFlight: number }
-): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    state.inFlight++
-    return Metric.update(inFlight, state.inFlight).pipe(
-      Effect.andThen(self),
-      Effect.trackDuration(requestLatency),
-      Effect.onExit((exit) => {
-        state.inFlight--
-        const outcome = exit._tag === "Success"
-          ? "success"
-          : (exit.cause.reasons.find((r) => r._tag === "Fail") as { error?: { _tag?: string } } | undefined)?.error?._tag ?? "defect"
-        return Effect.andThen(
-          Metric.update(Metric.withAttributes(requests, { outcome }), 1),
-          Metric.update(inFlight, state.inFlight)
-        )
-      })
-    )
-  })

@@ -1,18 +1,90 @@
 /**
- * @effect-cassandra/driver: an Effect-native Apache Cassandra driver.
+ * @effect-cassandra/driver: an Effect-native Apache Cassandra driver. One namespace per public module.
  *
  * @since 0.1.0
  */
+
+/**
+ * @since 0.1.0
+ */
+export * as AddressTranslation from "./policies/AddressTranslation.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Auth from "./Auth.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Cluster from "./Cluster.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ClusterOptions from "./ClusterOptions.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Errors from "./Errors.ts"
-export * from "./Errors.ts"
-export type { Host, HostEvent } from "./Host.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ExecutionProfile from "./ExecutionProfile.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Host from "./Host.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as LoadBalancing from "./policies/LoadBalancing.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Metadata from "./Metadata.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Metrics from "./Metrics.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Reconnection from "./policies/Reconnection.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as ResultSet from "./ResultSet.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Retry from "./policies/Retry.ts"
-export type { QueryTrace, ResultSet, TraceEvent } from "./ResultSet.ts"
+
+/**
+ * @since 0.1.0
+ */
 export * as Session from "./Session.ts"
-export { BoundStatement, PreparedStatement, SimpleStatement, statement } from "./Statement.ts"
-export type { BatchEntry, BatchOptions, ExecuteOptions, Params, SpeculativeExecution, Statement } from "./Statement.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Statement from "./Statement.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Timestamps from "./policies/Timestamps.ts"
+
+/**
+ * @since 0.1.0
+ */
+export * as Transport from "./Transport.ts"

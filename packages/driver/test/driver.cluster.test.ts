@@ -1,7 +1,7 @@
 /**
  * The driver against three real Cassandra 5.0 nodes: discovery, a node going down and coming back.
  */
-import { Cluster, type HostEvent, Session } from "@effect-cassandra/driver"
+import { Cluster, type Host, Session } from "@effect-cassandra/driver"
 import { LocalCassandra } from "@effect-cassandra/local"
 import { testCluster, testClusterLayer } from "@effect-cassandra/local/vitest"
 import { expect, layer } from "@effect/vitest"
@@ -74,7 +74,7 @@ layer(live, { excludeTestServices: true, timeout: "300 seconds" })("three nodes"
     Effect.gen(function*() {
       const cluster = yield* Cluster.Cluster
       const local = yield* LocalCassandra
-      const events: Array<HostEvent> = []
+      const events: Array<Host.HostEvent> = []
       const watcher = yield* cluster.events.pipe(Stream.runForEach((e) => Effect.sync(() => { events.push(e) })), Effect.forkChild)
       const insert = yield* Session.prepare(`INSERT INTO ${ks}.kv (k, v) VALUES (?, ?)`)
       const node3 = local.node(3)

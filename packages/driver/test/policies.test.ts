@@ -1,14 +1,18 @@
 /**
  * Pure parts of the driver: configuration, contact points, the token map, query plans, retry decisions.
  */
-import { Cluster, type Host, LoadBalancing, Metadata, Retry } from "@effect-cassandra/driver"
+import { Cluster, Errors, type Host as HostModule, LoadBalancing, Retry } from "@effect-cassandra/driver"
 import { murmur3Token } from "@effect-cassandra/protocol"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { ReadTimeout, Unavailable, WriteTimeout, ConnectionError, SyntaxError, IsBootstrapping } from "@effect-cassandra/driver"
+import { buildSchema } from "../src/internal/metadata/schemaRows.ts"
+import { TokenMap } from "../src/internal/routing/TokenMap.ts"
+
+type Host = HostModule.Host
+const { ReadTimeout, Unavailable, WriteTimeout, ConnectionError, SyntaxError, IsBootstrapping } = Errors
 
 const host = (address: string, dc: string, token: bigint, isUp = true): Host => ({
   endpoint: `${address}:9042`,
@@ -62,7 +66,7 @@ describe("token map", () => {
   const h1 = host("10.0.0.1", "dc1", -6148914691236517206n)
   const h2 = host("10.0.0.2", "dc1", -2n)
   const h3 = host("10.0.0.3", "dc1", 6148914691236517202n)
-  const ring = new Metadata.TokenMap([h3, h1, h2])
+  const ring = new TokenMap([h3, h1, h2])
 
   it("a token belongs to the first node whose token is >= it, wrapping", () => {
     const owner = (t: bigint) => ring.replicas("ks", { class: "SimpleStrategy", replication_factor: "1" }, t)[0]!.address
@@ -76,7 +80,7 @@ describe("token map", () => {
   it("SimpleStrategy walks the ring; NetworkTopologyStrategy counts per datacenter", () => {
     expect(ring.replicas("rf2", { class: "SimpleStrategy", replication_factor: "2" }, 0n).map((h) => h.address)).toEqual(["10.0.0.3", "10.0.0.1"])
     const dc2 = host("10.1.0.1", "dc2", 100n)
-    const multi = new Metadata.TokenMap([h1, h2, h3, dc2])
+    const multi = new TokenMap([h1, h2, h3, dc2])
     const replicas = multi.replicas("nts", { class: "org.apache.cassandra.locator.NetworkTopologyStrategy", dc1: "2", dc2: "1" }, 0n)
     expect(replicas.map((h) => h.address)).toEqual(["10.1.0.1", "10.0.0.3", "10.0.0.1"])
   })
@@ -151,7 +155,7 @@ describe("schema metadata from system_schema rows", () => {
   it("views keep their base table, where clause and keys; indexes and options belong to their table", () => {
     const col = (table: string, name: string, kind: string, position: number, type = "int") =>
       ({ keyspace_name: "ks", table_name: table, column_name: name, kind, position, type, clustering_order: "none" })
-    const schema = Metadata.buildSchema({
+    const schema = buildSchema({
       keyspaces: [{ keyspace_name: "ks", replication: new Map([["class", "SimpleStrategy"], ["replication_factor", "1"]]), durable_writes: true }],
       tables: [{ keyspace_name: "ks", table_name: "users", id: "x", comment: "people", gc_grace_seconds: 10 }],
       columns: [

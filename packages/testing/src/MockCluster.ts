@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { type AuthenticationError, Cluster, ConnectionError, type NoHostAvailable } from "@effect-cassandra/driver"
+import { Cluster, Errors } from "@effect-cassandra/driver"
 import type { Event, SchemaChange } from "@effect-cassandra/protocol"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -320,7 +320,7 @@ export const make = (options: MockClusterOptions = {}): Effect.Effect<
           if (h !== undefined) h.connectAttempts++
           const endpoint = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`
           if (h === undefined || h.state === "down") {
-            return Effect.fail(new ConnectionError({ message: `connect ECONNREFUSED ${endpoint}`, host: endpoint }))
+            return Effect.fail(new Errors.ConnectionError({ message: `connect ECONNREFUSED ${endpoint}`, host: endpoint }))
           }
           const [client, server] = linkedPair()
           new ServerConnection(sim, h, server)
@@ -355,7 +355,7 @@ export const layer = (options: MockClusterOptions = {}): Layer.Layer<MockCluster
  */
 export const clusterLayer = (
   options: Partial<Cluster.ClusterOptions> = {}
-): Layer.Layer<Cluster.Cluster, NoHostAvailable | AuthenticationError, MockCluster> =>
+): Layer.Layer<Cluster.Cluster, Errors.NoHostAvailable | Errors.AuthenticationError, MockCluster> =>
   Layer.unwrap(MockCluster.useSync((mock) => Cluster.layer({ contactPoints: mock.contactPoints, localDc: mock.localDc, ...options })))
 
 // ---------------------------------------------------------------------------------------------

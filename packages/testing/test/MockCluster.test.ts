@@ -4,7 +4,7 @@
  * void, schema change, errors, delays, silence, closed connections), prepared statements, system
  * tables, auth, events, host control and the activity log.
  */
-import { AuthenticationError, Cluster, Session } from "@effect-cassandra/driver"
+import { Cluster, Errors, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { LocalDate } from "@effect-cassandra/protocol"
 import { describe, expect, it } from "@effect/vitest"
@@ -360,7 +360,7 @@ describe("auth", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) {
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-        expect(failure?._tag === "Fail" && failure.error).toBeInstanceOf(AuthenticationError)
+        expect(failure?._tag === "Fail" && failure.error).toBeInstanceOf(Errors.AuthenticationError)
       }
     }))
 })

@@ -1,13 +1,30 @@
-/** Maps an ERROR response body to its tagged error. @internal */
+/**
+ * Server errors: an ERROR response body becomes its tagged error, with the code's fields.
+ *
+ * It does not decide what an error means for the request (the retry policy does).
+ *
+ * @since 0.1.0
+ * @internal
+ */
 import { Consistency, ErrorCode, type ErrorBody } from "@effect-cassandra/protocol"
-import * as E from "../Errors.ts"
+import * as E from "../../Errors.ts"
 
 const consistencyNames: Array<string> = []
 for (const [name, code] of Object.entries(Consistency)) consistencyNames[code] = name
 
+/**
+ * The name of a consistency code (`UNKNOWN` when absent).
+ *
+ * @since 0.1.0
+ */
 export const consistencyName = (code: number | undefined): string =>
   code === undefined ? "UNKNOWN" : consistencyNames[code] ?? `0x${code.toString(16)}`
 
+/**
+ * The tagged error of an ERROR body received from `host`.
+ *
+ * @since 0.1.0
+ */
 export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorResponse => {
   const message = body.message
   const consistency = consistencyName(body.consistency)

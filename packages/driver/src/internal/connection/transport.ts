@@ -1,7 +1,9 @@
 /**
- * The socket seam: how a connection gets its byte stream. The default opens node:net / node:tls
- * sockets; mock hosts (`@effect-cassandra/testing`) swap in in-memory streams.
+ * The default transport: node:net sockets, or node:tls ones when TLS options are given.
  *
+ * It does not retry, pool or speak the protocol.
+ *
+ * @since 0.1.0
  * @internal
  */
 import * as Duration from "effect/Duration"
@@ -9,19 +11,14 @@ import * as Effect from "effect/Effect"
 import * as net from "node:net"
 import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
-import * as E from "../Errors.ts"
+import * as E from "../../Errors.ts"
+import type { Transport } from "../../Transport.ts"
 
-export interface ConnectRequest {
-  readonly host: string
-  readonly port: number
-  readonly timeout: Duration.Duration
-}
-
-export interface Transport {
-  readonly connect: (request: ConnectRequest) => Effect.Effect<Duplex, E.ConnectionError>
-}
-
-/** TCP, or TLS when `tlsOptions` is given (hostname verification on unless the options turn it off). */
+/**
+ * TCP, or TLS when `tlsOptions` is given (hostname verification on unless the options turn it off).
+ *
+ * @since 0.1.0
+ */
 export const nodeTransport = (tlsOptions?: tls.ConnectionOptions): Transport => ({
   connect: ({ host, port, timeout }) =>
     Effect.callback<Duplex, E.ConnectionError>((resume) => {

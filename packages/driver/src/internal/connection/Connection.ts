@@ -1,13 +1,16 @@
 /**
- * One connection to one host: socket, handshake (OPTIONS, STARTUP, auth), protocol framing,
- * stream-id multiplexing, coalesced writes, timeouts and heartbeats.
+ * One connection to one host: the stream-id table, coalesced writes, and the dispatch of each answer
+ * to the handler waiting for it.
  *
  * The hot path is plain code driven by socket callbacks: a request is encoded straight into the
  * connection's pending batch, written once per event-loop turn with every other request of that
- * turn, and its answer is decoded in the `data` callback and handed to the waiting fiber. There is
- * no fiber per request or per chunk. Effect owns the connection's lifetime (its Scope), its
- * heartbeat and timeout sweeper fibers, and the error channel.
+ * turn, and its answer is decoded in the `data` callback and handed to its `ResponseHandler`. There
+ * is no fiber, promise or closure per request.
  *
+ * It does not open itself (the handshake is `handshake.ts`), check its own timeouts on a timer or send
+ * heartbeats (`timeouts.ts`), nor know about hosts, pools or retries.
+ *
+ * @since 0.1.0
  * @internal
  */
 import {
@@ -18,48 +21,46 @@ import {
   type ResponseFrame,
   Opcode
 } from "@effect-cassandra/protocol"
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
 import type { Duplex } from "node:stream"
-import type { AuthProvider } from "../Auth.ts"
-import * as E from "../Errors.ts"
+import * as E from "../../Errors.ts"
 import { type Compression, makeCodec, type WireCodec } from "./codec.ts"
 import { fromErrorBody } from "./serverErrors.ts"
-import type { Transport } from "./transport.ts"
 
+/**
+ * Stream ids per connection (protocol v3+).
+ *
+ * @since 0.1.0
+ */
 export const MAX_STREAMS = 32768
 
-export interface ConnectionOptions {
+/**
+ * Requests per batch after which the batch is written at once instead of at the end of the turn.
+ *
+ * @since 0.1.0
+ */
+export const FLUSH_EARLY_AT = 32
+
+/**
+ * What a connection needs to know of its peer once its socket is open.
+ *
+ * @since 0.1.0
+ */
+export interface ConnectionSettings {
   readonly host: string
   readonly port: number
   readonly version: ProtocolVersion
-  /** "auto": the best the server supports (lz4, then snappy on v3/v4). */
-  readonly compression: Compression | "auto" | undefined
-  readonly auth: AuthProvider | undefined
-  readonly transport: Transport
-  readonly connectTimeout: Duration.Duration
-  /** Send OPTIONS when nothing was written for this long; 0 disables. */
-  readonly heartbeatInterval: Duration.Duration
-  readonly keyspace?: string | undefined
-  /** Events to REGISTER for (control connection). */
-  readonly events?: ReadonlyArray<"TOPOLOGY_CHANGE" | "STATUS_CHANGE" | "SCHEMA_CHANGE"> | undefined
   readonly onEvent?: ((event: Event) => void) | undefined
-  readonly driverName?: string | undefined
-  readonly driverVersion?: string | undefined
   /** Client timeouts in a row (no answer in between) after which the connection is closed as dead; 0 never. */
   readonly defunctTimeoutThreshold?: number | undefined
-  /**
-   * The set a shared sweeper (`sweepEvery`) checks for timeouts: one timer for all the connections of a
-   * cluster instead of one per connection. Without it the connection runs a sweeper of its own.
-   */
-  readonly sweepSet?: Set<Connection> | undefined
 }
 
-/** Per-request options at the connection level. */
+/**
+ * Per-request options at the connection level.
+ *
+ * @since 0.1.0
+ */
 export interface SendOptions {
   /** Result metadata to decode rows sent without metadata (skip_metadata). */
   readonly columns?: ReadonlyArray<ColumnSpec> | undefined
@@ -72,6 +73,8 @@ export interface SendOptions {
 /**
  * Who waits for an answer. The connection calls exactly one of `onResponse` / `onFailure`, from its
  * socket callbacks (or synchronously from `sendWith` when the request cannot be sent).
+ *
+ * @since 0.1.0
  */
 export interface ResponseHandler {
   /** Result metadata to decode rows sent without metadata (skip_metadata). */
@@ -114,15 +117,11 @@ class ResumeHandler implements ResponseHandler {
   }
 }
 
-/** Thrown by `open` when the server refuses the protocol version: the caller retries lower. */
-export class UnsupportedVersion {
-  readonly _tag = "UnsupportedVersion"
-  readonly message: string
-  constructor(message: string) {
-    this.message = message
-  }
-}
-
+/**
+ * A connection to one host, multiplexing up to `MAX_STREAMS` requests.
+ *
+ * @since 0.1.0
+ */
 export class Connection {
   readonly host: string
   readonly address: string
@@ -152,7 +151,7 @@ export class Connection {
   private timeoutsInARow = 0
   private readonly defunctAfter: number
 
-  constructor(socket: Duplex, options: ConnectionOptions, clock: Clock.Clock) {
+  constructor(socket: Duplex, options: ConnectionSettings, clock: Clock.Clock) {
     this.socket = socket
     this.host = options.host
     this.address = `${options.host}:${options.port}`
@@ -350,163 +349,3 @@ export class Connection {
   }
 }
 
-const isVersionError = (message: string) => /protocol version|unsupported protocol|Invalid or unsupported/i.test(message)
-
-/**
- * Opens a connection: socket, OPTIONS, STARTUP, auth, REGISTER, USE. Fails with
- * `UnsupportedVersion` when the server refuses the version, so the caller can retry lower.
- * The connection closes when the Scope closes.
- */
-export const open = (
-  options: ConnectionOptions
-): Effect.Effect<Connection, E.ConnectionError | E.AuthenticationError | UnsupportedVersion, Scope.Scope> =>
-  Effect.gen(function*() {
-    const clock = yield* Clock.Clock
-    const socket = yield* options.transport.connect({
-      host: options.host,
-      port: options.port,
-      timeout: options.connectTimeout
-    })
-    const conn = new Connection(socket, options, clock)
-    yield* Effect.addFinalizer(() => conn.close())
-    const handshake = Effect.gen(function*() {
-      const supported = yield* conn.send({ _tag: "Options" })
-      const compressions = supported.response._tag === "Supported"
-        ? supported.response.options["COMPRESSION"] ?? []
-        : []
-      const compression = pickCompression(options.version, options.compression, compressions)
-      const startup: Record<string, string> = { CQL_VERSION: "3.0.0" }
-      if (compression !== undefined) startup["COMPRESSION"] = compression
-      startup["DRIVER_NAME"] = options.driverName ?? "effect-cassandra"
-      startup["DRIVER_VERSION"] = options.driverVersion ?? "0.1.0"
-      conn.expectFraming()
-      conn.expectCompression(compression)
-      const started = yield* conn.send({ _tag: "Startup", options: startup })
-      if (options.version >= 5) conn.startFramingOut()
-      else conn.startCompressionOut()
-      if (started.response._tag === "Authenticate") {
-        if (options.auth === undefined) {
-          return yield* new E.AuthenticationError({
-            message: `host ${conn.address} requires authentication (${started.response.authenticator}) but no credentials were given`,
-            host: conn.address
-          })
-        }
-        const authenticator = options.auth.newAuthenticator(conn.address, started.response.authenticator)
-        let token = yield* authenticator.initialResponse
-        for (;;) {
-          const answer = yield* conn.send({ _tag: "AuthResponse", token })
-          const response = answer.response
-          if (response._tag === "AuthSuccess") {
-            if (authenticator.onSuccess) yield* authenticator.onSuccess(response.token)
-            break
-          }
-          if (response._tag !== "AuthChallenge") {
-            return yield* new E.AuthenticationError({ message: `unexpected ${response._tag} during auth`, host: conn.address })
-          }
-          token = yield* authenticator.evaluateChallenge(response.token)
-        }
-      } else if (started.response._tag !== "Ready") {
-        return yield* new E.ConnectionError({ message: `unexpected ${started.response._tag} to STARTUP`, host: conn.address })
-      }
-      if (options.events !== undefined && options.events.length > 0) {
-        yield* conn.send({ _tag: "Register", events: options.events })
-      }
-      if (options.keyspace !== undefined) {
-        yield* conn.send({ _tag: "Query", query: `USE ${quoteIdentifier(options.keyspace)}`, params: { consistency: 1 } })
-        conn.keyspace = options.keyspace
-      }
-    })
-    yield* handshake.pipe(
-      Effect.timeoutOrElse({
-        duration: options.connectTimeout,
-        orElse: () => Effect.fail(new E.ConnectionError({ message: "handshake timed out", host: conn.address }))
-      }),
-      Effect.catch((error): Effect.Effect<never, E.ConnectionError | E.AuthenticationError | UnsupportedVersion> => {
-        conn.fail(new E.ConnectionError({ message: "handshake failed", host: conn.address }))
-        switch (error._tag) {
-          case "ProtocolError":
-            if (isVersionError(error.message)) return Effect.fail(new UnsupportedVersion(error.message))
-            return Effect.fail(new E.ConnectionError({ message: error.message, host: conn.address, cause: error }))
-          case "AuthenticationError":
-          case "ConnectionError":
-            return Effect.fail(error)
-          default:
-            return Effect.fail(new E.ConnectionError({ message: `handshake failed: ${error.message}`, host: conn.address, cause: error }))
-        }
-      })
-    )
-    // timeouts and heartbeats live as long as the connection's scope
-    const sweepSet = options.sweepSet
-    if (sweepSet !== undefined) {
-      sweepSet.add(conn)
-      conn.onClose(() => sweepSet.delete(conn))
-      yield* Effect.addFinalizer(() => Effect.sync(() => sweepSet.delete(conn)))
-    } else {
-      yield* Effect.forkScoped(sweeper(conn, clock))
-    }
-    const heartbeat = Duration.toMillis(options.heartbeatInterval)
-    if (heartbeat > 0) yield* Effect.forkScoped(heartbeats(conn, heartbeat, clock))
-    return conn
-  })
-
-const sweeper = (conn: Connection, clock: Clock.Clock): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    while (conn.closed === undefined) {
-      yield* Effect.sleep(SWEEP_MILLIS)
-      if (conn.inFlight > 0) conn.sweep(clock.currentTimeMillisUnsafe())
-    }
-  })
-
-/** Checks the timeouts of every connection of `set` every SWEEP_MILLIS, for as long as it runs. */
-export const sweepEvery = (set: Set<Connection>): Effect.Effect<never> =>
-  Effect.clockWith((clock) =>
-    Effect.forever(Effect.andThen(
-      Effect.sleep(SWEEP_MILLIS),
-      Effect.sync(() => {
-        if (set.size === 0) return
-        const now = clock.currentTimeMillisUnsafe()
-        for (const conn of set) if (conn.inFlight > 0 && conn.closed === undefined) conn.sweep(now)
-      })
-    ))
-  )
-
-/** Requests per batch after which the batch is written at once instead of at the end of the turn. */
-export const FLUSH_EARLY_AT = 32
-
-/** Resolution of client-side timeouts. */
-export const SWEEP_MILLIS = 25
-
-const heartbeats = (conn: Connection, interval: number, clock: Clock.Clock): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    while (conn.closed === undefined) {
-      yield* Effect.sleep(interval)
-      if (conn.closed !== undefined) return
-      if (clock.currentTimeMillisUnsafe() - conn.lastWrite < interval) continue
-      const deadline = clock.currentTimeMillisUnsafe() + interval
-      const exit = yield* Effect.exit(conn.send({ _tag: "Options" }, { deadline }))
-      if (Exit.isFailure(exit) && conn.closed === undefined) {
-        conn.fail(new E.ConnectionError({
-          message: `heartbeat failed: ${Cause.pretty(exit.cause)}`,
-          host: conn.address
-        }))
-      }
-    }
-  })
-
-const pickCompression = (
-  version: ProtocolVersion,
-  wanted: Compression | "auto" | undefined,
-  offered: ReadonlyArray<string>
-): Compression | undefined => {
-  if (wanted === undefined) return undefined
-  if (wanted === "auto") {
-    if (offered.includes("lz4")) return "lz4"
-    if (version < 5 && offered.includes("snappy")) return "snappy"
-    return undefined
-  }
-  if (version >= 5 && wanted !== "lz4") return undefined
-  return offered.includes(wanted) ? wanted : undefined
-}
-
-export const quoteIdentifier = (name: string): string =>
-  /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, "\"\"")}"`

@@ -2,6 +2,9 @@
  * The protocol codec as one connection uses it: an encoder batch, an incremental decoder and the
  * response decoder, behind a small interface that never throws.
  *
+ * It does not own the socket or the stream ids (`Connection.ts` does).
+ *
+ * @since 0.1.0
  * @internal
  */
 import {
@@ -18,8 +21,18 @@ import {
 } from "@effect-cassandra/protocol"
 import * as Result from "effect/Result"
 
+/**
+ * A body compression of v3/v4 (v5 compresses segments, with lz4 only).
+ *
+ * @since 0.1.0
+ */
 export type Compression = "lz4" | "snappy"
 
+/**
+ * One connection's encoder and decoder.
+ *
+ * @since 0.1.0
+ */
 export interface WireCodec {
   /** Appends a request to the pending batch; on failure nothing was appended. */
   encode(
@@ -43,6 +56,11 @@ export interface WireCodec {
   setEncoderCompression(compression: Compression): void
 }
 
+/**
+ * A codec for one connection at `version`.
+ *
+ * @since 0.1.0
+ */
 export const makeCodec = (version: ProtocolVersion): WireCodec => {
   const encoder = new FrameEncoder({ version })
   const decoder = new FrameDecoder({ version })

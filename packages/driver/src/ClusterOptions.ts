@@ -1,0 +1,178 @@
+/**
+ * Cluster options: what `Cluster.layer` takes, with a doc and a default per field, how they are
+ * resolved once into `ResolvedOptions`, and the `CASSANDRA_*` configuration `Cluster.layerConfig` reads.
+ *
+ * It does not connect or validate against a live cluster (the Cluster does, e.g. for `localDc`).
+ *
+ * @since 0.1.0
+ */
+import type { ProtocolVersion } from "@effect-cassandra/protocol"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as tls from "node:tls"
+import { type AuthProvider, plainText } from "./Auth.ts"
+import { nodeTransport } from "./internal/connection/transport.ts"
+import { type AddressTranslator, identity } from "./policies/AddressTranslation.ts"
+import type { LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
+import { defaultSchedule } from "./policies/Reconnection.ts"
+import type { RetryPolicyShape } from "./policies/Retry.ts"
+import type { Transport } from "./Transport.ts"
+
+/**
+ * What `Cluster.layer` takes. A bare number for a duration is milliseconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClusterOptions {
+  /** Hosts to discover the cluster from: `"10.0.0.1"`, `"10.0.0.1:9043"` or a name. */
+  readonly contactPoints: ReadonlyArray<string>
+  /** Native transport port of hosts given without one (default 9042). */
+  readonly port?: number | undefined
+  /** The local datacenter; default: the datacenter of the first contact point that answers. */
+  readonly localDc?: string | undefined
+  /** The highest protocol version to try (default 5); negotiated down to 4 and 3 when refused. */
+  readonly protocolVersion?: ProtocolVersion | undefined
+  /** `"lz4"`, `"snappy"` (v3/v4 only) or `false`; default: lz4 when the server supports it. */
+  readonly compression?: "lz4" | "snappy" | false | undefined
+  /** Plain-text credentials, or an `AuthProvider` driving the SASL challenge loop. */
+  readonly auth?: { readonly username: string; readonly password: string | Redacted.Redacted<string> } | AuthProvider | undefined
+  /** Node TLS options (`ca`, `cert`, ...), or `true` for the system CAs. Hostname verification is on by default. */
+  readonly tls?: tls.ConnectionOptions | boolean | undefined
+  readonly connectTimeout?: Duration.Input | undefined
+  readonly controlConnectionTimeout?: Duration.Input | undefined
+  readonly idleHeartbeatInterval?: Duration.Input | undefined
+  readonly maxSchemaAgreementWait?: Duration.Input | undefined
+  readonly schemaEventRefreshWindow?: Duration.Input | undefined
+  readonly topologyEventRefreshWindow?: Duration.Input | undefined
+  /** Delays between reconnection attempts to a down host (default: exponential from 1 s, capped at 10 min, jittered). */
+  readonly reconnection?: Schedule.Schedule<unknown, unknown> | undefined
+  /**
+   * Connections per host (default 1: each multiplexes 32768 streams), or per host distance (the load-balancing
+   * policy's "local" / "remote"), like the Python driver's core connections per distance.
+   */
+  readonly connectionsPerHost?: number | { readonly local: number; readonly remote: number } | undefined
+  /**
+   * Client timeouts in a row on a connection, with no answer in between, after which it is closed as
+   * dead and its host reconnected (or marked down): a host that stops answering under load is noticed
+   * without waiting for an idle heartbeat. Default 64; 0 never.
+   */
+  readonly defunctTimeoutThreshold?: number | undefined
+  readonly addressTranslator?: AddressTranslator | undefined
+  /**
+   * The load-balancing policy; default: the `LoadBalancingPolicy` of the context (DC-aware round robin
+   * unless a `LoadBalancing.layer` provides another).
+   */
+  readonly loadBalancing?: LoadBalancingPolicyShape | undefined
+  /** The default retry policy of sessions on this cluster; default: the `RetryPolicy` of the context. */
+  readonly retry?: RetryPolicyShape | undefined
+  /** Fetch schema metadata (keyspaces, tables) on connect and on schema events (default true). */
+  readonly schemaMetadataEnabled?: boolean | undefined
+  /** Fetch the token map for token-aware routing (default true). */
+  readonly tokenMetadataEnabled?: boolean | undefined
+}
+
+/**
+ * Options with their defaults applied.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolvedOptions {
+  readonly contactPoints: ReadonlyArray<{ readonly address: string; readonly port: number }>
+  readonly port: number
+  readonly localDc: string | undefined
+  readonly protocolVersion: ProtocolVersion
+  readonly compression: "lz4" | "snappy" | "auto" | undefined
+  readonly auth: AuthProvider | undefined
+  readonly transport: Transport
+  readonly connectTimeout: Duration.Duration
+  readonly controlConnectionTimeout: Duration.Duration
+  readonly idleHeartbeatInterval: Duration.Duration
+  readonly maxSchemaAgreementWait: Duration.Duration
+  readonly schemaEventRefreshWindow: Duration.Duration
+  readonly topologyEventRefreshWindow: Duration.Duration
+  readonly reconnection: Schedule.Schedule<unknown, unknown>
+  /** Connections per host at each distance. */
+  readonly connectionsPerHost: { readonly local: number; readonly remote: number }
+  readonly defunctTimeoutThreshold: number
+  readonly addressTranslator: AddressTranslator
+  readonly retry: RetryPolicyShape | undefined
+  readonly schemaMetadataEnabled: boolean
+  readonly tokenMetadataEnabled: boolean
+}
+
+/**
+ * Splits `host[:port]` (and `[v6]:port`).
+ *
+ * @since 0.1.0
+ */
+export const parseContactPoint = (cp: string, defaultPort: number): { address: string; port: number } => {
+  const v6 = /^\[(.+)\](?::(\d+))?$/.exec(cp)
+  if (v6) return { address: v6[1]!, port: v6[2] ? Number(v6[2]) : defaultPort }
+  const parts = cp.split(":")
+  if (parts.length === 2 && /^\d+$/.test(parts[1]!)) return { address: parts[0]!, port: Number(parts[1]) }
+  return { address: cp, port: defaultPort }
+}
+
+/**
+ * Applies the defaults; `transport` replaces the node:net / node:tls one.
+ *
+ * @since 0.1.0
+ */
+export const resolveOptions = (options: ClusterOptions, transport?: Transport): ResolvedOptions => {
+  const port = options.port ?? 9042
+  const auth = options.auth === undefined
+    ? undefined
+    : "newAuthenticator" in options.auth
+    ? options.auth
+    : plainText(options.auth.username, options.auth.password)
+  const tlsOptions = options.tls === undefined || options.tls === false ? undefined : options.tls === true ? {} : options.tls
+  return {
+    contactPoints: options.contactPoints.map((cp) => parseContactPoint(cp.trim(), port)),
+    port,
+    localDc: options.localDc,
+    protocolVersion: options.protocolVersion ?? 5,
+    compression: options.compression === false ? undefined : options.compression ?? "auto",
+    auth,
+    transport: transport ?? nodeTransport(tlsOptions),
+    connectTimeout: Duration.fromInputUnsafe(options.connectTimeout ?? "5 seconds"),
+    controlConnectionTimeout: Duration.fromInputUnsafe(options.controlConnectionTimeout ?? "2 seconds"),
+    idleHeartbeatInterval: Duration.fromInputUnsafe(options.idleHeartbeatInterval ?? "30 seconds"),
+    maxSchemaAgreementWait: Duration.fromInputUnsafe(options.maxSchemaAgreementWait ?? "10 seconds"),
+    schemaEventRefreshWindow: Duration.fromInputUnsafe(options.schemaEventRefreshWindow ?? "2 seconds"),
+    topologyEventRefreshWindow: Duration.fromInputUnsafe(options.topologyEventRefreshWindow ?? "10 seconds"),
+    reconnection: options.reconnection ?? defaultSchedule,
+    connectionsPerHost: typeof options.connectionsPerHost === "object"
+      ? { local: Math.max(1, options.connectionsPerHost.local), remote: Math.max(1, options.connectionsPerHost.remote) }
+      : { local: Math.max(1, options.connectionsPerHost ?? 1), remote: Math.max(1, options.connectionsPerHost ?? 1) },
+    addressTranslator: options.addressTranslator ?? identity,
+    retry: options.retry,
+    defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,
+    schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
+    tokenMetadataEnabled: options.tokenMetadataEnabled ?? true
+  }
+}
+
+/**
+ * The environment configuration read by `Cluster.layerConfig`: CASSANDRA_CONTACT_POINTS (comma
+ * separated), CASSANDRA_PORT, CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME, CASSANDRA_PASSWORD,
+ * CASSANDRA_PROTOCOL_VERSION, CASSANDRA_TLS_CA.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const ClusterConfig = Config.all({
+  contactPoints: Config.String("CONTACT_POINTS").pipe(
+    Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    Config.withDefault(["127.0.0.1"])
+  ),
+  port: Config.Port("PORT").pipe(Config.withDefault(9042)),
+  localDc: Config.option(Config.String("LOCAL_DC")),
+  username: Config.option(Config.String("USERNAME")),
+  password: Config.option(Config.Redacted("PASSWORD")),
+  protocolVersion: Config.option(Config.Int("PROTOCOL_VERSION")),
+  tlsCa: Config.option(Config.String("TLS_CA"))
+}).pipe(Config.nested("CASSANDRA"))

@@ -1,0 +1,155 @@
+/**
+ * The cluster's runtime: builds the rooms of a cluster in order (host registry, connector, control
+ * connection, refreshes, event dispatch), connects, discovers the hosts and reads the schema, then
+ * hands out the public `Cluster` service and registers its internals.
+ *
+ * It holds no logic of its own beyond that order and the start-up checks (an unknown `localDc`).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { Event as ProtocolEvent } from "@effect-cassandra/protocol"
+import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { ClusterShape } from "../../Cluster.ts"
+import type { ResolvedOptions } from "../../ClusterOptions.ts"
+import * as E from "../../Errors.ts"
+import type { MetadataView } from "../../Metadata.ts"
+import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
+import { sweepEvery } from "../connection/timeouts.ts"
+import { Connector } from "./Connector.ts"
+import { ControlConnection } from "./ControlConnection.ts"
+import { Debouncer } from "./debounce.ts"
+import { EventDispatcher } from "./events.ts"
+import { HostRegistry } from "./HostRegistry.ts"
+import { type ClusterInternals, registerInternals } from "./internals.ts"
+import { MetadataStore } from "./MetadataStore.ts"
+import { type AdminQuery, waitForSchemaAgreement } from "./SchemaAgreement.ts"
+import { SchemaRefresh } from "./SchemaRefresh.ts"
+import { TopologyRefresh } from "./TopologyRefresh.ts"
+
+/**
+ * Builds, connects and starts a cluster in the current scope.
+ *
+ * @since 0.1.0
+ */
+export const startCluster = (
+  resolved: ResolvedOptions,
+  loadBalancing: LoadBalancingPolicyShape
+): Effect.Effect<ClusterShape, E.NoHostAvailable | E.AuthenticationError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const rooms = yield* buildRooms(resolved)
+    yield* rooms.control.connect
+    yield* rooms.topology.refresh.pipe(
+      Effect.mapError((e) => new E.NoHostAvailable({ message: `host discovery failed: ${e.message}`, errors: { [rooms.control.lastAddress ?? "?"]: e } }))
+    )
+    yield* checkLocalDc(rooms)
+    if (resolved.schemaMetadataEnabled) yield* Effect.ignore(rooms.schema.refreshAll)
+    const shape = publicShape(rooms, resolved, loadBalancing)
+    registerInternals(shape, internals(rooms, resolved))
+    return shape
+  })
+
+interface Rooms {
+  readonly registry: HostRegistry
+  readonly connector: Connector
+  readonly control: ControlConnection
+  readonly topology: TopologyRefresh
+  readonly schema: SchemaRefresh
+  readonly store: MetadataStore
+  readonly schemaEvents: PubSub.PubSub<ProtocolEvent>
+}
+
+/** The cluster's parts, wired; nothing connected yet. */
+const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const registry = yield* HostRegistry.make(resolved.addressTranslator)
+    const schemaEvents = yield* PubSub.unbounded<ProtocolEvent>()
+    const connector = new Connector(resolved)
+    yield* Effect.forkScoped(sweepEvery(connector.sweepSet))
+    let shuttingDown = false
+    yield* Effect.addFinalizer(() => Effect.sync(() => { shuttingDown = true }))
+    const store = new MetadataStore(registry, resolved.tokenMetadataEnabled)
+    // the control connection and the dispatcher of its events refer to each other through `onEvent`
+    let dispatch: EventDispatcher | undefined
+    const control: ControlConnection = new ControlConnection({
+      options: resolved,
+      connector,
+      registry,
+      scope,
+      runFork,
+      onEvent: (event) => dispatch?.onEvent(event),
+      afterReconnect: () => topology.refresh,
+      shuttingDown: () => shuttingDown
+    })
+    const topology = new TopologyRefresh({ localDc: resolved.localDc, control, registry, connector, metadata: store, defaultPort: resolved.port })
+    const schema = new SchemaRefresh({ control, store, enabled: resolved.schemaMetadataEnabled, window: resolved.schemaEventRefreshWindow, scope })
+    const topologyDebouncer = new Debouncer<never>({
+      window: resolved.topologyEventRefreshWindow,
+      maxKeys: 0,
+      scope,
+      action: () => Effect.ignore(topology.refresh)
+    })
+    dispatch = new EventDispatcher({ registry, topology: topologyDebouncer, schema, schemaEvents, runFork })
+    return { registry, connector, control, topology, schema, store, schemaEvents }
+  })
+
+/** A misspelt datacenter would make every host "ignored" and every request NoHostAvailable. */
+const checkLocalDc = (rooms: Rooms): Effect.Effect<void, E.NoHostAvailable> => {
+  const localDc = rooms.topology.localDc
+  const hosts = rooms.registry.all()
+  if (localDc === undefined || hosts.some((h) => h.datacenter === localDc)) return Effect.void
+  const dcs = [...new Set(hosts.map((h) => h.datacenter ?? "?"))].sort()
+  return Effect.fail(new E.NoHostAvailable({
+    message: `localDc "${localDc}" is not a datacenter of this cluster (its datacenters: ${dcs.join(", ")})`,
+    errors: {}
+  }))
+}
+
+const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: LoadBalancingPolicyShape): ClusterShape => {
+  const { registry, control, topology, store, schema } = rooms
+  const controlQuery: AdminQuery = (cql) => control.query(cql)
+  const metadata: MetadataView = {
+    keyspaces: () => store.keyspaces,
+    keyspace: (name) => store.keyspaces.get(name),
+    table: (ks, table) => store.keyspaces.get(ks)?.tables.get(table),
+    tokenMap: () => store.tokenMap,
+    refreshSchema: schema.refreshAll,
+    refreshKeyspace: (name) => schema.refreshKeyspace(name)
+  }
+  return {
+    options: resolved,
+    get protocolVersion() {
+      return rooms.connector.version
+    },
+    get localDc() {
+      return topology.localDc
+    },
+    hosts: () => registry.all(),
+    getHost: (endpoint) => registry.get(endpoint),
+    controlHost: () => control.address,
+    events: Stream.fromPubSub(registry.events),
+    schemaChanges: Stream.fromPubSub(rooms.schemaEvents),
+    waitForSchemaAgreement: waitForSchemaAgreement({ query: controlQuery, fallback: controlQuery, registry, maxWait: resolved.maxSchemaAgreementWait }),
+    refreshTopology: topology.refresh,
+    loadBalancing,
+    metadata
+  }
+}
+
+const internals = (rooms: Rooms, resolved: ResolvedOptions): ClusterInternals => {
+  const controlQuery: AdminQuery = (cql) => rooms.control.query(cql)
+  return {
+    connect: (host, keyspace) => rooms.connector.open(host.address, host.port, keyspace),
+    markDown: (host, reason) => rooms.registry.markDown(host, reason),
+    markUp: (host) => rooms.registry.markUp(host),
+    upHints: rooms.registry.upHints,
+    controlQuery,
+    waitForSchemaAgreementVia: (query) =>
+      waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait })
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Server events: what the control connection receives, dispatched. A TOPOLOGY_CHANGE asks for a
+ * debounced topology refresh; a STATUS_CHANGE UP hints pools to try the host now (DOWN is left to the
+ * pools, which see for themselves whether the host is reachable from here); a SCHEMA_CHANGE is
+ * published and asks for a debounced refresh of its keyspace.
+ *
+ * It runs in the socket's data callback: it only forks, and nothing thrown escapes it.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { Event } from "@effect-cassandra/protocol"
+import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import type { Debouncer } from "./debounce.ts"
+import type { HostRegistry } from "./HostRegistry.ts"
+import type { SchemaRefresh } from "./SchemaRefresh.ts"
+
+/**
+ * Dispatches the control connection's events.
+ *
+ * @since 0.1.0
+ */
+export class EventDispatcher {
+  private readonly registry: HostRegistry
+  private readonly topology: Debouncer<never>
+  private readonly schema: SchemaRefresh
+  private readonly schemaEvents: PubSub.PubSub<Event>
+  private readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => unknown
+
+  constructor(args: {
+    readonly registry: HostRegistry
+    readonly topology: Debouncer<never>
+    readonly schema: SchemaRefresh
+    readonly schemaEvents: PubSub.PubSub<Event>
+    readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => unknown
+  }) {
+    this.registry = args.registry
+    this.topology = args.topology
+    this.schema = args.schema
+    this.schemaEvents = args.schemaEvents
+    this.runFork = args.runFork
+  }
+
+  /** Called by the control connection for each event. */
+  readonly onEvent = (event: Event): void => {
+    switch (event.type) {
+      case "TOPOLOGY_CHANGE":
+        this.runFork(this.topology.request(undefined))
+        break
+      case "STATUS_CHANGE":
+        if (event.change === "UP") this.statusUp(event.address, event.port)
+        break
+      case "SCHEMA_CHANGE":
+        this.runFork(PubSub.publish(this.schemaEvents, event))
+        this.runFork(this.schema.onSchemaEvent(event.change.keyspace))
+        break
+    }
+  }
+
+  private statusUp(address: string, port: number): void {
+    let host
+    try {
+      host = this.registry.getTranslated(address, port)
+    } catch (e) {
+      // runs in the socket's data callback: a throwing translator must not escape it
+      this.runFork(Effect.logWarning(`addressTranslator failed on ${address}:${port}`, e))
+      return
+    }
+    if (host !== undefined && !host.isUp) this.runFork(PubSub.publish(this.registry.upHints, host))
+  }
+}

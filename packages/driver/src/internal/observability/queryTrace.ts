@@ -1,0 +1,69 @@
+/**
+ * Query traces: reads a traced request's session and events from system_traces, polling every
+ * 100 ms until the server has finished writing them (it writes traces asynchronously), up to a wait.
+ *
+ * It does not turn tracing on (the request's `tracing` option does).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { Row } from "@effect-cassandra/protocol"
+import * as Effect from "effect/Effect"
+import type * as Duration from "effect/Duration"
+import * as E from "../../Errors.ts"
+import { defaultTraceWaitMillis } from "../../ExecutionProfile.ts"
+import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { PreparedStatement } from "../../Statement.ts"
+import { timeoutMillisOf } from "../request/options.ts"
+
+/**
+ * How the trace reader runs its two queries.
+ *
+ * @since 0.1.0
+ */
+export interface TraceQueries {
+  readonly prepare: (query: string) => Effect.Effect<PreparedStatement, E.CassandraError>
+  /** Runs a prepared statement at ONE. */
+  readonly executeAtOne: (statement: PreparedStatement, params: ReadonlyArray<unknown>) => Effect.Effect<ResultSet<Row>, E.CassandraError>
+}
+
+/**
+ * The trace of session `id`, once complete; `TraceUnavailable` after `maxWait` (default 5 s).
+ *
+ * @since 0.1.0
+ */
+export const fetchTrace = (queries: TraceQueries, id: string, maxWait: Duration.Input | undefined): Effect.Effect<QueryTrace, E.CassandraError> =>
+  Effect.gen(function*() {
+    const waitMillis = timeoutMillisOf(maxWait, defaultTraceWaitMillis, "maxWait")
+    if (typeof waitMillis !== "number") return yield* waitMillis
+    const clock = yield* Effect.clockWith(Effect.succeed)
+    const until = clock.currentTimeMillisUnsafe() + waitMillis
+    for (;;) {
+      const sessionsQuery = yield* queries.prepare("SELECT * FROM system_traces.sessions WHERE session_id = ?")
+      const session = yield* queries.executeAtOne(sessionsQuery, [id])
+      const row = session.rows[0] as Row | undefined
+      if (row !== undefined && row["duration"] != null) {
+        const eventsQuery = yield* queries.prepare("SELECT * FROM system_traces.events WHERE session_id = ?")
+        const events = yield* queries.executeAtOne(eventsQuery, [id])
+        return traceOf(id, row, events.rows)
+      }
+      if (clock.currentTimeMillisUnsafe() + 100 > until) break
+      yield* Effect.sleep("100 millis")
+    }
+    return yield* new E.TraceUnavailable({ message: `trace ${id} was not complete in system_traces after ${waitMillis} ms`, sessionId: id })
+  })
+
+const traceOf = (id: string, row: Row, events: ReadonlyArray<Row>): QueryTrace => ({
+  sessionId: id,
+  coordinator: row["coordinator"] == null ? undefined : String(row["coordinator"]),
+  durationMicros: typeof row["duration"] === "number" ? row["duration"] : undefined,
+  request: typeof row["request"] === "string" ? row["request"] : undefined,
+  parameters: row["parameters"] instanceof Map ? row["parameters"] as Map<string, string> : undefined,
+  startedAt: row["started_at"] instanceof Date ? row["started_at"] : undefined,
+  events: events.map((e: Row) => ({
+    activity: String(e["activity"] ?? ""),
+    source: e["source"] == null ? undefined : String(e["source"]),
+    sourceElapsedMicros: typeof e["source_elapsed"] === "number" ? e["source_elapsed"] : undefined,
+    thread: typeof e["thread"] === "string" ? e["thread"] : undefined
+  }))
+})

@@ -1,0 +1,184 @@
+/**
+ * A host pool: the connections of one session to one host. It lends the least busy connection,
+ * opens connections up to its size, replaces lost ones on the reconnection Schedule while some are
+ * left, and, once it lost them all, reports the host down and reconnects on the Schedule until it is
+ * back.
+ *
+ * It does not decide which hosts get a pool (the pool manager does) nor store host state (the
+ * cluster's host registry does: the pool reports to it).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as E from "../../Errors.ts"
+import type { Host } from "../../Host.ts"
+import type { Connection } from "../connection/Connection.ts"
+
+/**
+ * What every pool of a session shares: how to connect, where connections live, and whom to tell.
+ *
+ * @since 0.1.0
+ */
+export interface PoolContext {
+  readonly connect: (host: Host, keyspace: string | undefined) => Effect.Effect<Connection, E.ConnectionError | E.AuthenticationError, Scope.Scope>
+  /** The session's scope: connections and background loops live in it. */
+  readonly scope: Scope.Scope
+  readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => unknown
+  readonly reconnection: Schedule.Schedule<unknown, unknown>
+  /** Connections wanted to a host (by its distance). */
+  readonly sizeOf: (host: Host) => number
+  /** The keyspace new connections use. */
+  readonly keyspace: () => string | undefined
+  /** The session is closing: connections that close now are not replaced. */
+  readonly closing: () => boolean
+  readonly markDown: (host: Host, reason: string) => Effect.Effect<void>
+  /** The pool (re)opened after being empty: prepare statements there, then mark the host up. */
+  readonly poolUp: (pool: HostPool) => Effect.Effect<void>
+}
+
+type OpenError = E.ConnectionError | E.AuthenticationError
+
+/**
+ * The connections of one host.
+ *
+ * @since 0.1.0
+ */
+export class HostPool {
+  readonly host: Host
+  connections: Array<Connection> = []
+  /** The host is down and the reconnection loop runs. */
+  reconnecting = false
+  /** A lost connection of several is being replaced. */
+  refilling = false
+  closed = false
+  private readonly ctx: PoolContext
+
+  constructor(host: Host, ctx: PoolContext) {
+    this.host = host
+    this.ctx = ctx
+  }
+
+  /** The open connection with the fewest requests in flight that has a free stream id. */
+  borrow(): Connection | undefined {
+    const conns = this.connections
+    if (conns.length === 1) {
+      const c = conns[0]!
+      return c.closed === undefined && c.availableStreams > 0 ? c : undefined
+    }
+    let best: Connection | undefined
+    for (const c of conns) {
+      if (c.closed !== undefined || c.availableStreams === 0) continue
+      if (best === undefined || c.inFlight < best.inFlight) best = c
+    }
+    return best
+  }
+
+  /** Opens connections until the pool has its size (or is closed). */
+  get fill(): Effect.Effect<void, OpenError> {
+    return Effect.gen({ self: this }, function*() {
+      const ctx = this.ctx
+      const want = ctx.sizeOf(this.host)
+      while (this.openCount() < want && !this.closed && !ctx.closing()) {
+        const connScope = yield* Scope.fork(ctx.scope, "sequential")
+        const conn = yield* ctx.connect(this.host, ctx.keyspace()).pipe(
+          Scope.provide(connScope),
+          Effect.tapError(() => Scope.close(connScope, Exit.void))
+        )
+        this.connections = [...this.connections.filter((c) => c.closed === undefined), conn]
+        conn.onClose((error) => this.lost(conn, connScope, error))
+      }
+    })
+  }
+
+  /** The pool opened with nothing left over from before: the host came (back) up. */
+  get reopen(): Effect.Effect<void> {
+    return this.fill.pipe(Effect.andThen(this.ctx.poolUp(this)), Effect.ignore)
+  }
+
+  /** Closes the pool and its connections. */
+  get close(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.closed = true
+      return Effect.forEach(this.connections, (c) => c.close(), { discard: true })
+    })
+  }
+
+  /** The first open failed: the host is down from here, reconnect on the Schedule. */
+  failedToOpen(reason: string): Effect.Effect<void> {
+    return Effect.andThen(this.ctx.markDown(this.host, reason), Effect.forkIn(this.reconnectLoop, this.ctx.scope))
+  }
+
+  private openCount(): number {
+    let n = 0
+    for (const c of this.connections) if (c.closed === undefined) n++
+    return n
+  }
+
+  /** A connection closed: replace it, or, when it was the last one, treat the host as lost. */
+  private lost(conn: Connection, connScope: Scope.Closeable, error: E.ConnectionError): void {
+    const ctx = this.ctx
+    this.connections = this.connections.filter((c) => c !== conn)
+    ctx.runFork(Scope.close(connScope, Exit.void))
+    if (this.closed || ctx.closing()) return
+    if (this.connections.length === 0) ctx.runFork(this.hostLost(error.message))
+    else ctx.runFork(this.refill)
+  }
+
+  /** Replaces the lost connections of a pool that still has some, on the reconnection Schedule. */
+  private get refill(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.refilling || this.reconnecting || this.closed) return Effect.void
+      this.refilling = true
+      return this.fill.pipe(
+        Effect.retry({
+          schedule: this.ctx.reconnection as Schedule.Schedule<unknown, OpenError>,
+          // once the pool lost every connection, the host's reconnection loop takes over
+          while: () => !this.reconnecting && !this.closed && this.connections.length > 0
+        }),
+        Effect.ignore,
+        Effect.ensuring(Effect.sync(() => { this.refilling = false })),
+        Effect.forkIn(this.ctx.scope),
+        Effect.asVoid
+      )
+    })
+  }
+
+  /** Every connection is gone: one immediate attempt (a connection can die alone), then down and back off. */
+  private hostLost(reason: string): Effect.Effect<void> {
+    return Effect.gen({ self: this }, function*() {
+      if (this.closed || this.ctx.closing()) return
+      const again = yield* Effect.exit(this.fill)
+      if (Exit.isSuccess(again) || this.closed || this.ctx.closing()) return
+      yield* this.failedToOpen(reason)
+    })
+  }
+
+  /**
+   * Reconnects a down host on the reconnection Schedule. The caller already made one immediate
+   * attempt, so the first real attempt here waits the schedule's first delay.
+   */
+  private get reconnectLoop(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.reconnecting || this.closed) return Effect.void
+      this.reconnecting = true
+      let first = true
+      const attempt = Effect.suspend(() => {
+        if (first) {
+          first = false
+          return Effect.fail(new E.ConnectionError({ message: "waiting for the first reconnection delay", host: this.host.endpoint }))
+        }
+        return this.fill
+      })
+      return attempt.pipe(
+        Effect.retry(this.ctx.reconnection as Schedule.Schedule<unknown, OpenError>),
+        Effect.andThen(this.ctx.poolUp(this)),
+        Effect.ignore,
+        Effect.ensuring(Effect.sync(() => { this.reconnecting = false }))
+      )
+    })
+  }
+}

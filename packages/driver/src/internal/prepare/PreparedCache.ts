@@ -1,0 +1,142 @@
+/**
+ * The prepared cache: a session's prepared statements by keyspace and query text. `prepare` runs the
+ * PREPARE once per statement (concurrent callers share it; a failure is not cached), then prepares
+ * it on every other host too; `prepareOn` prepares on one connection (after UNPREPARED); `reprepare`
+ * prepares every cached statement on a pool that came (back) up, before requests go to it (the Java
+ * driver's ReprepareOnUp).
+ *
+ * It does not execute statements nor choose hosts for the first PREPARE (the request path does).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { ResponseFrame } from "@effect-cassandra/protocol"
+import * as Effect from "effect/Effect"
+import * as E from "../../Errors.ts"
+import { internalRequestTimeoutMillis } from "../../ExecutionProfile.ts"
+import type { Host } from "../../Host.ts"
+import { PreparedStatement } from "../../Statement.ts"
+import type { Connection } from "../connection/Connection.ts"
+import type { HostPool } from "../pool/HostPool.ts"
+import type { PoolManager } from "../pool/PoolManager.ts"
+
+/**
+ * The PreparedStatement a PREPARE answered with.
+ *
+ * @since 0.1.0
+ */
+export const toPrepared = (frame: ResponseFrame, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.DriverError> => {
+  const r = frame.response
+  if (r._tag !== "Result" || r.result.kind !== "Prepared") {
+    return Effect.fail(new E.DriverError({ message: `expected a Prepared result, got ${r._tag}` }))
+  }
+  const p = r.result
+  return Effect.succeed(new PreparedStatement({
+    query,
+    keyspace,
+    id: p.id,
+    resultMetadataId: p.resultMetadataId,
+    variables: p.variables,
+    pkIndexes: p.pkIndexes,
+    resultColumns: p.resultMetadata.columns ?? []
+  }))
+}
+
+/**
+ * Prepares `query` on one connection (sent with its keyspace from v5 on).
+ *
+ * @since 0.1.0
+ */
+export const prepareOn = (conn: Connection, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
+  Effect.clockWith((clock) =>
+    Effect.flatMap(
+      conn.send(
+        { _tag: "Prepare", query, keyspace: conn.version >= 5 ? keyspace : undefined },
+        { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis }
+      ),
+      (frame) => toPrepared(frame, query, keyspace)
+    )
+  )
+
+/**
+ * A prepared statement and the host whose PREPARE answered.
+ *
+ * @since 0.1.0
+ */
+export interface PreparedOn {
+  readonly prepared: PreparedStatement
+  readonly host: Host
+}
+
+/**
+ * A session's prepared statements.
+ *
+ * @since 0.1.0
+ */
+export class PreparedCache {
+  private readonly cache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
+  /** The statements prepared so far (by cache key), to prepare again on hosts that come up. */
+  private readonly statements = new Map<string, PreparedStatement>()
+  private readonly pools: PoolManager
+  private readonly prepareOnAllHosts: boolean
+  private readonly reprepareOnUp: boolean
+  /** Runs the first PREPARE of a statement over the query plan. */
+  private readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+
+  constructor(args: {
+    readonly pools: PoolManager
+    readonly prepareOnAllHosts: boolean
+    readonly reprepareOnUp: boolean
+    readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+  }) {
+    this.pools = args.pools
+    this.prepareOnAllHosts = args.prepareOnAllHosts
+    this.reprepareOnUp = args.reprepareOnUp
+    this.runPrepare = args.runPrepare
+  }
+
+  /** The statement prepared in `keyspace` (the session's when undefined), from the cache when it is there. */
+  prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+    return Effect.suspend(() => {
+      const ks = keyspace ?? this.pools.keyspace
+      const key = `${ks ?? ""}\u0000${query}`
+      const cached = this.cache.get(key)
+      if (cached !== undefined) return cached
+      return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks)), (shared) => {
+        this.cache.set(key, shared)
+        return Effect.tapError(shared, () => Effect.sync(() => this.cache.delete(key)))
+      })
+    })
+  }
+
+  /** Prepares the cached statements on a pool that just came (back) up; failures are left to UNPREPARED. */
+  reprepare(pool: HostPool): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const conn = pool.borrow()
+      if (!this.reprepareOnUp || conn === undefined || this.statements.size === 0) return Effect.void
+      return Effect.forEach(
+        [...this.statements.values()],
+        (p) => Effect.ignore(prepareOn(conn, p.query, p.keyspace)),
+        { concurrency: 8, discard: true }
+      )
+    })
+  }
+
+  private prepareNew(key: string, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+    return Effect.gen({ self: this }, function*() {
+      const { host, prepared } = yield* this.runPrepare(query, keyspace)
+      this.statements.set(key, prepared)
+      if (this.prepareOnAllHosts) {
+        yield* Effect.forEach(
+          this.pools.others(host),
+          (p) => {
+            const conn = p.borrow()
+            return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, keyspace))
+          },
+          { concurrency: "unbounded", discard: true }
+        )
+      }
+      return prepared
+    })
+  }
+}

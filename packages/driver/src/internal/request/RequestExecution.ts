@@ -1,0 +1,262 @@
+/**
+ * One execution of a request over its query plan, read top-down in the order it runs:
+ *
+ * 1. `start`: the first host of the plan that has a connection gets the request (`sendTo`); the
+ *    connection encodes it into its next write and calls back this object, which is its
+ *    `ResponseHandler`. No fiber, promise or closure is made for the request.
+ * 2. `onResponse`: the answer becomes the result (`ExecutionContext.complete`), in the socket callback.
+ * 3. `onFailure`: the failure is decided (`decide`): bad input, a closing session and a passed deadline
+ *    end the execution; UNPREPARED prepares the statement on that connection and sends again
+ *    (`reprepare`); a request never written goes to the next host; anything else is the retry
+ *    policy's call, after its Schedule's delay: the same host, the next host, fail, or ignore.
+ * 4. Every later attempt goes through `sendTo` again (`resend`), so attempt 1 is not a special path.
+ *    When no host is left the execution fails with `NoHostAvailable` and every host's error.
+ *
+ * Speculative executions (`speculative.ts`) are several of these sharing one plan and one error record.
+ * It does not build plans (`plan.ts`) nor results (`result.ts`).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { ColumnSpec, Request, ResponseFrame } from "@effect-cassandra/protocol"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import * as E from "../../Errors.ts"
+import type { Host } from "../../Host.ts"
+import type { RetryContext, RetryPolicyShape } from "../../policies/Retry.ts"
+import type { PreparedStatement } from "../../Statement.ts"
+import type { Connection, ResponseHandler } from "../connection/Connection.ts"
+import type { Instruments } from "../observability/instrument.ts"
+import { prepareOn } from "../prepare/PreparedCache.ts"
+import { type RequestPlan, withConsistency } from "./plan.ts"
+import { ignoredErrorFrame } from "./result.ts"
+
+/**
+ * What executions of one session share.
+ *
+ * @since 0.1.0
+ */
+export interface ExecutionContext {
+  readonly borrow: (host: Host) => Connection | undefined
+  readonly retryPolicy: RetryPolicyShape
+  readonly now: () => number
+  /** The session is closing: its connections close, no other host will do. */
+  readonly closing: () => boolean
+  readonly instruments: Instruments
+  /** The result of an answer to `plan` from `host`: a ResultSet or a PreparedStatement. */
+  readonly complete: (plan: RequestPlan, frame: ResponseFrame, host: Host) => Effect.Effect<unknown, E.CassandraError>
+}
+
+/**
+ * Resumes the fiber waiting for an execution.
+ *
+ * @since 0.1.0
+ */
+export type Resume = (effect: Effect.Effect<unknown, E.CassandraError>) => void
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * One execution of a plan.
+ *
+ * @since 0.1.0
+ */
+export class RequestExecution implements ResponseHandler {
+  // ResponseHandler: what the connection reads
+  columns: ReadonlyArray<ColumnSpec> | undefined = undefined
+  readonly deadline: number
+  readonly timeoutMillis: number
+
+  private readonly ctx: ExecutionContext
+  private readonly plan: RequestPlan
+  private readonly hosts: Iterator<Host>
+  /** Each host's last error (made on the first one, or shared with the plan's other executions). */
+  private errors: Record<string, unknown> | undefined
+  private resume: Resume | undefined = undefined
+  /** The request as sent: a retry may lower its consistency, a re-prepare patch its id. */
+  private request: Request
+  private host: Host | undefined = undefined
+  private conn: Connection | undefined = undefined
+  private retryCount = 0
+  private retryStep: ((input: RetryContext) => Effect.Effect<unknown, unknown>) | undefined = undefined
+  /** Statements re-prepared after UNPREPARED, each at most once per connection. */
+  private repreparedOn: Connection | undefined = undefined
+  private repreparedIds: Array<Uint8Array> = []
+
+  constructor(ctx: ExecutionContext, plan: RequestPlan, hosts: Iterator<Host>, errors: Record<string, unknown> | undefined) {
+    this.ctx = ctx
+    this.plan = plan
+    this.hosts = hosts
+    this.errors = errors
+    this.request = plan.request
+    this.deadline = plan.deadline
+    this.timeoutMillis = plan.options.timeoutMillis
+  }
+
+  /**
+   * The execution as an Effect: one `Effect.callback`, resumed from the connection's callbacks. Each
+   * run of the Effect is a new execution.
+   */
+  static run(ctx: ExecutionContext, plan: RequestPlan, hosts: Iterator<Host>, errors: Record<string, unknown> | undefined): Effect.Effect<unknown, E.CassandraError> {
+    return Effect.callback<unknown, E.CassandraError>((resume) => new RequestExecution(ctx, plan, hosts, errors).start(resume))
+  }
+
+  // ---- 1. send ----------------------------------------------------------------
+
+  /** Starts the execution; `resume` gets its outcome. */
+  start(resume: Resume): void {
+    this.resume = resume
+    this.sendToNext()
+  }
+
+  /** Sends to the next host of the plan that has a connection; `NoHostAvailable` when none is left. */
+  private sendToNext(): void {
+    for (let next = this.hosts.next(); !next.done; next = this.hosts.next()) {
+      if (this.sendTo(next.value)) return
+    }
+    this.resume!(Effect.fail(this.noHostAvailable()))
+  }
+
+  /** Sends the request to a connection of `host`; false (and the host's error noted) when it has none. */
+  private sendTo(host: Host): boolean {
+    const conn = this.ctx.borrow(host)
+    if (conn === undefined) {
+      this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
+      return false
+    }
+    this.host = host
+    this.conn = conn
+    const prepared = this.plan.prepared
+    this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
+    conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
+    return true
+  }
+
+  // ---- 2. the answer ------------------------------------------------------------
+
+  onResponse(frame: ResponseFrame): void {
+    this.resume!(this.ctx.complete(this.plan, frame, this.host!))
+  }
+
+  // ---- 3. a failure -------------------------------------------------------------
+
+  onFailure(error: E.RequestError | E.InvalidInput): void {
+    this.resume!(this.decide(error))
+  }
+
+  /** What the failure of the current attempt leads to. */
+  private decide(error: E.RequestError | E.InvalidInput): Effect.Effect<unknown, E.CassandraError> {
+    const host = this.host!
+    if (error._tag === "InvalidInput") return Effect.fail(error)
+    if (this.ctx.closing()) return Effect.fail(error)
+    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.deadline) {
+      return Effect.fail(new E.OperationTimedOut({ message: `no answer within ${this.timeoutMillis} ms`, host: host.endpoint, timeoutMillis: this.timeoutMillis }))
+    }
+    if (error._tag === "Unprepared") {
+      const forgotten = this.plan.prepared ?? this.plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))
+      if (forgotten !== undefined) return this.reprepare(error, forgotten)
+    }
+    this.noteError(host, error)
+    // never written: the next host is safe whatever the statement (not a retry)
+    if (error._tag === "ConnectionError" && error.sent === false) return this.resend("next")
+    return this.retry(error)
+  }
+
+  /** The host forgot the statement (restart, eviction, schema change): prepare it there and send again. */
+  private reprepare(error: E.Unprepared, forgotten: PreparedStatement): Effect.Effect<unknown, E.CassandraError> {
+    const conn = this.conn!
+    if (this.repreparedOn !== conn) {
+      this.repreparedOn = conn
+      this.repreparedIds = []
+    }
+    if (this.repreparedIds.some((id) => sameBytes(id, forgotten.id))) {
+      this.noteError(this.host!, error)
+      return this.resend("next")
+    }
+    this.repreparedIds.push(forgotten.id)
+    return Effect.flatMap(Effect.exit(prepareOn(conn, forgotten.query, forgotten.keyspace)), (re) => {
+      if (Exit.isFailure(re)) {
+        this.noteError(this.host!, error)
+        return this.resend("next")
+      }
+      const oldId = forgotten.id
+      forgotten.id = re.value.id
+      forgotten.resultMetadataId = re.value.resultMetadataId
+      forgotten.resultColumns = re.value.resultColumns
+      this.request = withPreparedId(this.request, oldId, re.value)
+      return this.resend("same")
+    })
+  }
+
+  /** The retry policy's decision, after its Schedule's delay when it has one. */
+  private retry(error: E.RequestError): Effect.Effect<unknown, E.CassandraError> {
+    return Effect.gen({ self: this }, function*() {
+      const policy = this.ctx.retryPolicy
+      const context: RetryContext = { error, retryCount: this.retryCount, idempotent: this.plan.options.idempotent, consistency: consistencyOf(this.request) }
+      const decision = policy.decide(context)
+      this.retryCount++
+      if (policy.delay !== undefined && (decision._tag === "RetrySameHost" || decision._tag === "RetryNextHost")) {
+        // the policy's Schedule: one step per retry; its end means no more retries
+        if (this.retryStep === undefined) this.retryStep = yield* Schedule.toStepWithSleep(policy.delay)
+        const stepped = yield* Effect.exit(this.retryStep(context))
+        if (Exit.isFailure(stepped)) return yield* error
+      }
+      switch (decision._tag) {
+        case "Rethrow":
+          return yield* error
+        case "Ignore":
+          return yield* this.ctx.complete(this.plan, ignoredErrorFrame(this.host!), this.host!)
+        case "RetrySameHost":
+        case "RetryNextHost":
+          yield* this.ctx.instruments.retried
+          if (decision.consistency !== undefined) this.request = withConsistency(this.request, decision.consistency)
+          return yield* this.resend(decision._tag === "RetrySameHost" ? "same" : "next")
+      }
+    })
+  }
+
+  // ---- 4. later attempts --------------------------------------------------------
+
+  /** Sends again, to the same host or the next of the plan, waiting in a new callback. */
+  private resend(target: "same" | "next"): Effect.Effect<unknown, E.CassandraError> {
+    return Effect.callback<unknown, E.CassandraError>((resume) => {
+      this.resume = resume
+      if (target === "same" && this.sendTo(this.host!)) return
+      this.sendToNext()
+    })
+  }
+
+  private noteError(host: Host, error: unknown): void {
+    if (this.errors === undefined) this.errors = {}
+    this.errors[host.endpoint] = error
+  }
+
+  private noHostAvailable(): E.NoHostAvailable {
+    const errors = this.errors ?? {}
+    return new E.NoHostAvailable({
+      message: Object.keys(errors).length === 0
+        ? "no host is up in the query plan"
+        : `all hosts tried failed: ${Object.entries(errors).map(([h, e]) => `${h}: ${(e as { message?: string }).message}`).join("; ")}`,
+      errors
+    })
+  }
+}
+
+/** The consistency of a request (0 for requests without one). */
+const consistencyOf = (request: Request): number =>
+  request._tag === "Query" || request._tag === "Execute" ? request.params.consistency : request._tag === "Batch" ? request.consistency : 0
+
+/** The request with a re-prepared statement's new id. */
+const withPreparedId = (request: Request, oldId: Uint8Array, prepared: PreparedStatement): Request => {
+  if (request._tag === "Execute") return { ...request, id: prepared.id, resultMetadataId: prepared.resultMetadataId }
+  if (request._tag !== "Batch") return request
+  return {
+    ...request,
+    statements: request.statements.map((st) => st.kind === "prepared" && sameBytes(st.id, oldId) ? { ...st, id: prepared.id } : st)
+  }
+}

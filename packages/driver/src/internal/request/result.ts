@@ -1,0 +1,181 @@
+/**
+ * Results: an answer becomes the ResultSet the caller gets, in one place, for every execution and
+ * batch. Rows are decoded with the request's Schema when it has one; the metadata of a prepared
+ * statement follows the server's METADATA_CHANGED; a `USE` and a DDL result run their side effects
+ * (`sideEffects.ts`) before the ResultSet is handed out.
+ *
+ * It does not fetch pages or traces itself: the ResultSet asks its `Pager` (the session's executor).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as E from "../../Errors.ts"
+import type { Host } from "../../Host.ts"
+import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { RequestPlan } from "./plan.ts"
+
+/**
+ * What a ResultSet asks of the session: the next page of its plan, and a trace.
+ *
+ * @since 0.1.0
+ */
+export interface Pager {
+  readonly nextPage: <A>(plan: RequestPlan, pagingState: Uint8Array) => Effect.Effect<ResultSet<A>, E.CassandraError>
+  readonly fetchTrace: (id: string, maxWait: Duration.Input | undefined) => Effect.Effect<QueryTrace, E.CassandraError>
+}
+
+/**
+ * What a result's side effects need: `USE` changes the session's keyspace, DDL waits for schema agreement.
+ *
+ * @since 0.1.0
+ */
+export interface ResultEffects {
+  readonly useKeyspace: (keyspace: string) => Effect.Effect<void>
+  /** Waits for agreement after DDL run on `host`, then refreshes the keyspace; true when agreed. */
+  readonly afterSchemaChange: (change: SchemaChange, host: Host) => Effect.Effect<boolean>
+}
+
+const emptyWarnings: ReadonlyArray<string> = []
+const noRows: Array<Row> = []
+const noColumns: ReadonlyArray<ColumnSpec> = []
+
+/**
+ * The ResultSet of an answer to `plan` from `host`.
+ *
+ * @since 0.1.0
+ */
+export const buildResultSet = <A>(
+  frame: ResponseFrame,
+  host: Host,
+  plan: RequestPlan,
+  pager: Pager,
+  effects: ResultEffects
+): Effect.Effect<ResultSet<A>, E.CassandraError> => {
+  const r = frame.response
+  let rows = noRows
+  let columns = noColumns
+  let pagingState: Uint8Array | undefined
+  let setKeyspace: string | undefined
+  let schemaChange: SchemaChange | undefined
+  if (r._tag === "Result") {
+    const result = r.result
+    if (result.kind === "Rows") {
+      rows = result.rows
+      columns = result.columns
+      pagingState = result.metadata.pagingState
+      if (result.metadata.newMetadataId !== undefined && plan.prepared !== undefined && result.metadata.columns !== undefined) {
+        plan.prepared.resultMetadataId = result.metadata.newMetadataId
+        plan.prepared.resultColumns = result.metadata.columns
+      }
+    } else if (result.kind === "SetKeyspace") {
+      setKeyspace = result.keyspace
+    } else if (result.kind === "SchemaChange") {
+      schemaChange = result.change
+    }
+  }
+  const schema = plan.options.schema as Schema.Decoder<A, never> | undefined
+  if (schema === undefined) {
+    const rs = new ResultSetImpl<A>(pager, plan, rows as unknown as ReadonlyArray<A>, columns, pagingState, frame, host, setKeyspace)
+    return withSideEffects(rs, schemaChange, effects)
+  }
+  const decode = Schema.decodeUnknownEffect(schema)
+  return Effect.flatMap(
+    Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause }))),
+    (decoded) => withSideEffects(new ResultSetImpl<A>(pager, plan, decoded, columns, pagingState, frame, host, setKeyspace), schemaChange, effects)
+  )
+}
+
+/** After a `USE`: the session's keyspace; after DDL: schema agreement. Otherwise the ResultSet as it is. */
+const withSideEffects = <A>(rs: ResultSetImpl<A>, change: SchemaChange | undefined, effects: ResultEffects): Effect.Effect<ResultSet<A>> => {
+  if (rs.setKeyspace !== undefined) return Effect.as(effects.useKeyspace(rs.setKeyspace), rs)
+  if (change === undefined) return Effect.succeed(rs)
+  return Effect.map(effects.afterSchemaChange(change, rs.host), (agreed) => {
+    rs.schemaChange = change
+    rs.schemaAgreed = agreed
+    return rs
+  })
+}
+
+/**
+ * The answer of an error the retry policy chose to ignore: an empty result with a warning.
+ *
+ * @since 0.1.0
+ */
+export const ignoredErrorFrame = (host: Host): ResponseFrame => ({
+  version: 4,
+  flags: 0,
+  stream: 0,
+  opcode: 0x08,
+  tracingId: undefined,
+  warnings: [`error ignored by the retry policy on ${host.endpoint}`],
+  customPayload: undefined,
+  response: { _tag: "Result", result: { kind: "Void" } }
+})
+
+/** The ResultSet: plain fields, with `nextPage` and `trace` built only when asked for. */
+class ResultSetImpl<A> implements ResultSet<A> {
+  readonly rows: ReadonlyArray<A>
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly pagingState: Uint8Array | undefined
+  readonly host: Host
+  readonly setKeyspace: string | undefined
+  readonly warnings: ReadonlyArray<string>
+  readonly tracingId: string | undefined
+  readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
+  schemaChange: SchemaChange | undefined = undefined
+  schemaAgreed: boolean | undefined = undefined
+  private readonly pager: Pager
+  private readonly plan: RequestPlan
+
+  constructor(
+    pager: Pager,
+    plan: RequestPlan,
+    rows: ReadonlyArray<A>,
+    columns: ReadonlyArray<ColumnSpec>,
+    pagingState: Uint8Array | undefined,
+    frame: ResponseFrame,
+    host: Host,
+    setKeyspace: string | undefined
+  ) {
+    this.pager = pager
+    this.plan = plan
+    this.rows = rows
+    this.columns = columns
+    this.pagingState = pagingState
+    this.host = host
+    this.setKeyspace = setKeyspace
+    this.warnings = frame.warnings ?? emptyWarnings
+    this.tracingId = frame.tracingId
+    this.customPayload = frame.customPayload
+  }
+
+  get hasMorePages(): boolean {
+    return this.pagingState !== undefined
+  }
+
+  get wasApplied(): boolean {
+    const c = this.columns
+    if (this.rows.length === 0 || c.length === 0 || c[0]!.name !== "[applied]") return true
+    return (this.rows[0] as Record<string, unknown>)["[applied]"] === true
+  }
+
+  get nextPage(): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    return this.pagingState === undefined
+      ? Effect.fail(new E.InvalidInput({ message: "there is no next page" }))
+      : this.pager.nextPage<A>(this.plan, this.pagingState)
+  }
+
+  get trace(): Effect.Effect<QueryTrace, E.CassandraError> {
+    return this.traceWith()
+  }
+
+  traceWith(options?: { readonly maxWait?: Duration.Input | undefined }): Effect.Effect<QueryTrace, E.CassandraError> {
+    return this.tracingId === undefined
+      ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
+      : this.pager.fetchTrace(this.tracingId, options?.maxWait)
+  }
+}
