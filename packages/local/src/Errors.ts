@@ -1,5 +1,6 @@
 /**
- * Typed errors of `@effect-cassandra/local`.
+ * Typed errors of `@effect-cassandra/local`: fetching, starting and controlling nodes. Errors that a
+ * running node answers to CQL are not modelled here.
  *
  * @since 0.1.0
  */

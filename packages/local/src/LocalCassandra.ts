@@ -1,6 +1,8 @@
 /**
  * A real Apache Cassandra 5.0 (one node or several) started from Maven Central jars, as a scoped Effect
  * resource, or the description of an existing cluster taken from `CASSANDRA_CONTACT_POINTS`.
+ * The process work (planning, spawning, readiness, signals) is in `internal/`; this module turns it into
+ * Effect values, a service and Layers.
  *
  * @since 0.1.0
  */
@@ -177,7 +179,12 @@ export interface LocalCassandraShape extends Omit<ClusterInfo, "nodes"> {
 const millis = (d: Duration.Input | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
 
-/** @internal */
+/**
+ * {@link StartOptions} with every default filled in, as the node runtime takes them (the CLI uses it too).
+ *
+ * @internal
+ * @since 0.1.0
+ */
 export const resolveOptions = (options: StartOptions = {}, env: Env = process.env): ResolvedOptions => {
   const nodes = options.nodes ?? 1
   const name = options.name ?? "default"

@@ -1,7 +1,8 @@
 /**
  * The `cassandra-local` command: `start [--nodes 3] [--auth] [--tls]`, `stop`, `status`, `env`.
  * Run through bin/cassandra-local.js (which picks a recent enough Node) or
- * `node --conditions=source packages/local/src/bin.ts`.
+ * `node --conditions=source packages/local/src/bin.ts`. It only runs the command and prints its errors:
+ * parsing and the commands themselves live in `internal/cli.ts`.
  *
  * @since 0.1.0
  */

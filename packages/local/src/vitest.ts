@@ -1,7 +1,8 @@
 /**
  * Vitest support: a globalSetup that starts a cluster once per test run (unless `CASSANDRA_CONTACT_POINTS`
  * is set) and hands its {@link ClusterInfo} to the test files with `provide`, and `testCluster()` /
- * `testClusterLayer()` to read it inside a test file.
+ * `testClusterLayer()` to read it inside a test file. Test files never start a cluster themselves: only the
+ * globalSetup starts (or describes) one.
  *
  * ```ts
  * // vitest.config.ts (a project):  globalSetup: ["packages/local/test/globalSetup.integration.ts"]
