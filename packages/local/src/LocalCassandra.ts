@@ -9,8 +9,13 @@
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import { Config, Context, Duration, Effect, Layer, Option } from "effect"
-import type { Scope } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import { ControlError, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
 import {
   killNode,

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ControlError } from "./Errors.ts"
 import { type Command, parseArgs, runCommand, USAGE, UsageError } from "./internal/cli.ts"
 

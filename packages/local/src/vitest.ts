@@ -14,7 +14,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Exit, Layer, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { inject } from "vitest"
 import type { TestProject } from "vitest/node"
 import type { ClusterInfo } from "./LocalCassandra.ts"

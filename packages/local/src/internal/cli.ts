@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ControlError } from "../Errors.ts"
 import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"

@@ -7,7 +7,7 @@
 import * as childProcess from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { MavenFetchError } from "../Errors.ts"
 import { cacheRoot, type Env, jarsDir } from "./layout.ts"
 import { lastLines } from "./logs.ts"

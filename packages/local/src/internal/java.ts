@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ControlError, JavaNotFoundError } from "../Errors.ts"
 import { type Env, KEYSTORE_PASSWORD, parseJavaMajor } from "./layout.ts"
 import { run } from "./jars.ts"
