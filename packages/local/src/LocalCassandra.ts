@@ -16,13 +16,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import { type Env, EnvVars, type ExternalCluster } from "./Env.ts"
 import { ControlError, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
 import {
   killNode,
   nodeStatus,
   pauseNode,
   prepare,
-  type ResolvedOptions,
   resumeNode,
   type Runtime,
   startAll,
@@ -31,18 +31,18 @@ import {
   stopNode
 } from "./internal/cluster.ts"
 import { probe } from "./internal/cql.ts"
-import { EnvVars, type ExternalCluster, parseEnv } from "./internal/env.ts"
+import { parseEnv } from "./internal/env.ts"
 import {
   clustersRoot,
   DEFAULT_CASSANDRA_VERSION,
   DEFAULT_JMX_PORT_BASE,
   DEFAULT_NATIVE_PORT,
   DEFAULT_STORAGE_PORT,
-  type Env,
   LOCAL_DATACENTER
 } from "./internal/layout.ts"
 import { tail } from "./internal/logs.ts"
 import { disown, own, signal, spawnReaper } from "./internal/proc.ts"
+import type { ResolvedOptions } from "./ResolvedOptions.ts"
 
 /**
  * Options of {@link start}. Every field is optional.

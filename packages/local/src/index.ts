@@ -52,4 +52,4 @@ export {
  *
  * @since 0.1.0
  */
-export { EnvVars, type ExternalCluster } from "./internal/env.ts"
+export { EnvVars, type ExternalCluster } from "./Env.ts"

@@ -7,13 +7,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import { type Env, EnvVars } from "../Env.ts"
 import { ControlError } from "../Errors.ts"
 import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"
 import { type ClusterStateFile, prepare, readState, startAll, stopAll, waitExit } from "./cluster.ts"
 import { probe } from "./cql.ts"
-import { EnvVars } from "./env.ts"
-import { clustersRoot, DEFAULT_CREDENTIALS, type Env } from "./layout.ts"
+import { clustersRoot, DEFAULT_CREDENTIALS } from "./layout.ts"
 import { cmdlineOf, readText, signal, staleVerdict } from "./proc.ts"
 
 /**

@@ -9,19 +9,19 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import type { Env } from "../Env.ts"
 import { ControlError, NodeStartError, StartTimeoutError } from "../Errors.ts"
 import type { JavaNotFoundError, MavenFetchError } from "../Errors.ts"
+import type { ResolvedOptions } from "../ResolvedOptions.ts"
 import { probe } from "./cql.ts"
 import { ensureJars } from "./jars.ts"
 import { findJava, generateKeystore, type Java } from "./java.ts"
 import {
   type ClusterPlan,
   DEFAULT_CREDENTIALS,
-  type Env,
   javaArgs,
   type NodePlan,
   parseArgsFile,
-  type PlanInput,
   planCluster,
   renderYaml,
   validatePlanInput
@@ -36,18 +36,6 @@ import { resource } from "./resources.ts"
  * @since 0.1.0
  */
 export type NodeStatus = "running" | "stopped" | "paused"
-
-/**
- * Start options with every default filled in (see `resolveOptions` in LocalCassandra.ts).
- *
- * @since 0.1.0
- */
-export interface ResolvedOptions extends PlanInput {
-  readonly version: string
-  readonly keepData: boolean
-  readonly startTimeoutMillis: number
-  readonly stopGraceMillis: number
-}
 
 /**
  * The mutable state of one node of a {@link Runtime}: its pid and status.

@@ -1,41 +1,13 @@
 /**
  * CASSANDRA_* environment variables describing an existing cluster (pure parsing). It does not contact
- * the cluster: `external` in LocalCassandra.ts does.
+ * the cluster: `external` in LocalCassandra.ts does. The variables' names (`EnvVars`) and the
+ * `ExternalCluster` they describe are defined in the public Env.ts.
  *
  * @internal
  */
 import * as fs from "node:fs"
-import { DEFAULT_NATIVE_PORT, type Env, LOCAL_DATACENTER } from "./layout.ts"
-
-/**
- * Names of the environment variables that point tests and the demo at an existing cluster.
- *
- * @since 0.1.0
- */
-export const EnvVars = {
-  contactPoints: "CASSANDRA_CONTACT_POINTS",
-  localDatacenter: "CASSANDRA_LOCAL_DC",
-  port: "CASSANDRA_PORT",
-  username: "CASSANDRA_USERNAME",
-  password: "CASSANDRA_PASSWORD",
-  tlsCa: "CASSANDRA_TLS_CA",
-  tls: "CASSANDRA_TLS"
-} as const
-
-/**
- * An existing cluster as the CASSANDRA_* variables describe it.
- *
- * @since 0.1.0
- */
-export interface ExternalCluster {
-  readonly hosts: ReadonlyArray<string>
-  readonly contactPoints: ReadonlyArray<string>
-  readonly port: number
-  readonly localDatacenter: string
-  readonly credentials: { readonly username: string; readonly password: string } | undefined
-  readonly tls: boolean
-  readonly caCertPem: string | undefined
-}
+import { type Env, EnvVars, type ExternalCluster } from "../Env.ts"
+import { DEFAULT_NATIVE_PORT, LOCAL_DATACENTER } from "./layout.ts"
 
 const trimmed = (s: string | undefined): string | undefined => {
   const t = s?.trim()

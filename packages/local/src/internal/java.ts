@@ -8,7 +8,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import { ControlError, JavaNotFoundError } from "../Errors.ts"
-import { type Env, KEYSTORE_PASSWORD, parseJavaMajor } from "./layout.ts"
+import type { Env } from "../Env.ts"
+import { KEYSTORE_PASSWORD, parseJavaMajor } from "./layout.ts"
 import { run } from "./jars.ts"
 
 /**

@@ -1,11 +1,14 @@
 /**
  * Pure planning: paths, tokens, ports, cassandra.yaml and JVM arguments. No I/O here: `cluster.ts`
- * writes the files and starts the processes.
+ * writes the files and starts the processes. What a plan is computed from (`PlanInput`) is defined in
+ * the public ResolvedOptions.ts, the environment type (`Env`) in the public Env.ts.
  *
  * @internal
  */
 import * as os from "node:os"
 import * as path from "node:path"
+import type { Env } from "../Env.ts"
+import type { PlanInput } from "../ResolvedOptions.ts"
 
 /**
  * The pinned Cassandra release: the newest 5.0 patch release on Maven Central when this was written.
@@ -64,13 +67,6 @@ export const KEYSTORE_PASSWORD = "cassandra"
 export const MIRROR_HANDLER = "org.apache.cassandra.cql3.CustomPayloadMirroringQueryHandler"
 
 /**
- * Environment variables, as in `process.env`.
- *
- * @since 0.1.0
- */
-export type Env = Readonly<Record<string, string | undefined>>
-
-/**
  * Root of the cache outside the repo: `$EFFECT_CASSANDRA_CACHE` or `~/.cache/effect-cassandra`.
  *
  * @since 0.1.0
@@ -106,28 +102,6 @@ export const initialToken = (i: number, n: number): bigint => {
     throw new RangeError(`initialToken: need 1 <= i <= n, got i=${i} n=${n}`)
   }
   return BigInt(i - 1) * ((1n << 64n) / BigInt(n)) - (1n << 63n)
-}
-
-/**
- * What a cluster plan is computed from: the resolved options that shape folders, addresses, ports
- * and configuration.
- *
- * @since 0.1.0
- */
-export interface PlanInput {
-  readonly nodes: number
-  readonly name: string
-  readonly clusterName: string
-  readonly dir: string
-  readonly firstAddress: number
-  readonly nativePort: number
-  readonly storagePort: number
-  readonly jmxPortBase: number
-  readonly heap: string
-  readonly auth: boolean
-  readonly tls: boolean
-  readonly customPayloadMirroring: boolean
-  readonly extraJvmArgs: ReadonlyArray<string>
 }
 
 /**
