@@ -1,9 +1,10 @@
 /**
- * Typed errors of `@effect-cassandra/local`.
+ * Typed errors of `@effect-cassandra/local`: fetching, starting and controlling nodes. Errors that a
+ * running node answers to CQL are not modelled here.
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * `mvn dependency:copy-dependencies` could not fetch `cassandra-all` and its runtime dependencies

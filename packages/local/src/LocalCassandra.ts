@@ -1,21 +1,28 @@
 /**
  * A real Apache Cassandra 5.0 (one node or several) started from Maven Central jars, as a scoped Effect
  * resource, or the description of an existing cluster taken from `CASSANDRA_CONTACT_POINTS`.
+ * The process work (planning, spawning, readiness, signals) is in `internal/`; this module turns it into
+ * Effect values, a service and Layers.
  *
  * @since 0.1.0
  */
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import { Config, Context, Duration, Effect, Layer, Option } from "effect"
-import type { Scope } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import { type Env, EnvVars, type ExternalCluster } from "./Env.ts"
 import { ControlError, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
 import {
   killNode,
   nodeStatus,
   pauseNode,
   prepare,
-  type ResolvedOptions,
   resumeNode,
   type Runtime,
   startAll,
@@ -24,18 +31,18 @@ import {
   stopNode
 } from "./internal/cluster.ts"
 import { probe } from "./internal/cql.ts"
-import { EnvVars, type ExternalCluster, parseEnv } from "./internal/env.ts"
+import { parseEnv } from "./internal/env.ts"
 import {
   clustersRoot,
   DEFAULT_CASSANDRA_VERSION,
   DEFAULT_JMX_PORT_BASE,
   DEFAULT_NATIVE_PORT,
   DEFAULT_STORAGE_PORT,
-  type Env,
   LOCAL_DATACENTER
 } from "./internal/layout.ts"
 import { tail } from "./internal/logs.ts"
 import { disown, own, signal, spawnReaper } from "./internal/proc.ts"
+import type { ResolvedOptions } from "./ResolvedOptions.ts"
 
 /**
  * Options of {@link start}. Every field is optional.
@@ -177,7 +184,12 @@ export interface LocalCassandraShape extends Omit<ClusterInfo, "nodes"> {
 const millis = (d: Duration.Input | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
 
-/** @internal */
+/**
+ * {@link StartOptions} with every default filled in, as the node runtime takes them (the CLI uses it too).
+ *
+ * @internal
+ * @since 0.1.0
+ */
 export const resolveOptions = (options: StartOptions = {}, env: Env = process.env): ResolvedOptions => {
   const nodes = options.nodes ?? 1
   const name = options.name ?? "default"

@@ -1,12 +1,13 @@
 /**
  * The `cassandra-local` command: `start [--nodes 3] [--auth] [--tls]`, `stop`, `status`, `env`.
  * Run through bin/cassandra-local.js (which picks a recent enough Node) or
- * `node --conditions=source packages/local/src/bin.ts`.
+ * `node --conditions=source packages/local/src/bin.ts`. It only runs the command and prints its errors:
+ * parsing and the commands themselves live in `internal/cli.ts`.
  *
  * @since 0.1.0
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ControlError } from "./Errors.ts"
 import { type Command, parseArgs, runCommand, USAGE, UsageError } from "./internal/cli.ts"
 

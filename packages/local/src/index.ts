@@ -2,7 +2,14 @@
  * `@effect-cassandra/local`: a real Apache Cassandra 5.0 (one node or three) started from Maven Central jars,
  * as a scoped Effect resource or Layer, or an existing cluster described by `CASSANDRA_CONTACT_POINTS`.
  *
- * Test helpers for vitest live in `@effect-cassandra/local/vitest`.
+ * Test helpers for vitest live in `@effect-cassandra/local/vitest`. This package starts and controls
+ * Cassandra only: it does not connect a driver to it (hand `contactPoints` to one).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The cluster service, its constructors and Layers, and the models that describe a cluster.
  *
  * @since 0.1.0
  */
@@ -25,6 +32,12 @@ export {
   start,
   type StartOptions
 } from "./LocalCassandra.ts"
+
+/**
+ * The typed errors of fetching, starting and controlling a cluster.
+ *
+ * @since 0.1.0
+ */
 export {
   ControlError,
   JavaNotFoundError,
@@ -33,4 +46,10 @@ export {
   NodeStartError,
   StartTimeoutError
 } from "./Errors.ts"
-export { EnvVars, type ExternalCluster } from "./internal/env.ts"
+
+/**
+ * The names of the CASSANDRA_* variables and the existing cluster they describe.
+ *
+ * @since 0.1.0
+ */
+export { EnvVars, type ExternalCluster } from "./Env.ts"

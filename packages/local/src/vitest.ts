@@ -1,7 +1,8 @@
 /**
  * Vitest support: a globalSetup that starts a cluster once per test run (unless `CASSANDRA_CONTACT_POINTS`
  * is set) and hands its {@link ClusterInfo} to the test files with `provide`, and `testCluster()` /
- * `testClusterLayer()` to read it inside a test file.
+ * `testClusterLayer()` to read it inside a test file. Test files never start a cluster themselves: only the
+ * globalSetup starts (or describes) one.
  *
  * ```ts
  * // vitest.config.ts (a project):  globalSetup: ["packages/local/test/globalSetup.integration.ts"]
@@ -13,7 +14,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Exit, Layer, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { inject } from "vitest"
 import type { TestProject } from "vitest/node"
 import type { ClusterInfo } from "./LocalCassandra.ts"

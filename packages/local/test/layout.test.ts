@@ -6,11 +6,11 @@ import {
   parseArgsFile,
   parseJavaMajor,
   planCluster,
-  type PlanInput,
   renderYaml,
   validatePlanInput
 } from "../src/internal/layout.ts"
 import { resource } from "../src/internal/resources.ts"
+import type { PlanInput } from "../src/ResolvedOptions.ts"
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   nodes: 3,

@@ -1,6 +1,7 @@
 /**
  * Growable byte writer and bounds-checked byte reader: the primitives of every encoder and decoder.
- * Integers are big-endian ([int], [short], [long] of the native protocol).
+ * Integers are big-endian ([int], [short], [long] of the native protocol). They know the notations,
+ * not the messages: which fields a body holds is decided in `frame/`.
  *
  * @since 0.1.0
  */
@@ -13,6 +14,8 @@ const textDecoder = new TextDecoder("utf-8", { fatal: false })
 /**
  * A reusable, growable output buffer. Encoders write straight into it; `finish`/`subarray` hand out views.
  * `reset()` makes it reusable without reallocating.
+ *
+ * @since 0.1.0
  */
 export class ByteWriter {
   buf: Uint8Array
@@ -168,6 +171,8 @@ export class ByteWriter {
 /**
  * Bounds-checked reader over a byte range. Every read past `end` throws a `DecodeError`
  * (never a RangeError, never an out-of-bounds read).
+ *
+ * @since 0.1.0
  */
 export class ByteReader {
   readonly buf: Uint8Array

@@ -1,15 +1,26 @@
 /**
  * CQL type descriptors, as they arrive in result/prepared metadata ([option]) or as a user declares them.
+ * Plain data only: reading, writing and naming types and their values is done in `types/`.
  *
  * @since 0.1.0
  */
 
-/** Native (non-parameterised) CQL types. `duration` arrives as a custom type on v3/v4. */
+/**
+ * Native (non-parameterised) CQL types. `duration` arrives as a custom type on v3/v4.
+ *
+ * @since 0.1.0
+ */
 export type NativeTypeName =
   | "ascii" | "bigint" | "blob" | "boolean" | "counter" | "decimal" | "double" | "float" | "int"
   | "timestamp" | "uuid" | "varchar" | "varint" | "timeuuid" | "inet" | "date" | "time" | "smallint"
   | "tinyint" | "duration" | "text"
 
+/**
+ * A CQL type descriptor: a native type, a collection, a tuple, a UDT, a vector or a custom type,
+ * tagged by `kind`.
+ *
+ * @since 0.1.0
+ */
 export type CqlType =
   | { readonly kind: NativeTypeName }
   | { readonly kind: "list"; readonly element: CqlType }
@@ -26,9 +37,18 @@ export type CqlType =
   /** A custom type the codec does not know: values are raw bytes. */
   | { readonly kind: "custom"; readonly className: string }
 
+/**
+ * The `kind` tags of {@link CqlType}.
+ *
+ * @since 0.1.0
+ */
 export type CqlTypeKind = CqlType["kind"]
 
-/** [option] ids of the native protocol. */
+/**
+ * [option] ids of the native protocol.
+ *
+ * @since 0.1.0
+ */
 export const TypeCode = {
   custom: 0x0000,
   ascii: 0x0001,

@@ -1,13 +1,24 @@
 /**
  * The message model: requests the client sends and responses it receives, independent of the
- * protocol version (the encoder/decoder applies the version's wire format).
+ * protocol version (the encoder/decoder applies the version's wire format). Types and constants
+ * only: nothing here encodes or decodes.
  *
  * @since 0.1.0
  */
 import type { CqlType } from "./CqlType.ts"
 
+/**
+ * The native protocol versions the codec speaks.
+ *
+ * @since 0.1.0
+ */
 export type ProtocolVersion = 3 | 4 | 5
 
+/**
+ * Message opcodes of the envelope header.
+ *
+ * @since 0.1.0
+ */
 export const Opcode = {
   ERROR: 0x00,
   STARTUP: 0x01,
@@ -27,7 +38,11 @@ export const Opcode = {
   AUTH_SUCCESS: 0x10
 } as const
 
-/** Envelope header flags. */
+/**
+ * Envelope header flags.
+ *
+ * @since 0.1.0
+ */
 export const HeaderFlag = {
   COMPRESSION: 0x01,
   TRACING: 0x02,
@@ -36,6 +51,11 @@ export const HeaderFlag = {
   USE_BETA: 0x10
 } as const
 
+/**
+ * Consistency level codes, as sent in QUERY, EXECUTE and BATCH and received in ERROR bodies.
+ *
+ * @since 0.1.0
+ */
 export const Consistency = {
   ANY: 0x0000,
   ONE: 0x0001,
@@ -49,16 +69,34 @@ export const Consistency = {
   LOCAL_SERIAL: 0x0009,
   LOCAL_ONE: 0x000a
 } as const
+
+/**
+ * The name of a consistency level (`"QUORUM"`, `"LOCAL_ONE"`...).
+ *
+ * @since 0.1.0
+ */
 export type ConsistencyName = keyof typeof Consistency
 
-/** A bound value to send: `UNSET` leaves the column untouched (v4+), `null` writes a null. */
+/**
+ * A bound value to send: `UNSET` leaves the column untouched (v4+), `null` writes a null.
+ *
+ * @since 0.1.0
+ */
 export const UNSET: unique symbol = Symbol.for("@effect-cassandra/protocol/UNSET")
+
+/**
+ * The type of {@link UNSET}.
+ *
+ * @since 0.1.0
+ */
 export type Unset = typeof UNSET
 
 /**
  * Bound values with the types to encode them as. `types[i]` is the CQL type of `values[i]`; when
  * `types` is absent (simple statements with no metadata) each value's type is inferred from its JS value.
  * `names` (QUERY only, v3+) sends the values by name.
+ *
+ * @since 0.1.0
  */
 export interface BoundValues {
   readonly values: ReadonlyArray<unknown>
@@ -66,7 +104,11 @@ export interface BoundValues {
   readonly names?: ReadonlyArray<string> | undefined
 }
 
-/** Shared QUERY/EXECUTE parameters. */
+/**
+ * Shared QUERY/EXECUTE parameters.
+ *
+ * @since 0.1.0
+ */
 export interface QueryParameters {
   readonly consistency: number
   readonly values?: BoundValues | undefined
@@ -82,6 +124,12 @@ export interface QueryParameters {
   readonly nowInSeconds?: number | undefined
 }
 
+/**
+ * A request message the client sends, by `_tag`: STARTUP, OPTIONS, QUERY, PREPARE, EXECUTE, BATCH,
+ * REGISTER or AUTH_RESPONSE.
+ *
+ * @since 0.1.0
+ */
 export type Request =
   | { readonly _tag: "Startup"; readonly options: Readonly<Record<string, string>> }
   | { readonly _tag: "Options" }
@@ -111,7 +159,11 @@ export type Request =
   | { readonly _tag: "Register"; readonly events: ReadonlyArray<"TOPOLOGY_CHANGE" | "STATUS_CHANGE" | "SCHEMA_CHANGE"> }
   | { readonly _tag: "AuthResponse"; readonly token: Uint8Array | null }
 
-/** Column specification of result/prepared metadata. */
+/**
+ * Column specification of result/prepared metadata.
+ *
+ * @since 0.1.0
+ */
 export interface ColumnSpec {
   readonly keyspace: string
   readonly table: string
@@ -119,6 +171,12 @@ export interface ColumnSpec {
   readonly type: CqlType
 }
 
+/**
+ * The metadata of a Rows result (and of a Prepared result's result columns): flags, column count,
+ * column specs, paging state.
+ *
+ * @since 0.1.0
+ */
 export interface RowsMetadata {
   readonly flags: number
   readonly columnCount: number
@@ -129,9 +187,18 @@ export interface RowsMetadata {
   readonly newMetadataId: Uint8Array | undefined
 }
 
-/** A decoded row: a plain object keyed by column name. */
+/**
+ * A decoded row: a plain object keyed by column name.
+ *
+ * @since 0.1.0
+ */
 export type Row = Record<string, unknown>
 
+/**
+ * The body of a RESULT message, by `kind`: Void, Rows, SetKeyspace, Prepared or SchemaChange.
+ *
+ * @since 0.1.0
+ */
 export type ResultBody =
   | { readonly kind: "Void" }
   | {
@@ -155,6 +222,11 @@ export type ResultBody =
   }
   | { readonly kind: "SchemaChange"; readonly change: SchemaChange }
 
+/**
+ * What a schema change touched: carried by a SchemaChange result and by SCHEMA_CHANGE events.
+ *
+ * @since 0.1.0
+ */
 export interface SchemaChange {
   readonly changeType: "CREATED" | "UPDATED" | "DROPPED"
   readonly target: "KEYSPACE" | "TABLE" | "TYPE" | "FUNCTION" | "AGGREGATE"
@@ -165,12 +237,21 @@ export interface SchemaChange {
   readonly argTypes?: ReadonlyArray<string> | undefined
 }
 
+/**
+ * An EVENT pushed by the server (after REGISTER): a topology, status or schema change.
+ *
+ * @since 0.1.0
+ */
 export type Event =
   | { readonly type: "TOPOLOGY_CHANGE"; readonly change: "NEW_NODE" | "REMOVED_NODE"; readonly address: string; readonly port: number }
   | { readonly type: "STATUS_CHANGE"; readonly change: "UP" | "DOWN"; readonly address: string; readonly port: number }
   | { readonly type: "SCHEMA_CHANGE"; readonly change: SchemaChange }
 
-/** The ERROR body: `code`, `message`, and the code-specific fields (absent fields are undefined). */
+/**
+ * The ERROR body: `code`, `message`, and the code-specific fields (absent fields are undefined).
+ *
+ * @since 0.1.0
+ */
 export interface ErrorBody {
   readonly code: number
   readonly message: string
@@ -195,6 +276,11 @@ export interface ErrorBody {
   readonly unpreparedId?: Uint8Array | undefined
 }
 
+/**
+ * Error codes of the ERROR message.
+ *
+ * @since 0.1.0
+ */
 export const ErrorCode = {
   SERVER_ERROR: 0x0000,
   PROTOCOL_ERROR: 0x000a,
@@ -218,6 +304,11 @@ export const ErrorCode = {
   UNPREPARED: 0x2500
 } as const
 
+/**
+ * A response message the server sends, by `_tag`.
+ *
+ * @since 0.1.0
+ */
 export type Response =
   | { readonly _tag: "Ready" }
   | { readonly _tag: "Authenticate"; readonly authenticator: string }
@@ -228,7 +319,11 @@ export type Response =
   | { readonly _tag: "Event"; readonly event: Event }
   | { readonly _tag: "Error"; readonly error: ErrorBody }
 
-/** A decoded response envelope. */
+/**
+ * A decoded response envelope.
+ *
+ * @since 0.1.0
+ */
 export interface ResponseFrame {
   readonly version: ProtocolVersion
   readonly flags: number

@@ -7,6 +7,7 @@
  * `Long.MAX_VALUE` (MIN_VALUE is reserved for the minimum token).
  *
  * The 64-bit arithmetic is done on pairs of unsigned 32-bit halves (plain numbers, no BigInt in the loop).
+ * It only hashes: the token ring and replica placement are the driver's.
  *
  * @since 0.1.0
  */
@@ -64,7 +65,11 @@ const readLE32 = (b: Uint8Array, o: number): number =>
 const LONG_MIN = -(2n ** 63n)
 const LONG_MAX = 2n ** 63n - 1n
 
-/** The Murmur3Partitioner token of a partition key (its routing key bytes), as a signed 64-bit bigint. */
+/**
+ * The Murmur3Partitioner token of a partition key (its routing key bytes), as a signed 64-bit bigint.
+ *
+ * @since 0.1.0
+ */
 export const murmur3Token = (key: Uint8Array): bigint => {
   const len = key.length
   if (len === 0) return LONG_MIN
@@ -188,6 +193,8 @@ const OUT = new DataView(new ArrayBuffer(8))
  * (returned as is, not copied); several are each written as a u16 length, the bytes and a 0x00 byte
  * (Cassandra's CompositeType). Like Cassandra, a component over 65535 bytes has its length truncated to 16
  * bits (such a key is refused by the server anyway). No components give an empty key.
+ *
+ * @since 0.1.0
  */
 export const routingKey = (components: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (components.length === 1) return components[0]!

@@ -1,16 +1,26 @@
-// The cassandra-local command line: argument parsing (pure) and the start/stop/status/env commands.
+/**
+ * The cassandra-local command line: argument parsing (pure) and the start/stop/status/env commands.
+ * It does not run itself (bin.ts does) and leaves the node lifecycle to `cluster.ts`.
+ *
+ * @internal
+ */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
+import { type Env, EnvVars } from "../Env.ts"
 import { ControlError } from "../Errors.ts"
 import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"
 import { type ClusterStateFile, prepare, readState, startAll, stopAll, waitExit } from "./cluster.ts"
 import { probe } from "./cql.ts"
-import { EnvVars } from "./env.ts"
-import { clustersRoot, DEFAULT_CREDENTIALS, type Env } from "./layout.ts"
+import { clustersRoot, DEFAULT_CREDENTIALS } from "./layout.ts"
 import { cmdlineOf, readText, signal, staleVerdict } from "./proc.ts"
 
+/**
+ * The help text of `cassandra-local`.
+ *
+ * @since 0.1.0
+ */
 export const USAGE = `Usage: cassandra-local <command> [options]
 
 Runs a real Apache Cassandra 5.0 (from Maven Central jars) on this machine. Nodes started by
@@ -46,6 +56,11 @@ Options of stop / status / env:
   --grace SECONDS        stop: seconds between SIGTERM and SIGKILL (default 10)
 `
 
+/**
+ * A parsed command line: `start` with its options, `stop`, `status`, `env` or `help`.
+ *
+ * @since 0.1.0
+ */
 export type Command =
   | { readonly _tag: "start"; readonly options: StartOptions }
   | { readonly _tag: "stop"; readonly name: string | undefined; readonly dir: string | undefined; readonly all: boolean; readonly graceMillis: number }
@@ -53,6 +68,11 @@ export type Command =
   | { readonly _tag: "env"; readonly name: string | undefined; readonly dir: string | undefined }
   | { readonly _tag: "help" }
 
+/**
+ * A command line that cannot be parsed; bin.ts prints its message with {@link USAGE}.
+ *
+ * @since 0.1.0
+ */
 export class UsageError extends Error {
   override readonly name = "UsageError"
 }
@@ -70,7 +90,11 @@ const int = (flag: string, v: string, min: number, max: number): number => {
   return n
 }
 
-/** Parses `argv` (without node and the script). Throws UsageError. */
+/**
+ * Parses `argv` (without node and the script). Throws UsageError.
+ *
+ * @since 0.1.0
+ */
 export const parseArgs = (argv: ReadonlyArray<string>): Command => {
   const [command, ...rest] = argv
   const values = new Map<string, string>()
@@ -267,7 +291,11 @@ const envDir = (dir: string) =>
     yield* say(lines.join("\n"))
   })
 
-/** Runs a parsed command. */
+/**
+ * Runs a parsed command.
+ *
+ * @since 0.1.0
+ */
 export const runCommand = (command: Command, env: Env = process.env): Effect.Effect<void, LocalCassandraError> => {
   switch (command._tag) {
     case "help":

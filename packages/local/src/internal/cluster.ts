@@ -1,22 +1,27 @@
-// The node runtime shared by the Effect API (owned, attached nodes) and the CLI (detached nodes).
+/**
+ * The node runtime shared by the Effect API (owned, attached nodes) and the CLI (detached nodes): files,
+ * processes, readiness waits. The pure planning (paths, ports, tokens, config) is `layout.ts`'s.
+ *
+ * @internal
+ */
 import * as childProcess from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
+import type { Env } from "../Env.ts"
 import { ControlError, NodeStartError, StartTimeoutError } from "../Errors.ts"
 import type { JavaNotFoundError, MavenFetchError } from "../Errors.ts"
+import type { ResolvedOptions } from "../ResolvedOptions.ts"
 import { probe } from "./cql.ts"
 import { ensureJars } from "./jars.ts"
 import { findJava, generateKeystore, type Java } from "./java.ts"
 import {
   type ClusterPlan,
   DEFAULT_CREDENTIALS,
-  type Env,
   javaArgs,
   type NodePlan,
   parseArgsFile,
-  type PlanInput,
   planCluster,
   renderYaml,
   validatePlanInput
@@ -25,15 +30,18 @@ import { fileSize, readFrom, scanLog, tail, upAfterDown } from "./logs.ts"
 import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
 import { resource } from "./resources.ts"
 
+/**
+ * The state of one node's process.
+ *
+ * @since 0.1.0
+ */
 export type NodeStatus = "running" | "stopped" | "paused"
 
-export interface ResolvedOptions extends PlanInput {
-  readonly version: string
-  readonly keepData: boolean
-  readonly startTimeoutMillis: number
-  readonly stopGraceMillis: number
-}
-
+/**
+ * The mutable state of one node of a {@link Runtime}: its pid and status.
+ *
+ * @since 0.1.0
+ */
 export interface NodeState {
   readonly plan: NodePlan
   pid: number | undefined
@@ -43,6 +51,12 @@ export interface NodeState {
   pausedWatch: ReadonlyArray<Watch> | undefined
 }
 
+/**
+ * One cluster being run: its options and plan, the java and jars to use, the TLS material and
+ * the state of every node.
+ *
+ * @since 0.1.0
+ */
 export interface Runtime {
   readonly options: ResolvedOptions
   readonly plan: ClusterPlan
@@ -58,6 +72,11 @@ export interface Runtime {
   version: string | undefined
 }
 
+/**
+ * The content of a cluster folder's `cluster.json`, read back by the CLI and by later starts.
+ *
+ * @since 0.1.0
+ */
 export interface ClusterStateFile {
   readonly name: string
   readonly dir: string
@@ -109,6 +128,11 @@ const writeState = (rt: Runtime): void => {
   fs.writeFileSync(rt.plan.stateFile, JSON.stringify(state, null, 2) + "\n")
 }
 
+/**
+ * Reads the `cluster.json` of a cluster folder; undefined when it is missing or not JSON.
+ *
+ * @since 0.1.0
+ */
 export const readState = (dir: string): ClusterStateFile | undefined => {
   const text = readText(path.join(dir, "cluster.json"))
   if (text === undefined) return undefined
@@ -119,7 +143,11 @@ export const readState = (dir: string): ClusterStateFile | undefined => {
   }
 }
 
-/** Kills (SIGKILL) a CassandraDaemon left running in `nodeDir` by an earlier run, and removes its pid file. */
+/**
+ * Kills (SIGKILL) a CassandraDaemon left running in `nodeDir` by an earlier run, and removes its pid file.
+ *
+ * @since 0.1.0
+ */
 export const killStale = (nodeDir: string, pidFile: string) =>
   Effect.gen(function*() {
     const verdict = staleVerdict(readText(pidFile), cmdlineOf, nodeDir)
@@ -133,7 +161,11 @@ export const killStale = (nodeDir: string, pidFile: string) =>
     return verdict
   })
 
-/** Polls until `pid` is gone; true when it exited within `timeoutMillis`. */
+/**
+ * Polls until `pid` is gone; true when it exited within `timeoutMillis`.
+ *
+ * @since 0.1.0
+ */
 export const waitExit = (pid: number, timeoutMillis: number) =>
   Effect.gen(function*() {
     const deadline = Date.now() + timeoutMillis
@@ -182,6 +214,8 @@ const portsFree = (node: NodePlan, timeoutMillis: number) =>
  * Why the cluster folder described by `state` must not be taken over, or undefined. Its live nodes are stale
  * (and get killed) only when the process that started them is gone; nodes started by `cassandra-local start`
  * or owned by another live process are left alone.
+ *
+ * @since 0.1.0
  */
 export const inUse = (state: ClusterStateFile | undefined, self: number = process.pid): string | undefined => {
   if (state === undefined) return undefined
@@ -198,7 +232,11 @@ export const inUse = (state: ClusterStateFile | undefined, self: number = proces
   return undefined
 }
 
-/** Prepares folders and config, kills stale nodes, generates TLS material. Nothing is started yet. */
+/**
+ * Prepares folders and config, kills stale nodes, generates TLS material. Nothing is started yet.
+ *
+ * @since 0.1.0
+ */
 export const prepare = (
   options: ResolvedOptions,
   detached: boolean,
@@ -301,7 +339,11 @@ const spawnNode = (rt: Runtime, node: NodeState): Effect.Effect<number, NodeStar
       new NodeStartError({ node: node.plan.index, message: `cannot start java: ${(e as Error).message}`, logFile: node.plan.logFile, logTail: tail(node.plan.logFile) })
   })
 
-/** What readiness still waits for; undefined when ready (not counting the CQL probe). */
+/**
+ * What readiness still waits for; undefined when ready (not counting the CQL probe).
+ *
+ * @since 0.1.0
+ */
 export const missingReadiness = (
   ownLog: string,
   peers: ReadonlyArray<string>,
@@ -382,7 +424,11 @@ const nodeByIndex = (rt: Runtime, index: number) =>
       : Effect.succeed(node)
   })
 
-/** SIGKILLs a node and waits until it is gone. */
+/**
+ * SIGKILLs a node and waits until it is gone.
+ *
+ * @since 0.1.0
+ */
 export const killNode = (rt: Runtime, index: number) =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
@@ -397,7 +443,11 @@ export const killNode = (rt: Runtime, index: number) =>
     node.status = "stopped"
   })
 
-/** SIGTERM, then SIGKILL after `graceMillis`. A paused node is resumed first so that it can handle SIGTERM. */
+/**
+ * SIGTERM, then SIGKILL after `graceMillis`. A paused node is resumed first so that it can handle SIGTERM.
+ *
+ * @since 0.1.0
+ */
 export const stopNode = (rt: Runtime, index: number, graceMillis: number) =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
@@ -410,6 +460,12 @@ export const stopNode = (rt: Runtime, index: number, graceMillis: number) =>
     yield* killNode(rt, index)
   })
 
+/**
+ * SIGSTOPs a running node (no-op when paused), noting where the other running nodes' logs are so
+ * that {@link resumeNode} can wait for them to mark it UP again.
+ *
+ * @since 0.1.0
+ */
 export const pauseNode = (rt: Runtime, index: number) =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
@@ -425,6 +481,8 @@ export const pauseNode = (rt: Runtime, index: number) =>
 /**
  * SIGCONT, then waits until the node answers CQL again and every running node that marked it DOWN while it was
  * paused has marked it UP again, so that the next test starts from a healthy cluster.
+ *
+ * @since 0.1.0
  */
 export const resumeNode = (rt: Runtime, index: number) =>
   Effect.gen(function*() {
@@ -456,7 +514,11 @@ export const resumeNode = (rt: Runtime, index: number) =>
     }
   })
 
-/** Current status, noticing nodes that died on their own. */
+/**
+ * Current status, noticing nodes that died on their own.
+ *
+ * @since 0.1.0
+ */
 export const nodeStatus = (rt: Runtime, index: number) =>
   Effect.map(nodeByIndex(rt, index), (node): NodeStatus => {
     if (node.pid !== undefined && !isAlive(node.pid)) {
@@ -471,6 +533,8 @@ export const nodeStatus = (rt: Runtime, index: number) =>
  * Starts one node (no-op when running) and waits until it is ready: its log says CQL is listening and startup
  * is complete, it sees every other running node UP, every other running node sees it UP, and a CQL query answers.
  * On failure the node is killed.
+ *
+ * @since 0.1.0
  */
 export const startNode = (rt: Runtime, index: number): Effect.Effect<string, NodeStartError | StartTimeoutError | ControlError> =>
   Effect.gen(function*() {
@@ -519,7 +583,11 @@ const awaitSchemaAgreement = (rt: Runtime): Effect.Effect<void, StartTimeoutErro
     }
   })
 
-/** Starts the given stopped nodes in parallel and waits for all of them. */
+/**
+ * Starts the given stopped nodes in parallel and waits for all of them.
+ *
+ * @since 0.1.0
+ */
 export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect.Effect<void, NodeStartError | StartTimeoutError> =>
   Effect.gen(function*() {
     const starting = new Set(nodes.map((n) => n.plan.index))
@@ -548,7 +616,17 @@ export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect
     if (!rt.detached) yield* Effect.sync(() => writeState(rt))
   })
 
+/**
+ * Starts every stopped node and waits for all of them (see {@link startNodes}).
+ *
+ * @since 0.1.0
+ */
 export const startAll = (rt: Runtime) => startNodes(rt, rt.nodes.filter((n) => n.status === "stopped"))
 
+/**
+ * Stops every node in parallel (SIGTERM, SIGKILL after `graceMillis`), ignoring failures.
+ *
+ * @since 0.1.0
+ */
 export const stopAll = (rt: Runtime, graceMillis: number) =>
   Effect.forEach(rt.nodes, (n) => stopNode(rt, n.plan.index, graceMillis).pipe(Effect.ignore), { concurrency: "unbounded", discard: true })

@@ -1,9 +1,20 @@
-// A minimal hand-written CQL native protocol v4 client used only to check that a node really serves CQL:
-// OPTIONS -> SUPPORTED, STARTUP (-> AUTHENTICATE -> AUTH_RESPONSE) -> READY, QUERY release_version -> ROWS.
-// It is deliberately tiny and independent of @effect-cassandra/protocol.
+/**
+ * A minimal hand-written CQL native protocol v4 client used only to check that a node really serves CQL:
+ * OPTIONS -> SUPPORTED, STARTUP (-> AUTHENTICATE -> AUTH_RESPONSE) -> READY, QUERY release_version -> ROWS.
+ * It is deliberately tiny and independent of @effect-cassandra/protocol. Not a driver: one connection,
+ * one query, then it closes.
+ *
+ * @internal
+ */
 import * as net from "node:net"
 import * as tls from "node:tls"
 
+/**
+ * Native protocol opcodes, as far as the probe's handshake goes: a deliberate copy of the protocol's
+ * table, so that this client stays independent of `@effect-cassandra/protocol`.
+ *
+ * @since 0.1.0
+ */
 export const Opcode = {
   ERROR: 0x00,
   STARTUP: 0x01,
@@ -18,6 +29,11 @@ export const Opcode = {
   AUTH_SUCCESS: 0x10
 } as const
 
+/**
+ * One v4 envelope: its header fields and body.
+ *
+ * @since 0.1.0
+ */
 export interface Frame {
   readonly version: number
   readonly flags: number
@@ -28,6 +44,11 @@ export interface Frame {
 
 const HEADER = 9
 
+/**
+ * A v4 request envelope with no flags around `body`.
+ *
+ * @since 0.1.0
+ */
 export const encodeFrame = (stream: number, opcode: number, body: Buffer = Buffer.alloc(0)): Buffer => {
   const header = Buffer.alloc(HEADER)
   header.writeUInt8(0x04, 0)
@@ -38,7 +59,11 @@ export const encodeFrame = (stream: number, opcode: number, body: Buffer = Buffe
   return Buffer.concat([header, body])
 }
 
-/** Splits complete frames off the front of `buf`; returns them and the unconsumed rest. */
+/**
+ * Splits complete frames off the front of `buf`; returns them and the unconsumed rest.
+ *
+ * @since 0.1.0
+ */
 export const decodeFrames = (buf: Buffer): { frames: Array<Frame>; rest: Buffer } => {
   const frames: Array<Frame> = []
   let off = 0
@@ -75,16 +100,30 @@ const bytes = (b: Buffer): Buffer => {
   return Buffer.concat([h, b])
 }
 
+/**
+ * The STARTUP body: `CQL_VERSION` 3.0.0, no compression.
+ *
+ * @since 0.1.0
+ */
 export const startupBody = (): Buffer => {
   const n = Buffer.alloc(2)
   n.writeUInt16BE(1)
   return Buffer.concat([n, str("CQL_VERSION"), str("3.0.0")])
 }
 
+/**
+ * The AUTH_RESPONSE body of PasswordAuthenticator: `\0username\0password` as [bytes].
+ *
+ * @since 0.1.0
+ */
 export const authResponseBody = (username: string, password: string): Buffer =>
   bytes(Buffer.concat([Buffer.from([0]), Buffer.from(username, "utf8"), Buffer.from([0]), Buffer.from(password, "utf8")]))
 
-/** QUERY at consistency ONE with no values and no flags. */
+/**
+ * QUERY at consistency ONE with no values and no flags.
+ *
+ * @since 0.1.0
+ */
 export const queryBody = (cql: string): Buffer => Buffer.concat([longStr(cql), Buffer.from([0x00, 0x01, 0x00])])
 
 class Reader {
@@ -128,14 +167,22 @@ class Reader {
   }
 }
 
-/** Decodes an ERROR body: code and message. */
+/**
+ * Decodes an ERROR body: code and message.
+ *
+ * @since 0.1.0
+ */
 export const decodeError = (body: Buffer): { code: number; message: string } => {
   const r = new Reader(body)
   const code = r.int()
   return { code, message: r.string() }
 }
 
-/** Decodes the [string multimap] of SUPPORTED. */
+/**
+ * Decodes the [string multimap] of SUPPORTED.
+ *
+ * @since 0.1.0
+ */
 export const decodeSupported = (body: Buffer): Record<string, Array<string>> => {
   const r = new Reader(body)
   const out: Record<string, Array<string>> = {}
@@ -150,7 +197,11 @@ export const decodeSupported = (body: Buffer): Record<string, Array<string>> => 
   return out
 }
 
-/** Decodes a RESULT Rows body: text and ascii columns as strings, any other type as the hex of its bytes (null kept). */
+/**
+ * Decodes a RESULT Rows body: text and ascii columns as strings, any other type as the hex of its bytes (null kept).
+ *
+ * @since 0.1.0
+ */
 export const decodeTextRows = (body: Buffer): Array<Array<string | null>> => {
   const r = new Reader(body)
   const kind = r.int()
@@ -188,6 +239,11 @@ export const decodeTextRows = (body: Buffer): Array<Array<string | null>> => {
   return out
 }
 
+/**
+ * Options of {@link probe}.
+ *
+ * @since 0.1.0
+ */
 export interface ProbeOptions {
   readonly host: string
   readonly port: number
@@ -201,6 +257,12 @@ export interface ProbeOptions {
   readonly query?: string | undefined
 }
 
+/**
+ * Why a probe failed: connection refused or closed, no answer in time, a server error or an
+ * unexpected answer.
+ *
+ * @since 0.1.0
+ */
 export class ProbeError extends Error {
   override readonly name = "ProbeError"
 }
@@ -208,6 +270,8 @@ export class ProbeError extends Error {
 /**
  * Connects to a node and runs OPTIONS, STARTUP (+ authentication) and `SELECT release_version FROM system.local`.
  * Resolves with the release version (or "" for optionsOnly). Promise-based: callers wrap it in an Effect.
+ *
+ * @since 0.1.0
  */
 export const probe = (options: ProbeOptions, signal?: AbortSignal): Promise<string> =>
   new Promise<string>((resolve, reject) => {

@@ -1,34 +1,24 @@
-// CASSANDRA_* environment variables describing an existing cluster (pure parsing).
+/**
+ * CASSANDRA_* environment variables describing an existing cluster (pure parsing). It does not contact
+ * the cluster: `external` in LocalCassandra.ts does. The variables' names (`EnvVars`) and the
+ * `ExternalCluster` they describe are defined in the public Env.ts.
+ *
+ * @internal
+ */
 import * as fs from "node:fs"
-import { DEFAULT_NATIVE_PORT, type Env, LOCAL_DATACENTER } from "./layout.ts"
-
-/** Names of the environment variables that point tests and the demo at an existing cluster. */
-export const EnvVars = {
-  contactPoints: "CASSANDRA_CONTACT_POINTS",
-  localDatacenter: "CASSANDRA_LOCAL_DC",
-  port: "CASSANDRA_PORT",
-  username: "CASSANDRA_USERNAME",
-  password: "CASSANDRA_PASSWORD",
-  tlsCa: "CASSANDRA_TLS_CA",
-  tls: "CASSANDRA_TLS"
-} as const
-
-export interface ExternalCluster {
-  readonly hosts: ReadonlyArray<string>
-  readonly contactPoints: ReadonlyArray<string>
-  readonly port: number
-  readonly localDatacenter: string
-  readonly credentials: { readonly username: string; readonly password: string } | undefined
-  readonly tls: boolean
-  readonly caCertPem: string | undefined
-}
+import { type Env, EnvVars, type ExternalCluster } from "../Env.ts"
+import { DEFAULT_NATIVE_PORT, LOCAL_DATACENTER } from "./layout.ts"
 
 const trimmed = (s: string | undefined): string | undefined => {
   const t = s?.trim()
   return t === undefined || t === "" ? undefined : t
 }
 
-/** Splits `host`, `host:port` or `[v6]:port`. */
+/**
+ * Splits `host`, `host:port` or `[v6]:port`.
+ *
+ * @since 0.1.0
+ */
 export const splitHostPort = (entry: string, defaultPort: number): { host: string; port: number } => {
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry)
   if (v6 !== null) return { host: v6[1] as string, port: v6[2] === undefined ? defaultPort : Number(v6[2]) }
@@ -40,6 +30,8 @@ export const splitHostPort = (entry: string, defaultPort: number): { host: strin
 /**
  * Reads an existing cluster's description from the environment; undefined when CASSANDRA_CONTACT_POINTS is unset.
  * Throws an Error with a readable message for malformed values.
+ *
+ * @since 0.1.0
  */
 export const parseEnv = (env: Env, readFile: (p: string) => string = (p) => fs.readFileSync(p, "utf8")): ExternalCluster | undefined => {
   const raw = trimmed(env[EnvVars.contactPoints])

@@ -1,16 +1,26 @@
-// Fetches cassandra-all and its runtime dependencies with Maven into a cache folder, once per version.
+/**
+ * Fetches cassandra-all and its runtime dependencies with Maven into a cache folder, once per version.
+ * It only downloads: the classpath of a node is built in `layout.ts`.
+ *
+ * @internal
+ */
 import * as childProcess from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { MavenFetchError } from "../Errors.ts"
-import { cacheRoot, type Env, jarsDir } from "./layout.ts"
+import type { Env } from "../Env.ts"
+import { cacheRoot, jarsDir } from "./layout.ts"
 import { lastLines } from "./logs.ts"
 import { resource } from "./resources.ts"
 
 const isComplete = (lib: string, version: string): boolean => fs.existsSync(path.join(lib, `cassandra-all-${version}.jar`))
 
-/** Runs a command, collecting stdout+stderr; resolves with the exit code. */
+/**
+ * Runs a command, collecting stdout+stderr; resolves with the exit code.
+ *
+ * @since 0.1.0
+ */
 export const run = (cmd: string, args: ReadonlyArray<string>, options: childProcess.SpawnOptions = {}) =>
   Effect.callback<{ code: number | null; output: string }, Error>((resume) => {
     let output = ""
@@ -34,6 +44,8 @@ export const run = (cmd: string, args: ReadonlyArray<string>, options: childProc
  * The folder of jars for `version`, fetched on first use. Maven writes into a fresh temporary folder which is
  * renamed into place only when complete, so a partial download is never used. `EFFECT_CASSANDRA_MVN` may name
  * another Maven executable.
+ *
+ * @since 0.1.0
  */
 export const ensureJars = (version: string, env: Env = process.env): Effect.Effect<string, MavenFetchError> =>
   Effect.gen(function*() {

@@ -1,18 +1,33 @@
-// Finding java and keytool; generating the TLS keystore.
+/**
+ * Finding java and keytool; generating the TLS keystore. It does not start the nodes' JVMs
+ * (`cluster.ts` does).
+ *
+ * @internal
+ */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ControlError, JavaNotFoundError } from "../Errors.ts"
-import { type Env, KEYSTORE_PASSWORD, parseJavaMajor } from "./layout.ts"
+import type { Env } from "../Env.ts"
+import { KEYSTORE_PASSWORD, parseJavaMajor } from "./layout.ts"
 import { run } from "./jars.ts"
 
+/**
+ * A usable Java: the `java` and `keytool` commands and the major version.
+ *
+ * @since 0.1.0
+ */
 export interface Java {
   readonly java: string
   readonly keytool: string
   readonly major: number
 }
 
-/** Where to look for java, in order: EFFECT_CASSANDRA_JAVA, JAVA_HOME, PATH, then the JDKs under /usr/lib/jvm. */
+/**
+ * Where to look for java, in order: EFFECT_CASSANDRA_JAVA, JAVA_HOME, PATH, then the JDKs under /usr/lib/jvm.
+ *
+ * @since 0.1.0
+ */
 export const javaCandidates = (env: Env, jvmDirs: ReadonlyArray<string>): Array<string> => {
   const out: Array<string> = []
   if (env.EFFECT_CASSANDRA_JAVA) out.push(env.EFFECT_CASSANDRA_JAVA)
@@ -34,7 +49,11 @@ const listJvms = (): Array<string> => {
   }
 }
 
-/** Finds a Java 11 or 17 (which Cassandra 5.0 supports); see {@link javaCandidates}. */
+/**
+ * Finds a Java 11 or 17 (which Cassandra 5.0 supports); see {@link javaCandidates}.
+ *
+ * @since 0.1.0
+ */
 export const findJava = (env: Env = process.env): Effect.Effect<Java, JavaNotFoundError> =>
   Effect.gen(function*() {
     const tried: Array<string> = []
@@ -61,6 +80,8 @@ export const findJava = (env: Env = process.env): Effect.Effect<Java, JavaNotFou
 /**
  * Generates a self-signed EC key pair in a PKCS12 keystore with IP SANs for every node address and exports
  * its certificate as PEM: the client trusts that certificate as its CA. Returns the PEM text.
+ *
+ * @since 0.1.0
  */
 export const generateKeystore = (keytool: string, keystore: string, caFile: string, addresses: ReadonlyArray<string>) =>
   Effect.gen(function*() {

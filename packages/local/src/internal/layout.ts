@@ -1,28 +1,92 @@
-// Pure planning: paths, tokens, ports, cassandra.yaml and JVM arguments. No I/O here.
+/**
+ * Pure planning: paths, tokens, ports, cassandra.yaml and JVM arguments. No I/O here: `cluster.ts`
+ * writes the files and starts the processes. What a plan is computed from (`PlanInput`) is defined in
+ * the public ResolvedOptions.ts, the environment type (`Env`) in the public Env.ts.
+ *
+ * @internal
+ */
 import * as os from "node:os"
 import * as path from "node:path"
+import type { Env } from "../Env.ts"
+import type { PlanInput } from "../ResolvedOptions.ts"
 
-/** The pinned Cassandra release: the newest 5.0 patch release on Maven Central when this was written. */
+/**
+ * The pinned Cassandra release: the newest 5.0 patch release on Maven Central when this was written.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_CASSANDRA_VERSION = "5.0.9"
+
+/**
+ * Default CQL native port.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_NATIVE_PORT = 9042
+
+/**
+ * Default internode storage port.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_STORAGE_PORT = 7000
+
+/**
+ * Default base of the JMX ports: the node at 127.0.0.k listens on `base + 100 * k`.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_JMX_PORT_BASE = 7000
+
+/**
+ * The datacenter of every local node (SimpleSnitch's `datacenter1`).
+ *
+ * @since 0.1.0
+ */
 export const LOCAL_DATACENTER = "datacenter1"
+
+/**
+ * Superuser credentials of a cluster started with `auth`.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_CREDENTIALS = { username: "cassandra", password: "cassandra" } as const
+
+/**
+ * Password of the generated PKCS12 keystore.
+ *
+ * @since 0.1.0
+ */
 export const KEYSTORE_PASSWORD = "cassandra"
+
+/**
+ * The query handler class that echoes custom payloads (`customPayloadMirroring`).
+ *
+ * @since 0.1.0
+ */
 export const MIRROR_HANDLER = "org.apache.cassandra.cql3.CustomPayloadMirroringQueryHandler"
 
-export type Env = Readonly<Record<string, string | undefined>>
-
-/** Root of the cache outside the repo: `$EFFECT_CASSANDRA_CACHE` or `~/.cache/effect-cassandra`. */
+/**
+ * Root of the cache outside the repo: `$EFFECT_CASSANDRA_CACHE` or `~/.cache/effect-cassandra`.
+ *
+ * @since 0.1.0
+ */
 export const cacheRoot = (env: Env = process.env): string =>
   nonEmpty(env.EFFECT_CASSANDRA_CACHE) ?? path.join(os.homedir(), ".cache", "effect-cassandra")
 
-/** Where the jars of one Cassandra version live once fetched. */
+/**
+ * Where the jars of one Cassandra version live once fetched.
+ *
+ * @since 0.1.0
+ */
 export const jarsDir = (version: string, env: Env = process.env): string =>
   path.join(cacheRoot(env), `cassandra-${version}`, "lib")
 
-/** Folder holding one folder per named cluster: `$EFFECT_CASSANDRA_CLUSTERS` or `<cache>/clusters`. */
+/**
+ * Folder holding one folder per named cluster: `$EFFECT_CASSANDRA_CLUSTERS` or `<cache>/clusters`.
+ *
+ * @since 0.1.0
+ */
 export const clustersRoot = (env: Env = process.env): string =>
   nonEmpty(env.EFFECT_CASSANDRA_CLUSTERS) ?? path.join(cacheRoot(env), "clusters")
 
@@ -30,6 +94,8 @@ const nonEmpty = (s: string | undefined): string | undefined => (s === undefined
 
 /**
  * Murmur3 single token of node `i` (1-based) of `n`, balanced over the ring: `(i-1) * (2^64 / n) - 2^63`.
+ *
+ * @since 0.1.0
  */
 export const initialToken = (i: number, n: number): bigint => {
   if (!Number.isInteger(i) || !Number.isInteger(n) || n < 1 || i < 1 || i > n) {
@@ -38,22 +104,11 @@ export const initialToken = (i: number, n: number): bigint => {
   return BigInt(i - 1) * ((1n << 64n) / BigInt(n)) - (1n << 63n)
 }
 
-export interface PlanInput {
-  readonly nodes: number
-  readonly name: string
-  readonly clusterName: string
-  readonly dir: string
-  readonly firstAddress: number
-  readonly nativePort: number
-  readonly storagePort: number
-  readonly jmxPortBase: number
-  readonly heap: string
-  readonly auth: boolean
-  readonly tls: boolean
-  readonly customPayloadMirroring: boolean
-  readonly extraJvmArgs: ReadonlyArray<string>
-}
-
+/**
+ * Where one node lives and listens: address, ports, token and files.
+ *
+ * @since 0.1.0
+ */
 export interface NodePlan {
   readonly index: number
   readonly address: string
@@ -67,6 +122,11 @@ export interface NodePlan {
   readonly pidFile: string
 }
 
+/**
+ * The plan of a whole cluster: its input, the seeds, the TLS files, the state file and every node's plan.
+ *
+ * @since 0.1.0
+ */
 export interface ClusterPlan extends PlanInput {
   readonly seeds: string
   readonly tlsDir: string
@@ -76,9 +136,18 @@ export interface ClusterPlan extends PlanInput {
   readonly nodePlans: ReadonlyArray<NodePlan>
 }
 
-/** The address of node `i` (1-based) when node 1 is `127.0.0.<firstAddress>`. */
+/**
+ * The address of node `i` (1-based) when node 1 is `127.0.0.<firstAddress>`.
+ *
+ * @since 0.1.0
+ */
 export const nodeAddress = (firstAddress: number, i: number): string => `127.0.0.${firstAddress + i - 1}`
 
+/**
+ * Why `input` cannot be planned (a readable message), or undefined when it is valid.
+ *
+ * @since 0.1.0
+ */
 export const validatePlanInput = (input: PlanInput): string | undefined => {
   if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 9) return `nodes must be 1..9, got ${input.nodes}`
   if (!Number.isInteger(input.firstAddress) || input.firstAddress < 1 || input.firstAddress + input.nodes - 1 > 254) {
@@ -93,6 +162,11 @@ export const validatePlanInput = (input: PlanInput): string | undefined => {
   return undefined
 }
 
+/**
+ * Computes the plan of a cluster from its input (pure: nothing is written).
+ *
+ * @since 0.1.0
+ */
 export const planCluster = (input: PlanInput): ClusterPlan => {
   const seeds = Array.from({ length: input.nodes }, (_, k) => `${nodeAddress(input.firstAddress, k + 1)}:${input.storagePort}`).join(",")
   const nodePlans = Array.from({ length: input.nodes }, (_, k): NodePlan => {
@@ -156,7 +230,11 @@ const clientEncryption = (keystore: string): string =>
     "  require_client_auth: false"
   ].join("\n")
 
-/** Fills the `@@NAME@@` placeholders of the cassandra.yaml template for one node. Unknown placeholders throw. */
+/**
+ * Fills the `@@NAME@@` placeholders of the cassandra.yaml template for one node. Unknown placeholders throw.
+ *
+ * @since 0.1.0
+ */
 export const renderYaml = (template: string, plan: ClusterPlan, node: NodePlan): string => {
   const values: Record<string, string> = {
     CLUSTER_NAME: plan.clusterName,
@@ -176,11 +254,19 @@ export const renderYaml = (template: string, plan: ClusterPlan, node: NodePlan):
   })
 }
 
-/** Reads a Java argument file: one flag per line, `#` comments and blank lines ignored. */
+/**
+ * Reads a Java argument file: one flag per line, `#` comments and blank lines ignored.
+ *
+ * @since 0.1.0
+ */
 export const parseArgsFile = (text: string): Array<string> =>
   text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))
 
-/** The complete `java` command line (without the `java` itself) of one node. */
+/**
+ * The complete `java` command line (without the `java` itself) of one node.
+ *
+ * @since 0.1.0
+ */
 export const javaArgs = (options: {
   readonly baseArgs: ReadonlyArray<string>
   readonly libDir: string
@@ -219,7 +305,11 @@ export const javaArgs = (options: {
   ]
 }
 
-/** Parses the `-version` banner of `java`: the major version, or undefined. */
+/**
+ * Parses the `-version` banner of `java`: the major version, or undefined.
+ *
+ * @since 0.1.0
+ */
 export const parseJavaMajor = (banner: string): number | undefined => {
   const m = /version "(\d+)(?:\.(\d+))?/.exec(banner)
   if (m === null) return undefined

@@ -1,6 +1,16 @@
-// Reading node logs: readiness signals (pure) and tails for error messages.
+/**
+ * Reading node logs: readiness signals (pure) and tails for error messages. It only reads: waiting
+ * and deciding readiness is `cluster.ts`'s.
+ *
+ * @internal
+ */
 import * as fs from "node:fs"
 
+/**
+ * What a node's log says about its readiness.
+ *
+ * @since 0.1.0
+ */
 export interface LogSignals {
   /** `Starting listening for CQL clients on /127.0.0.1:9042` was logged. */
   readonly listening: boolean
@@ -15,6 +25,11 @@ export interface LogSignals {
 const UP = /(?:InetAddress \/([0-9.]+)(?::\d+)? is now UP|Node \/([0-9.]+)(?::\d+)? has restarted, now UP)/g
 const FATAL = /(Exception encountered during startup[^\n]*|Fatal configuration error[^\n]*|Invalid yaml[^\n]*|Address already in use[^\n]*)/
 
+/**
+ * Reads the readiness signals out of a node's log text.
+ *
+ * @since 0.1.0
+ */
 export const scanLog = (text: string): LogSignals => {
   const up = new Set<string>()
   for (const m of text.matchAll(UP)) up.add((m[1] ?? m[2]) as string)
@@ -27,6 +42,11 @@ export const scanLog = (text: string): LogSignals => {
   }
 }
 
+/**
+ * Size of `file` in bytes; 0 when it is missing.
+ *
+ * @since 0.1.0
+ */
 export const fileSize = (file: string): number => {
   try {
     return fs.statSync(file).size
@@ -35,7 +55,11 @@ export const fileSize = (file: string): number => {
   }
 }
 
-/** The text of `file` from byte `offset` on ("" when missing). */
+/**
+ * The text of `file` from byte `offset` on ("" when missing).
+ *
+ * @since 0.1.0
+ */
 export const readFrom = (file: string, offset: number): string => {
   let fd: number | undefined
   try {
@@ -52,13 +76,22 @@ export const readFrom = (file: string, offset: number): string => {
   }
 }
 
-/** The last `lines` lines of `file` (at most the last 64 KiB are read). */
+/**
+ * The last `lines` lines of `file` (at most the last 64 KiB are read).
+ *
+ * @since 0.1.0
+ */
 export const tail = (file: string, lines = 40): string => {
   const size = fileSize(file)
   const text = readFrom(file, Math.max(0, size - 65536))
   return lastLines(text, lines)
 }
 
+/**
+ * The last `lines` lines of `text` (a final newline does not start another line).
+ *
+ * @since 0.1.0
+ */
 export const lastLines = (text: string, lines: number): string => {
   const all = text.split("\n")
   if (all.length > 0 && all[all.length - 1] === "") all.pop()
@@ -67,7 +100,11 @@ export const lastLines = (text: string, lines: number): string => {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/** True unless `text` logs `address` DOWN without logging it UP again afterwards. */
+/**
+ * True unless `text` logs `address` DOWN without logging it UP again afterwards.
+ *
+ * @since 0.1.0
+ */
 export const upAfterDown = (text: string, address: string): boolean => {
   const a = escape(address)
   const down = [...text.matchAll(new RegExp(`InetAddress /${a}(?::\\d+)? is now DOWN`, "g"))].map((m) => m.index)

@@ -1,10 +1,19 @@
-// Processes: liveness, pid files, stale-node detection, and the last-resort kill of owned children.
+/**
+ * Processes: liveness, pid files, stale-node detection, and the last-resort kill of owned children.
+ * It does not start Cassandra nodes (`cluster.ts` does); it watches and signals them.
+ *
+ * @internal
+ */
 import * as childProcess from "node:child_process"
 import * as fs from "node:fs"
 
 const MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon"
 
-/** True when the command line (NUL- or space-separated) is a CassandraDaemon whose node folder is `nodeDir`. */
+/**
+ * True when the command line (NUL- or space-separated) is a CassandraDaemon whose node folder is `nodeDir`.
+ *
+ * @since 0.1.0
+ */
 export const isCassandraOf = (cmdline: string, nodeDir: string): boolean => {
   if (!cmdline.includes(MAIN_CLASS)) return false
   const args = cmdline.split(/\0/)
@@ -12,7 +21,11 @@ export const isCassandraOf = (cmdline: string, nodeDir: string): boolean => {
   return args.some((a) => a === needle) || cmdline.includes(`${needle}\0`) || cmdline.endsWith(needle)
 }
 
-/** Parses a pid file's text: a positive integer, or undefined. */
+/**
+ * Parses a pid file's text: a positive integer, or undefined.
+ *
+ * @since 0.1.0
+ */
 export const parsePid = (text: string): number | undefined => {
   const t = text.trim()
   if (!/^\d+$/.test(t)) return undefined
@@ -20,6 +33,11 @@ export const parsePid = (text: string): number | undefined => {
   return n > 1 ? n : undefined
 }
 
+/**
+ * What a pid file left in a node folder means (see {@link staleVerdict}).
+ *
+ * @since 0.1.0
+ */
 export type StaleVerdict =
   | { readonly _tag: "NoPidFile" }
   | { readonly _tag: "Dead"; readonly pid: number | undefined }
@@ -30,6 +48,8 @@ export type StaleVerdict =
  * What a pid file means: `Live` when it names a running CassandraDaemon of this node folder (kill it before
  * a new start), `NotOurs` when the pid was reused by another process (leave it alone, drop the file), `Dead`
  * when nothing runs under it. `cmdline` is `/proc/<pid>/cmdline`, undefined when there is no such process.
+ *
+ * @since 0.1.0
  */
 export const staleVerdict = (
   pidFileText: string | undefined,
@@ -44,6 +64,11 @@ export const staleVerdict = (
   return isCassandraOf(cmdline, nodeDir) ? { _tag: "Live", pid } : { _tag: "NotOurs", pid }
 }
 
+/**
+ * The text of `file`, or undefined when it cannot be read.
+ *
+ * @since 0.1.0
+ */
 export const readText = (file: string): string | undefined => {
   try {
     return fs.readFileSync(file, "utf8")
@@ -52,13 +77,21 @@ export const readText = (file: string): string | undefined => {
   }
 }
 
-/** `/proc/<pid>/cmdline`, or undefined when the process does not exist (or is a zombie). */
+/**
+ * `/proc/<pid>/cmdline`, or undefined when the process does not exist (or is a zombie).
+ *
+ * @since 0.1.0
+ */
 export const cmdlineOf = (pid: number): string | undefined => {
   if (!isAlive(pid)) return undefined
   return readText(`/proc/${pid}/cmdline`)
 }
 
-/** True when `pid` exists and is not a zombie. */
+/**
+ * True when `pid` exists and is not a zombie.
+ *
+ * @since 0.1.0
+ */
 export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
@@ -71,7 +104,11 @@ export const isAlive = (pid: number): boolean => {
   return state !== "Z" && state !== "X"
 }
 
-/** Sends a signal; false when the process is already gone. */
+/**
+ * Sends a signal; false when the process is already gone.
+ *
+ * @since 0.1.0
+ */
 export const signal = (pid: number, sig: NodeJS.Signals): boolean => {
   try {
     process.kill(pid, sig)
@@ -110,12 +147,21 @@ const installHandlers = (): void => {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, onSignal(sig))
 }
 
-/** Registers a child (or a helper such as the reaper) to be SIGKILLed if this process exits first. */
+/**
+ * Registers a child (or a helper such as the reaper) to be SIGKILLed if this process exits first.
+ *
+ * @since 0.1.0
+ */
 export const own = (pid: number): void => {
   installHandlers()
   owned.add(pid)
 }
 
+/**
+ * Stops tracking `pid` for the last-resort kill (the reverse of {@link own}).
+ *
+ * @since 0.1.0
+ */
 export const disown = (pid: number): void => {
   owned.delete(pid)
 }
@@ -123,6 +169,8 @@ export const disown = (pid: number): void => {
 /**
  * Starts a tiny detached `sh` that waits for this process to die (even by SIGKILL, when no handler can run),
  * then SIGKILLs every CassandraDaemon named by the pid files of `nodeDirs`. Returns its pid.
+ *
+ * @since 0.1.0
  */
 export const spawnReaper = (nodeDirs: ReadonlyArray<string>): number | undefined => {
   const script = [

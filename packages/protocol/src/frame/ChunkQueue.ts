@@ -3,9 +3,17 @@
  * the first chunk when the n bytes lie in it, and copies only when they span chunks (the minimum
  * needed to hand out one contiguous body).
  *
- * Chunks pushed here are owned by the queue: the caller must not modify them afterwards.
+ * Chunks pushed here are owned by the queue: the caller must not modify them afterwards. The queue
+ * knows nothing of envelopes or segments: the decoders decide how many bytes to take.
  *
  * @internal
+ */
+
+/**
+ * A FIFO of received byte chunks: `take` hands out a view when the bytes lie in one chunk, a copy
+ * when they span several.
+ *
+ * @since 0.1.0
  */
 export class ChunkQueue {
   private chunks: Array<Uint8Array> = []

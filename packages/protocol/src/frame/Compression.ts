@@ -4,6 +4,7 @@
  *
  * Decompression never trusts a declared length: it is bounded by the format's best compression
  * ratio and by the caller's maximum before anything is allocated, and the output length is checked.
+ * Whether an envelope is compressed, and its header flag, are the encoder's and decoder's business.
  *
  * @since 0.1.0
  */
@@ -11,7 +12,11 @@ import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from "lz
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy"
 import { DecodeError } from "../Errors.ts"
 
-/** Body compression algorithms of v3/v4 (v5 segments only know lz4). */
+/**
+ * Body compression algorithms of v3/v4 (v5 segments only know lz4).
+ *
+ * @since 0.1.0
+ */
 export type BodyCompression = "lz4" | "snappy"
 
 /** A plain Uint8Array view (napi results are Buffers, whose `slice` does not copy). */
@@ -29,10 +34,15 @@ const snappyBound = (compressedLength: number): number => compressedLength * 22 
 /**
  * lz4-napi's `compressSync` output: a 4-byte LITTLE-endian uncompressed length, then the raw block.
  * @internal
+ * @since 0.1.0
  */
 export const lz4CompressPrefixedLE = (data: Uint8Array): Buffer => lz4Compress(asBuffer(data))
 
-/** Decompresses a raw LZ4 block whose uncompressed length is known (v5 segment). */
+/**
+ * Decompresses a raw LZ4 block whose uncompressed length is known (v5 segment).
+ *
+ * @since 0.1.0
+ */
 export const lz4DecompressBlock = (block: Uint8Array, uncompressedLength: number, max: number): Uint8Array => {
   if (uncompressedLength < 0 || uncompressedLength > max || uncompressedLength > lz4Bound(block.length)) {
     throw new DecodeError({ message: `implausible LZ4 uncompressed length ${uncompressedLength} for ${block.length} bytes` })
@@ -52,7 +62,11 @@ export const lz4DecompressBlock = (block: Uint8Array, uncompressedLength: number
   return plain(out)
 }
 
-/** v3/v4 LZ4 body: [int] (big-endian) uncompressed length + raw LZ4 block. */
+/**
+ * v3/v4 LZ4 body: [int] (big-endian) uncompressed length + raw LZ4 block.
+ *
+ * @since 0.1.0
+ */
 export const lz4DecompressBody = (body: Uint8Array, max: number): Uint8Array => {
   if (body.length < 4) throw new DecodeError({ message: "LZ4 body shorter than its length prefix" })
   const n = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!)
@@ -60,7 +74,11 @@ export const lz4DecompressBody = (body: Uint8Array, max: number): Uint8Array => 
   return lz4DecompressBlock(body.subarray(4), n, max)
 }
 
-/** Snappy raw block (its own varint length preamble). */
+/**
+ * Snappy raw block (its own varint length preamble).
+ *
+ * @since 0.1.0
+ */
 export const snappyDecompressBody = (body: Uint8Array, max: number): Uint8Array => {
   // the preamble: a little-endian base-128 varint of the uncompressed length
   let n = 0
@@ -86,12 +104,19 @@ export const snappyDecompressBody = (body: Uint8Array, max: number): Uint8Array 
   return plain(out)
 }
 
+/**
+ * Decompresses a v3/v4 envelope body compressed with `algorithm`, refusing more than `max` bytes.
+ *
+ * @since 0.1.0
+ */
 export const decompressBody = (algorithm: BodyCompression, body: Uint8Array, max: number): Uint8Array =>
   algorithm === "lz4" ? lz4DecompressBody(body, max) : snappyDecompressBody(body, max)
 
 /**
  * Compresses a v3/v4 body. Returns the compressed body (LZ4: big-endian length + block), or
  * `undefined` when compression would not make it smaller (the envelope then goes uncompressed).
+ *
+ * @since 0.1.0
  */
 export const compressBody = (algorithm: BodyCompression, body: Uint8Array): Uint8Array | undefined => {
   if (algorithm === "lz4") {

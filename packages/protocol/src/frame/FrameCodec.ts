@@ -1,5 +1,6 @@
 /**
- * Decoding of whole envelopes into messages, and one-shot encoders (tests, mock servers).
+ * Decoding of whole envelopes into messages, and one-shot encoders (tests, mock servers). It works on
+ * one complete envelope at a time: splitting a byte stream into envelopes is FrameDecoder's job.
  *
  * @since 0.1.0
  */
@@ -24,6 +25,8 @@ const checkVersion = (version: number): ProtocolVersion => {
 /**
  * Decodes a response envelope: the body prefix (tracing id, warnings, custom payload, as flagged)
  * then the message. Rows sent with NO_METADATA are decoded with `ctx.resultColumns`.
+ *
+ * @since 0.1.0
  */
 export const decodeResponse = (
   env: RawEnvelope,
@@ -53,7 +56,11 @@ export const decodeResponse = (
   }
 }
 
-/** A decoded request envelope (server side). */
+/**
+ * A decoded request envelope (server side).
+ *
+ * @since 0.1.0
+ */
 export interface RequestFrame {
   readonly version: ProtocolVersion
   readonly flags: number
@@ -65,7 +72,11 @@ export interface RequestFrame {
   readonly request: RawRequest
 }
 
-/** Decodes a request envelope (server side); bound values stay raw [value] bytes. */
+/**
+ * Decodes a request envelope (server side); bound values stay raw [value] bytes.
+ *
+ * @since 0.1.0
+ */
 export const decodeRequest = (env: RawEnvelope): Result.Result<RequestFrame, DecodeError> => {
   try {
     if (env.response) throw new DecodeError({ message: "not a request envelope (response direction bit)" })
@@ -87,7 +98,11 @@ export const decodeRequest = (env: RawEnvelope): Result.Result<RequestFrame, Dec
   }
 }
 
-/** One-shot: one request envelope (unframed). */
+/**
+ * One-shot: one request envelope (unframed).
+ *
+ * @since 0.1.0
+ */
 export const encodeRequest = (
   version: ProtocolVersion,
   stream: number,
@@ -100,7 +115,11 @@ export const encodeRequest = (
   return Result.isFailure(r) ? Result.fail(r.failure) : Result.succeed(enc.takeBatch()!)
 }
 
-/** One-shot: one response envelope (unframed), e.g. for a mock server. */
+/**
+ * One-shot: one response envelope (unframed), e.g. for a mock server.
+ *
+ * @since 0.1.0
+ */
 export const encodeResponse = (
   version: ProtocolVersion,
   stream: number,

@@ -1,5 +1,6 @@
 /**
- * The incremental decoder of one connection: bytes in (chunks of any size), envelopes out.
+ * The incremental decoder of one connection: bytes in (chunks of any size), envelopes out. It does not
+ * decode message bodies (see `decodeResponse` in FrameCodec.ts) and never touches a socket.
  *
  * @since 0.1.0
  */
@@ -11,6 +12,11 @@ import { type BodyCompression, decompressBody } from "./Compression.ts"
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_LENGTH, type RawEnvelope, RESPONSE_BIT } from "./Envelope.ts"
 import { readSegment, type SegmentCompression } from "./Segment.ts"
 
+/**
+ * Options of a {@link FrameDecoder}.
+ *
+ * @since 0.1.0
+ */
 export interface FrameDecoderOptions {
   /** The connection's protocol version. */
   readonly version: ProtocolVersion
@@ -28,6 +34,8 @@ const NEED_MORE: Result.Result<RawEnvelope | undefined, DecodeError> = Result.su
  * After `enableFraming` the stream is read as v5 segments (CRC-checked, optionally LZ4), whose
  * payloads carry the envelopes. An error is sticky: every later `next` returns it (close the
  * connection).
+ *
+ * @since 0.1.0
  */
 export class FrameDecoder {
   readonly version: ProtocolVersion
@@ -157,7 +165,11 @@ const checkWholeEnvelopes = (payload: Uint8Array): void => {
   if (p !== payload.length) throw new DecodeError({ message: "self-contained segment ends inside an envelope body" })
 }
 
-/** Any exception -> DecodeError (internal code only throws DecodeError; anything else is a bug). */
+/**
+ * Any exception -> DecodeError (internal code only throws DecodeError; anything else is a bug).
+ *
+ * @since 0.1.0
+ */
 export const toDecodeError = (e: unknown): DecodeError =>
   e instanceof DecodeError
     ? e

@@ -1,6 +1,7 @@
 /**
  * The encoder of one connection: requests (or, server side, responses) are appended back to back
  * into one reusable buffer, and `takeBatch` hands them out as one buffer for one socket write.
+ * It never writes to the socket itself: the caller does.
  *
  * @since 0.1.0
  */
@@ -14,6 +15,11 @@ import { encodeRequestBody, requestOpcode } from "./Requests.ts"
 import { encodeResponseBody, responseOpcode } from "./Responses.ts"
 import { allocUnsafe, frameSegments, type SegmentCompression } from "./Segment.ts"
 
+/**
+ * Options of a {@link FrameEncoder}.
+ *
+ * @since 0.1.0
+ */
 export interface FrameEncoderOptions {
   readonly version: ProtocolVersion
   /** Initial size of the pending buffer (default 16 KiB). */
@@ -28,7 +34,11 @@ export interface FrameEncoderOptions {
   readonly compressionThreshold?: number | undefined
 }
 
-/** Per-request envelope options. */
+/**
+ * Per-request envelope options.
+ *
+ * @since 0.1.0
+ */
 export interface RequestEncodeOptions {
   /** Sets the tracing flag (QUERY, PREPARE, EXECUTE, BATCH). */
   readonly tracing?: boolean | undefined
@@ -38,7 +48,11 @@ export interface RequestEncodeOptions {
   readonly beta?: boolean | undefined
 }
 
-/** Per-response envelope options (server side). */
+/**
+ * Per-response envelope options (server side).
+ *
+ * @since 0.1.0
+ */
 export interface ResponseEncodeOptions {
   readonly tracingId?: string | undefined
   /** v4+ */
@@ -56,6 +70,8 @@ const SHRINK_ABOVE = 1024 * 1024
  * EncodeError, nothing at all (the buffer is rolled back). `takeBatch` returns every pending byte
  * as one fresh buffer (safe to hand to `socket.write`: it is never written again), framed into v5
  * segments once `enableFraming` was called.
+ *
+ * @since 0.1.0
  */
 export class FrameEncoder {
   readonly version: ProtocolVersion
@@ -216,7 +232,11 @@ export class FrameEncoder {
   }
 }
 
-/** Any exception -> EncodeError (internal code only throws EncodeError; others are wrapped). */
+/**
+ * Any exception -> EncodeError (internal code only throws EncodeError; others are wrapped).
+ *
+ * @since 0.1.0
+ */
 export const toEncodeError = (e: unknown): EncodeError =>
   e instanceof EncodeError
     ? e

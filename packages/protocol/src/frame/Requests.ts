@@ -1,6 +1,7 @@
 /**
  * Request bodies: encoding for v3, v4 and v5 (client side) and decoding (server side, e.g. a mock
  * server: bound values stay raw [value] bytes since the server side does not know their types).
+ * Bodies only: the envelope header, its flags and the custom payload are FrameEncoder's and FrameCodec's.
  *
  * @since 0.1.0
  */
@@ -18,7 +19,11 @@ import {
 import { checkCount, copy } from "./Envelope.ts"
 import { encodeInferredValue, encodeValue } from "./Values.ts"
 
-/** QUERY/EXECUTE/BATCH flags. */
+/**
+ * QUERY/EXECUTE/BATCH flags.
+ *
+ * @since 0.1.0
+ */
 export const QueryFlag = {
   VALUES: 0x01,
   SKIP_METADATA: 0x02,
@@ -33,9 +38,18 @@ export const QueryFlag = {
   WITH_NOW_IN_SECONDS: 0x100
 } as const
 
-/** v5 PREPARE flags. */
+/**
+ * v5 PREPARE flags.
+ *
+ * @since 0.1.0
+ */
 export const PrepareFlag = { WITH_KEYSPACE: 0x01 } as const
 
+/**
+ * The opcode of a request message.
+ *
+ * @since 0.1.0
+ */
 export const requestOpcode = (request: Request): number => {
   switch (request._tag) {
     case "Execute":
@@ -198,7 +212,11 @@ const writeTimestamp = (w: ByteWriter, ts: bigint): void => {
   w.writeLong(ts)
 }
 
-/** Encodes the message body of `request` (no envelope prefix). Throws EncodeError. */
+/**
+ * Encodes the message body of `request` (no envelope prefix). Throws EncodeError.
+ *
+ * @since 0.1.0
+ */
 export const encodeRequestBody = (w: ByteWriter, version: ProtocolVersion, request: Request): void => {
   switch (request._tag) {
     case "Execute": {
@@ -312,21 +330,38 @@ const writeBatch = (w: ByteWriter, version: ProtocolVersion, b: Extract<Request,
 // ---------------------------------------------------------------------------------------------
 // Server side: decoding requests
 
-/** A bound value as sent: the raw [value] bytes, `null`, or `UNSET` (length -2). */
+/**
+ * A bound value as sent: the raw [value] bytes, `null`, or `UNSET` (length -2).
+ *
+ * @since 0.1.0
+ */
 export type RawValue = Uint8Array | null | Unset
 
+/**
+ * Bound values as a server decodes them: raw [value]s, with their names when sent by name.
+ *
+ * @since 0.1.0
+ */
 export interface RawBoundValues {
   readonly values: ReadonlyArray<RawValue>
   readonly names?: ReadonlyArray<string> | undefined
 }
 
-/** QueryParameters with raw values (and the flags as sent). */
+/**
+ * QueryParameters with raw values (and the flags as sent).
+ *
+ * @since 0.1.0
+ */
 export interface RawQueryParameters extends Omit<QueryParameters, "values"> {
   readonly flags: number
   readonly values?: RawBoundValues | undefined
 }
 
-/** A decoded request: like `Request`, with bound values left as raw [value] bytes. */
+/**
+ * A decoded request: like `Request`, with bound values left as raw [value] bytes.
+ *
+ * @since 0.1.0
+ */
 export type RawRequest =
   | Extract<Request, { _tag: "Startup" | "Options" | "Prepare" | "Register" | "AuthResponse" }>
   | { readonly _tag: "Query"; readonly query: string; readonly params: RawQueryParameters }
@@ -397,7 +432,11 @@ const readQueryParameters = (r: ByteReader, version: number): RawQueryParameters
   return p
 }
 
-/** Decodes a request message body (after any custom payload) of `opcode`. Throws DecodeError. */
+/**
+ * Decodes a request message body (after any custom payload) of `opcode`. Throws DecodeError.
+ *
+ * @since 0.1.0
+ */
 export const decodeRequestBody = (r: ByteReader, version: number, opcode: number): RawRequest => {
   switch (opcode) {
     case Opcode.STARTUP:

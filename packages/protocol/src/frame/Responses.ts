@@ -1,6 +1,7 @@
 /**
  * Response bodies: decoding (client side) for every opcode, result kind, event and error code in
- * their v3/v4/v5 forms, and encoding (server side, e.g. a mock server).
+ * their v3/v4/v5 forms, and encoding (server side, e.g. a mock server). Bodies only: the envelope
+ * header and the tracing id / warnings / custom payload prefix are FrameEncoder's and FrameCodec's.
  *
  * @since 0.1.0
  */
@@ -21,7 +22,11 @@ import {
 import { checkCount, copy, readInetAddrString, writeInetAddr } from "./Envelope.ts"
 import { decodeRows, encodeValue, makeRowDecoder, readTypeOption, type RowDecoder, writeTypeOption } from "./Values.ts"
 
-/** RESULT kinds. */
+/**
+ * RESULT kinds.
+ *
+ * @since 0.1.0
+ */
 export const ResultKind = {
   VOID: 0x0001,
   ROWS: 0x0002,
@@ -30,7 +35,11 @@ export const ResultKind = {
   SCHEMA_CHANGE: 0x0005
 } as const
 
-/** Rows metadata flags. */
+/**
+ * Rows metadata flags.
+ *
+ * @since 0.1.0
+ */
 export const RowsFlag = {
   GLOBAL_TABLES_SPEC: 0x0001,
   HAS_MORE_PAGES: 0x0002,
@@ -39,7 +48,11 @@ export const RowsFlag = {
   METADATA_CHANGED: 0x0008
 } as const
 
-/** Context for decoding a response: the prepared result metadata for rows sent with NO_METADATA. */
+/**
+ * Context for decoding a response: the prepared result metadata for rows sent with NO_METADATA.
+ *
+ * @since 0.1.0
+ */
 export interface DecodeResponseContext {
   readonly resultColumns?: ReadonlyArray<ColumnSpec> | undefined
 }
@@ -49,7 +62,11 @@ export interface DecodeResponseContext {
 
 const rowDecoders = new WeakMap<ReadonlyArray<ColumnSpec>, RowDecoder>()
 
-/** The row decoder of a column array, built once per array (WeakMap). */
+/**
+ * The row decoder of a column array, built once per array (WeakMap).
+ *
+ * @since 0.1.0
+ */
 export const rowDecoderFor = (columns: ReadonlyArray<ColumnSpec>): RowDecoder => {
   let d = rowDecoders.get(columns)
   if (d === undefined) {
@@ -267,7 +284,11 @@ const readToken = (r: ByteReader): Uint8Array | null => {
   return t === null ? null : copy(t)
 }
 
-/** Decodes a response message body (after the tracing/warnings/payload prefix). Throws DecodeError. */
+/**
+ * Decodes a response message body (after the tracing/warnings/payload prefix). Throws DecodeError.
+ *
+ * @since 0.1.0
+ */
 export const decodeResponseBody = (
   r: ByteReader,
   version: number,
@@ -316,6 +337,11 @@ function fail(message: string, path: string, expected: string): never {
   throw new EncodeError({ message, path, expected })
 }
 
+/**
+ * The opcode of a response message.
+ *
+ * @since 0.1.0
+ */
 export const responseOpcode = (response: Response): number => {
   switch (response._tag) {
     case "Result":
@@ -546,7 +572,11 @@ const writeError = (w: ByteWriter, version: ProtocolVersion, e: ErrorBody): void
   }
 }
 
-/** Encodes a response message body (no envelope prefix). Throws EncodeError. */
+/**
+ * Encodes a response message body (no envelope prefix). Throws EncodeError.
+ *
+ * @since 0.1.0
+ */
 export const encodeResponseBody = (w: ByteWriter, version: ProtocolVersion, response: Response): void => {
   switch (response._tag) {
     case "Result":

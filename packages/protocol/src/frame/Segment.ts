@@ -8,7 +8,8 @@
  *   An uncompressed length of 0 means the payload is stored uncompressed.
  *
  * A self-contained segment holds one or more whole envelopes; an envelope larger than the maximum
- * payload travels alone in a run of non-self-contained segments.
+ * payload travels alone in a run of non-self-contained segments. Segments never look inside the
+ * envelopes they carry: the caller gives their boundaries (encoding) or checks them (FrameDecoder).
  *
  * @since 0.1.0
  */
@@ -17,14 +18,25 @@ import type { ChunkQueue } from "./ChunkQueue.ts"
 import { lz4CompressPrefixedLE, lz4DecompressBlock } from "./Compression.ts"
 import { crc24, crc32 } from "./Crc.ts"
 
+/**
+ * Largest payload of one v5 segment (a 17-bit length).
+ *
+ * @since 0.1.0
+ */
 export const MAX_SEGMENT_PAYLOAD = 131071
 
+/**
+ * Payload compression of v5 segments: none or LZ4.
+ *
+ * @since 0.1.0
+ */
 export type SegmentCompression = "none" | "lz4"
 
 /**
  * `n` uninitialised bytes (Node's pooled allocator for small sizes) as a plain Uint8Array: callers
  * get a Uint8Array whose `slice` copies, unlike a Buffer's.
  * @internal
+ * @since 0.1.0
  */
 export const allocUnsafe = (n: number): Uint8Array => {
   const b = Buffer.allocUnsafe(n)
@@ -38,6 +50,7 @@ const headerLength = (c: SegmentCompression) => (c === "lz4" ? 8 : 6)
  * segments written after `src[0, from)` (bytes sent unframed, e.g. a STARTUP queued before framing
  * began). Payloads shorter than `compressionThreshold` are stored uncompressed. Returns a fresh buffer.
  * @internal
+ * @since 0.1.0
  */
 export const frameSegments = (
   src: Uint8Array,
@@ -145,7 +158,11 @@ const writeSegment = (
   return p
 }
 
-/** One decoded segment: its (decompressed) payload. */
+/**
+ * One decoded segment: its (decompressed) payload.
+ *
+ * @since 0.1.0
+ */
 export interface Segment {
   readonly payload: Uint8Array
   readonly selfContained: boolean
@@ -155,6 +172,7 @@ export interface Segment {
  * Reads the next segment from `q`, or `undefined` when it is not complete yet. Checks the header
  * CRC24 before trusting the length, then the payload CRC32, then decompresses.
  * @internal
+ * @since 0.1.0
  */
 export const readSegment = (q: ChunkQueue, compression: SegmentCompression, scratch: Uint8Array): Segment | undefined => {
   const hl = headerLength(compression)

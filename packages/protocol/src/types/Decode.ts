@@ -2,7 +2,8 @@
  * Value decoding. Decoders are chosen once per type (a closure per type, collections composing their
  * element decoders), never by a switch per cell; `makeRowDecoder` builds one specialised function per result
  * metadata. Every malformed input is a `DecodeError`: lengths are checked before any read, counts are
- * checked against the bytes left before anything is allocated.
+ * checked against the bytes left before anything is allocated. Values only: the [option] of a type is
+ * read in TypeOption.ts, and a result's column specs in `../frame/Responses.ts`.
  *
  * @since 0.1.0
  */
@@ -29,6 +30,8 @@ import { CqlDuration, EMPTY, LocalDate, LocalTime } from "./Values.ts"
 /**
  * Decodes the content (no length prefix) of a value at `buf[off, off + len)`; `view` is a DataView over the
  * whole of `buf` (same indices), `len >= 0` and the range is within `buf` (the caller checked).
+ *
+ * @since 0.1.0
  */
 export type ValueDecoder = (buf: Uint8Array, view: DataView, off: number, len: number) => unknown
 
@@ -139,6 +142,8 @@ const NATIVE_DECODERS: Readonly<Record<string, ValueDecoder>> = {
  * `valueLengthIfFixed`): boolean 1, int and float 4, bigint, double and timestamp 8, uuid and timeuuid 16, and
  * vectors of those; -1 for the others (smallint, tinyint, date, time, counter... are variable-size there and
  * each element is prefixed by its unsigned vint length).
+ *
+ * @since 0.1.0
  */
 export const vectorElementSize = (t: CqlType): number => {
   switch (t.kind) {
@@ -335,7 +340,11 @@ const makeVectorDecoder = (type: CqlType & { kind: "vector" }): ValueDecoder => 
 
 const cache = new WeakMap<CqlType, ValueDecoder>()
 
-/** The decoder of a type's values, built once per type object (cached). */
+/**
+ * The decoder of a type's values, built once per type object (cached).
+ *
+ * @since 0.1.0
+ */
 export const decoderFor = (type: CqlType): ValueDecoder => {
   const nd = NATIVE_DECODERS[type.kind]
   if (nd !== undefined) return nd
@@ -372,6 +381,8 @@ const asDecodeError = (e: unknown, offset?: number): DecodeError =>
 /**
  * Decodes the content bytes `bytes[start, end)` of a value of `type` (no length prefix). Throws a
  * `DecodeError` (only) on malformed input.
+ *
+ * @since 0.1.0
  */
 export const decodeValue = (type: CqlType, bytes: Uint8Array, start = 0, end = bytes.length): unknown => {
   if (!(start >= 0 && start <= end && end <= bytes.length)) {
@@ -384,7 +395,11 @@ export const decodeValue = (type: CqlType, bytes: Uint8Array, start = 0, end = b
   }
 }
 
-/** Reads a [value] (i32 length + content) of `type` at the reader's position: `null` for a null (-1) value. */
+/**
+ * Reads a [value] (i32 length + content) of `type` at the reader's position: `null` for a null (-1) value.
+ *
+ * @since 0.1.0
+ */
 export const readValue = (r: ByteReader, type: CqlType): unknown => {
   const at = r.pos
   const n = r.readInt()
@@ -402,7 +417,11 @@ export const readValue = (r: ByteReader, type: CqlType): unknown => {
   }
 }
 
-/** Decodes a value's content bytes; never throws. */
+/**
+ * Decodes a value's content bytes; never throws.
+ *
+ * @since 0.1.0
+ */
 export const deserializeValue = (type: CqlType, bytes: Uint8Array): Result.Result<unknown, DecodeError> => {
   try {
     return Result.succeed(decodeValue(type, bytes, 0, bytes.length))
@@ -414,7 +433,11 @@ export const deserializeValue = (type: CqlType, bytes: Uint8Array): Result.Resul
 // ---------------------------------------------------------------------------------------------------------
 // Rows
 
-/** Decodes one row: the reader is at the row's first cell; on return it is past the last. */
+/**
+ * Decodes one row: the reader is at the row's first cell; on return it is past the last.
+ *
+ * @since 0.1.0
+ */
 export interface RowDecoder {
   (r: ByteReader): Row
   readonly columnCount: number
@@ -506,6 +529,8 @@ let canGenerate: boolean | undefined
  * `DecodeError`) and returns a plain object with the columns in order, all rows sharing one hidden class.
  * Implemented by a function generated for the column list (`new Function`), with per-column decoders chosen
  * here and the common fixed-size types inlined; an interpreted loop when code generation is not allowed.
+ *
+ * @since 0.1.0
  */
 export const makeRowDecoder = (
   columns: ReadonlyArray<ColumnSpec>,
@@ -533,6 +558,8 @@ const MAX_EMPTY_ROWS = 65536
 /**
  * Decodes `count` rows with `decoder`. The count is checked against the bytes left first (each cell takes at
  * least 4 bytes), so a lying count fails fast without allocating.
+ *
+ * @since 0.1.0
  */
 export const decodeRows = (r: ByteReader, count: number, decoder: RowDecoder): Array<Row> => {
   const cols = decoder.columnCount

@@ -2,6 +2,7 @@
  * Value encoding straight into a `ByteWriter`: fixed-size values are written in place, collections and
  * other variable-size values reserve their length and patch it. An encoder is built once per type (cached).
  * A value that does not fit its type is an `EncodeError` naming its position and the expected type.
+ * Values only: where they sit in a request (counts, names, flags) is `../frame/Requests.ts`'s.
  *
  * @since 0.1.0
  */
@@ -650,6 +651,11 @@ const codecFor = (type: CqlType): Codec => {
   return c
 }
 
+/**
+ * Options of {@link encodeValue} and {@link encodeInferredValue}: whether unset values may be written.
+ *
+ * @since 0.1.0
+ */
 export interface EncodeOptions {
   /** Whether `UNSET` may be written (length -2). Default: true, or `version >= 4` when `version` is given. */
   readonly allowUnset?: boolean | undefined
@@ -665,6 +671,8 @@ const unsetAllowed = (options: EncodeOptions | undefined): boolean =>
  * null (-1), `UNSET` an unset value (-2; an error when unset is not allowed, e.g. protocol v3), `EMPTY` a
  * zero-length value. Throws an `EncodeError` (only) naming `path` (plus the position inside the value, e.g.
  * `values[2][1]`, `values[0].street`) and the expected type. On error the writer holds partial output.
+ *
+ * @since 0.1.0
  */
 export const encodeValue = (
   w: ByteWriter,
@@ -745,6 +753,8 @@ const inferElements = (items: Iterable<unknown>): CqlType | undefined => {
  * int32, else `double`; empty: `list<blob>`, whose bytes are the same); a `Map` -> `map<K, V>` likewise.
  * Undefined for `null`, `undefined`, `UNSET`, `EMPTY` (they need no type: see `encodeInferredValue`) and
  * for values with no obvious type (plain objects, which could be a UDT or a map, symbols, functions...).
+ *
+ * @since 0.1.0
  */
 export const inferType = (value: unknown): CqlType | undefined => {
   switch (typeof value) {
@@ -790,6 +800,8 @@ export const inferType = (value: unknown): CqlType | undefined => {
 /**
  * `encodeValue` with the type inferred by `inferType`; null, undefined, UNSET and EMPTY are written
  * without a type. A value whose type cannot be inferred is an `EncodeError`.
+ *
+ * @since 0.1.0
  */
 export const encodeInferredValue = (w: ByteWriter, value: unknown, path = "value", options?: EncodeOptions): void => {
   if (value === null || value === undefined || value === UNSET || value === EMPTY) {
@@ -812,6 +824,8 @@ let scratch: ByteWriter | undefined
 /**
  * The serialized bytes of a value (without the [value] length), e.g. a routing key component. Never throws:
  * a value that does not fit, and null/unset (which have no bytes), are a failed `Result`.
+ *
+ * @since 0.1.0
  */
 export const serializeValue = (
   type: CqlType,

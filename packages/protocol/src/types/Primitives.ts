@@ -1,6 +1,7 @@
 /**
  * Byte-level helpers of the value codecs: Cassandra's vint, varint (minimal two's complement), UUID and
- * inet text forms, UTF-8 text.
+ * inet text forms, UTF-8 text. They know no CQL types: Decode.ts and Encode.ts choose the helper
+ * for each type.
  *
  * @since 0.1.0
  */
@@ -27,6 +28,8 @@ const nodeUtf8Slice: Utf8Slice | undefined = (() => {
 /**
  * Decodes UTF-8 from `buf[start, end)` (bounds already checked). Invalid sequences become U+FFFD (the
  * WHATWG decoder's replacement behaviour), never an error.
+ *
+ * @since 0.1.0
  */
 export const decodeUtf8: (buf: Uint8Array, start: number, end: number) => string = nodeUtf8Slice !== undefined
   ? (buf, start, end) => nodeUtf8Slice.call(buf, start, end)
@@ -41,7 +44,11 @@ const vintSizeOfBits = (bits: number): number => (bits <= 7 ? 1 : bits > 56 ? 9 
 
 const bitLength = (v: bigint): number => (v === 0n ? 0 : v.toString(2).length)
 
-/** Writes an unsigned vint (`v` must be in [0, 2^64)). */
+/**
+ * Writes an unsigned vint (`v` must be in [0, 2^64)).
+ *
+ * @since 0.1.0
+ */
 export const writeUnsignedVInt = (w: ByteWriter, v: bigint | number): void => {
   if (typeof v === "number") {
     if (v < 0x80) {
@@ -78,20 +85,36 @@ export const writeUnsignedVInt = (w: ByteWriter, v: bigint | number): void => {
   w.pos += extra + 1
 }
 
-/** Writes a signed vint (zigzag) of a 64-bit signed bigint. */
+/**
+ * Writes a signed vint (zigzag) of a 64-bit signed bigint.
+ *
+ * @since 0.1.0
+ */
 export const writeSignedVInt64 = (w: ByteWriter, v: bigint): void => {
   writeUnsignedVInt(w, BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)))
 }
 
-/** Writes a signed vint (zigzag) of a 32-bit signed integer. */
+/**
+ * Writes a signed vint (zigzag) of a 32-bit signed integer.
+ *
+ * @since 0.1.0
+ */
 export const writeSignedVInt32 = (w: ByteWriter, v: number): void => {
   writeUnsignedVInt(w, ((v << 1) ^ (v >> 31)) >>> 0)
 }
 
-/** End offset of the last vint read by {@link readUnsignedVInt}/{@link readUnsignedVIntNumber}. */
+/**
+ * End offset of the last vint read by {@link readUnsignedVInt}/{@link readUnsignedVIntNumber}.
+ *
+ * @since 0.1.0
+ */
 export let vintEnd = 0
 
-/** Reads an unsigned vint at `pos` (not past `end`) as a bigint; the next offset is in {@link vintEnd}. */
+/**
+ * Reads an unsigned vint at `pos` (not past `end`) as a bigint; the next offset is in {@link vintEnd}.
+ *
+ * @since 0.1.0
+ */
 export const readUnsignedVInt = (buf: Uint8Array, pos: number, end: number): bigint => {
   if (pos >= end) throw new DecodeError({ message: "truncated vint", offset: pos })
   const first = buf[pos]!
@@ -110,7 +133,11 @@ export const readUnsignedVInt = (buf: Uint8Array, pos: number, end: number): big
   return v
 }
 
-/** Reads an unsigned vint that must be below 2^31 (a length); the next offset is in {@link vintEnd}. */
+/**
+ * Reads an unsigned vint that must be below 2^31 (a length); the next offset is in {@link vintEnd}.
+ *
+ * @since 0.1.0
+ */
 export const readUnsignedVIntNumber = (buf: Uint8Array, pos: number, end: number): number => {
   if (pos >= end) throw new DecodeError({ message: "truncated vint", offset: pos })
   const first = buf[pos]!
@@ -123,6 +150,11 @@ export const readUnsignedVIntNumber = (buf: Uint8Array, pos: number, end: number
   return Number(v)
 }
 
+/**
+ * Undoes the zigzag mapping of a signed vint: the signed 64-bit value of `v`.
+ *
+ * @since 0.1.0
+ */
 export const zigzagDecode64 = (v: bigint): bigint => (v >> 1n) ^ -(v & 1n)
 
 // ---------------------------------------------------------------------------------------------------------
@@ -130,7 +162,11 @@ export const zigzagDecode64 = (v: bigint): bigint => (v >> 1n) ^ -(v & 1n)
 
 const HEX_CHARS = "0123456789abcdef"
 
-/** Writes the minimal two's complement bytes of `n` (at least one byte). */
+/**
+ * Writes the minimal two's complement bytes of `n` (at least one byte).
+ *
+ * @since 0.1.0
+ */
 export const writeVarint = (w: ByteWriter, n: bigint): void => {
   if (n >= -128n && n <= 127n) {
     w.writeByte(Number(n) & 0xff)
@@ -161,7 +197,11 @@ export const writeVarint = (w: ByteWriter, n: bigint): void => {
   w.pos = p
 }
 
-/** Reads the two's complement big-endian integer of `buf[off, off + len)` (`len >= 1`). */
+/**
+ * Reads the two's complement big-endian integer of `buf[off, off + len)` (`len >= 1`).
+ *
+ * @since 0.1.0
+ */
 export const readVarint = (buf: Uint8Array, off: number, len: number): bigint => {
   if (len <= 6) {
     let v = buf[off]!
@@ -194,7 +234,11 @@ const ASCII = new TextDecoder("latin1")
 // ---------------------------------------------------------------------------------------------------------
 // UUID
 
-/** `HEX_PAIRS[b]` is the two lowercase hex digits of byte `b`. */
+/**
+ * `HEX_PAIRS[b]` is the two lowercase hex digits of byte `b`.
+ *
+ * @since 0.1.0
+ */
 export const HEX_PAIRS: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => HEX_CHARS[i >> 4]! + HEX_CHARS[i & 15]!)
 /** Char codes of the two hex digits of byte `b` at `[2b]` and `[2b+1]`: the 256-entry table of uuid formatting. */
 const HEX_CODES = new Uint16Array(512)
@@ -205,7 +249,11 @@ for (let i = 0; i < 256; i++) {
 
 const fcc = String.fromCharCode
 
-/** Formats the 16 bytes at `off` as a lowercase canonical UUID (`8-4-4-4-12`). Bounds are the caller's. */
+/**
+ * Formats the 16 bytes at `off` as a lowercase canonical UUID (`8-4-4-4-12`). Bounds are the caller's.
+ *
+ * @since 0.1.0
+ */
 export const formatUuid = (b: Uint8Array, off: number): string => {
   const h = HEX_CODES
   const a0 = b[off]! << 1, a1 = b[off + 1]! << 1, a2 = b[off + 2]! << 1, a3 = b[off + 3]! << 1
@@ -234,6 +282,8 @@ for (let i = 0; i < 16; i++) {
 /**
  * Writes the 16 bytes of a canonical UUID string (`8-4-4-4-12` hex digits, either case) at `out[off]`.
  * Returns false (having possibly written garbage) when `s` is not one.
+ *
+ * @since 0.1.0
  */
 export const parseUuidInto = (s: string, out: Uint8Array, off: number): boolean => {
   if (s.length !== 36) return false
@@ -252,7 +302,11 @@ export const parseUuidInto = (s: string, out: Uint8Array, off: number): boolean 
   return bad >= 0
 }
 
-/** The 16 bytes of a canonical UUID string, or undefined. */
+/**
+ * The 16 bytes of a canonical UUID string, or undefined.
+ *
+ * @since 0.1.0
+ */
 export const parseUuid = (s: string): Uint8Array | undefined => {
   const out = new Uint8Array(16)
   return parseUuidInto(s, out, 0) ? out : undefined
@@ -263,7 +317,11 @@ export const parseUuid = (s: string): Uint8Array | undefined => {
 
 const DEC: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => String(i))
 
-/** IPv4 dotted quad, or IPv6 in RFC 5952 canonical form (IPv4-mapped addresses as `::ffff:a.b.c.d`). */
+/**
+ * IPv4 dotted quad, or IPv6 in RFC 5952 canonical form (IPv4-mapped addresses as `::ffff:a.b.c.d`).
+ *
+ * @since 0.1.0
+ */
 export const formatInet = (b: Uint8Array, off: number, len: 4 | 16): string => {
   if (len === 4) return DEC[b[off]!] + "." + DEC[b[off + 1]!] + "." + DEC[b[off + 2]!] + "." + DEC[b[off + 3]!]
   const g = new Array<number>(8)
@@ -318,6 +376,8 @@ const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/
 /**
  * Parses an IPv4 dotted quad (4 bytes; no leading zeros) or an IPv6 address (16 bytes; `::` compression,
  * either case, an embedded IPv4 tail). Zone ids (`%eth0`) and brackets are refused. Undefined when invalid.
+ *
+ * @since 0.1.0
  */
 export const parseInet = (s: string): Uint8Array | undefined => {
   const out = new Uint8Array(16)
@@ -328,6 +388,8 @@ export const parseInet = (s: string): Uint8Array | undefined => {
 /**
  * {@link parseInet} into `out[off..)` (16 bytes must be available); returns the address length (4 or 16), 0
  * when `s` is not an address.
+ *
+ * @since 0.1.0
  */
 export const parseInetInto = (s: string, out: Uint8Array, off: number): 0 | 4 | 16 => {
   if (s.indexOf(":") < 0) return parseIpv4Into(s, out, off) ? 4 : 0

@@ -1,13 +1,18 @@
 /**
  * CQL type names: CQL syntax (`formatType`, `parseCqlType`) and Cassandra's marshal class names
  * (`parseMarshalType`, `marshalClassName`), as found in custom [option]s and in old schema tables.
+ * Text forms only: the binary [option] is TypeOption.ts's.
  *
  * @since 0.1.0
  */
 import type { CqlType, NativeTypeName } from "../CqlType.ts"
 import { DecodeError } from "../Errors.ts"
 
-/** Deepest type nesting accepted from the wire or from text (deeper is a `DecodeError`, never a stack overflow). */
+/**
+ * Deepest type nesting accepted from the wire or from text (deeper is a `DecodeError`, never a stack overflow).
+ *
+ * @since 0.1.0
+ */
 export const MAX_TYPE_DEPTH = 64
 
 const NATIVE_NAMES: ReadonlySet<string> = new Set<NativeTypeName>([
@@ -18,7 +23,11 @@ const NATIVE_NAMES: ReadonlySet<string> = new Set<NativeTypeName>([
 const native = new Map<string, CqlType>()
 for (const name of NATIVE_NAMES) native.set(name, { kind: name as NativeTypeName })
 
-/** The shared descriptor of a native type (`nativeType("int")`). */
+/**
+ * The shared descriptor of a native type (`nativeType("int")`).
+ *
+ * @since 0.1.0
+ */
 export const nativeType = (name: NativeTypeName): CqlType => native.get(name)!
 
 const SIMPLE_IDENT = /^[a-z][a-z0-9_]*$/
@@ -29,6 +38,8 @@ const quoteIdent = (s: string): string => (SIMPLE_IDENT.test(s) ? s : `"${s.repl
  * CQL syntax of a type: `int`, `list<text>`, `map<text, frozen?>` (frozenness is not part of a descriptor, so
  * never printed), `tuple<int, text>`, `vector<float, 3>`, a UDT by its (quoted if needed) name, a custom
  * type as its quoted class name `'org.example.MyType'`.
+ *
+ * @since 0.1.0
  */
 export const formatType = (t: CqlType): string => {
   switch (t.kind) {
@@ -53,7 +64,11 @@ export const formatType = (t: CqlType): string => {
 // ---------------------------------------------------------------------------------------------------------
 // CQL type syntax (system_schema.columns.type and friends)
 
-/** Resolves a UDT name met while parsing CQL type text; `keyspace` is set for a qualified `ks.name`. */
+/**
+ * Resolves a UDT name met while parsing CQL type text; `keyspace` is set for a qualified `ks.name`.
+ *
+ * @since 0.1.0
+ */
 export type UdtResolver = (keyspace: string | undefined, name: string) => CqlType | undefined
 
 class TextCursor {
@@ -108,6 +123,8 @@ class TextCursor {
  * is dropped. A UDT name is looked up with `resolveUdt`; unresolved it becomes a placeholder
  * `{ kind: "udt", keyspace: <ks or "">, name, fields: [] }`. A bare marshal class name
  * (`org.apache.cassandra.db.marshal.Int32Type`) is accepted too. Throws a `DecodeError` on bad syntax.
+ *
+ * @since 0.1.0
  */
 export const parseCqlType = (text: string, resolveUdt?: UdtResolver): CqlType => {
   const c = new TextCursor(text)
@@ -324,6 +341,8 @@ const utf8ToHex = (s: string): string => {
  * unwrapped), `...DurationType` and the other native classes (the package prefix is optional). Anything else
  * (CompositeType, DynamicCompositeType, a user class...) is `{ kind: "custom", className }` with the text of
  * that class expression. Throws a `DecodeError` on malformed parameters of a known type.
+ *
+ * @since 0.1.0
  */
 export const parseMarshalType = (className: string): CqlType => {
   const c = new TextCursor(className)
@@ -335,6 +354,8 @@ export const parseMarshalType = (className: string): CqlType => {
 /**
  * `parseMarshalType`, except that a class name it cannot parse is an opaque custom type rather than an error
  * (the values of a type the codec cannot read are still raw bytes).
+ *
+ * @since 0.1.0
  */
 export const parseMarshalTypeOrCustom = (className: string): CqlType => {
   try {
@@ -440,6 +461,8 @@ const parseMarshalAt = (c: TextCursor, depth: number): CqlType => {
 /**
  * The marshal class name of a type, as Cassandra writes it in a custom [option] (nested collections,
  * tuples and UDTs wrapped in `FrozenType`, vector parameters as `(<element> , <dimension>)`).
+ *
+ * @since 0.1.0
  */
 export const marshalClassName = (t: CqlType, nested = false): string => {
   const frozen = (s: string): string => (nested ? `${MARSHAL_PREFIX}FrozenType(${s})` : s)

@@ -1,7 +1,8 @@
 /**
  * The [option] of result/prepared metadata: a type id, with parameters for collections, UDTs, tuples and
  * custom types (whose class names are parsed: duration on v3/v4, vectors, and any type id the connection's
- * version lacks).
+ * version lacks). The type descriptor only: values of the type are read and written by Decode.ts
+ * and Encode.ts.
  *
  * @since 0.1.0
  */
@@ -39,6 +40,8 @@ BY_CODE[TypeCode.duration] = nativeType("duration")
  * are parsed with `parseMarshalType` (duration, vectors, nested marshal types); one it cannot parse is an
  * opaque `custom` type (raw bytes). Throws a `DecodeError` on truncated input, an unknown type id or nesting
  * deeper than 64.
+ *
+ * @since 0.1.0
  */
 export const readTypeOption = (r: ByteReader): CqlType => readOptionAt(r, 0)
 
@@ -85,6 +88,8 @@ const readOptionAt = (r: ByteReader, depth: number): CqlType => {
  * Writes an [option] as a server of protocol `version` (default 5) would: `text`/`varchar` as varchar
  * (0x000D); `duration` natively on v5 and as the custom `org.apache.cassandra.db.marshal.DurationType` on
  * v3/v4; vectors always as custom `VectorType(...)` class names.
+ *
+ * @since 0.1.0
  */
 export const writeTypeOption = (w: ByteWriter, type: CqlType, version: ProtocolVersion = 5): void => {
   switch (type.kind) {

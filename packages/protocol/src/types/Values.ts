@@ -4,7 +4,8 @@
  * and the {@link EMPTY} marker for a zero-length value of a type whose empty value means nothing.
  *
  * The constructors and static parsers throw a `RangeError` on invalid input (like `Date`/`BigInt`);
- * the codec's entry points catch that and report an `EncodeError`.
+ * the codec's entry points catch that and report an `EncodeError`. Their wire encoding is in
+ * Decode.ts and Encode.ts, not here.
  *
  * @since 0.1.0
  */
@@ -14,8 +15,16 @@
  * ordinary value (every type but text/ascii/varchar, blob and custom types, whose empty value is `""` or an
  * empty `Uint8Array`). Cassandra stores such values (e.g. `INSERT ... VALUES (blobAsInt(0x))`): they decode
  * to `EMPTY` (distinct from `null`), and encoding `EMPTY` for any type writes a zero-length value.
+ *
+ * @since 0.1.0
  */
 export const EMPTY: unique symbol = Symbol.for("@effect-cassandra/protocol/EMPTY")
+
+/**
+ * The type of {@link EMPTY}.
+ *
+ * @since 0.1.0
+ */
 export type Empty = typeof EMPTY
 
 const MS_PER_DAY = 86_400_000
@@ -59,6 +68,8 @@ const DATE_RE = /^([+-]?)(\d{4,})-(\d{2})-(\d{2})$/
 /**
  * A CQL `date`: a day of the proleptic Gregorian calendar with no time zone, stored as a signed 32-bit
  * count of days since 1970-01-01 (the full CQL range, about ±5.8 million years, far beyond `Date`'s).
+ *
+ * @since 0.1.0
  */
 export class LocalDate {
   /** Days since 1970-01-01 (negative before), a signed 32-bit integer. */
@@ -143,7 +154,11 @@ export class LocalDate {
 const NANOS_PER_DAY = 86_400_000_000_000n
 const TIME_RE = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/
 
-/** A CQL `time`: nanoseconds since midnight, `0n` to `86_399_999_999_999n`. */
+/**
+ * A CQL `time`: nanoseconds since midnight, `0n` to `86_399_999_999_999n`.
+ *
+ * @since 0.1.0
+ */
 export class LocalTime {
   readonly nanos: bigint
 
@@ -218,6 +233,8 @@ const UNIT_NANOS: Record<string, bigint> = {
 /**
  * A CQL `duration`: months, days and nanoseconds, kept apart because their lengths vary (a month is 28 to
  * 31 days, a day 23 to 25 hours across DST changes). As in Cassandra, the three are all `>= 0` or all `<= 0`.
+ *
+ * @since 0.1.0
  */
 export class CqlDuration {
   /** Signed 32-bit. */
