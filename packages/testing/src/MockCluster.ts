@@ -26,19 +26,14 @@ import * as net from "node:net"
 import { type Duplex, duplexPair } from "node:stream"
 import { type Answer, columnSpecs } from "./Answer.ts"
 import { encodeEnvelope, ServerConnection } from "./internal/server.ts"
-import {
-  type Activity,
-  type ActivityFilter,
-  type HostRef,
-  type HostSpec,
-  type MockClusterOptions,
-  type MockHost,
-  type PrimeSpec,
-  type SimHost,
-  SimulatedCluster,
-  type SimulationEnv
-} from "./internal/simulation.ts"
+import { SimulatedCluster, type SimHost, type SimulationEnv } from "./internal/simulation.ts"
+import type { Activity, ActivityFilter, HostRef, HostSpec, MockClusterOptions, MockHost, PrimeSpec } from "./Model.ts"
 
+/**
+ * The public data model (defined in `Model.ts`): the cluster's options, hosts, primes and activity entries.
+ *
+ * @since 0.1.0
+ */
 export type {
   Activity,
   ActivityFilter,
@@ -51,7 +46,7 @@ export type {
   PrimeSpec,
   RequestKind,
   TableSpec
-} from "./internal/simulation.ts"
+} from "./Model.ts"
 
 /** A test asked for something the mock cannot do: an unknown host, a prime whose rows do not fit their types... */
 export class MockClusterError extends Schema.TaggedError<MockClusterError>()("MockClusterError", {

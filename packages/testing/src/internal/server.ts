@@ -29,9 +29,8 @@ import * as Result from "effect/Result"
 import type { Duplex } from "node:stream"
 import { type Answer, consistencyName, describe, errorBody } from "../Answer.ts"
 import { normalizeCached } from "./cql.ts"
+import type { Activity, BatchActivity, RequestKind } from "../Model.ts"
 import {
-  type Activity,
-  type BatchActivity,
   decodePagingState,
   decodeValues,
   encodePagingState,
@@ -39,7 +38,6 @@ import {
   type MatchInput,
   metadataIdOf,
   type PreparedInfo,
-  type RequestKind,
   sameColumns,
   type SimHost,
   type SimPrime,
