@@ -25,8 +25,10 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import { type Duplex, duplexPair } from "node:stream"
 import { type Answer, columnSpecs } from "./Answer.ts"
-import { encodeEnvelope, ServerConnection } from "./internal/server.ts"
-import { SimulatedCluster, type SimHost, type SimulationEnv } from "./internal/simulation.ts"
+import { encodeEnvelope } from "./internal/server/envelope.ts"
+import { ServerConnection } from "./internal/server/ServerConnection.ts"
+import type { SimHost } from "./internal/sim/hosts.ts"
+import { SimulatedCluster, type SimulationEnv } from "./internal/sim/SimulatedCluster.ts"
 import type { Activity, ActivityFilter, HostRef, HostSpec, MockClusterOptions, MockHost, PrimeSpec } from "./Model.ts"
 
 /**
@@ -149,31 +151,31 @@ const makeShape = (
       Effect.suspend(() => {
         const invalid = validatePrime(spec)
         if (invalid !== undefined) return Effect.fail(new MockClusterError({ message: invalid }))
-        const p = sim.addPrime(spec)
+        const p = sim.primes.add(spec)
         return Effect.succeed<Prime>({
           id: p.id,
           uses: Effect.sync(() => p.used),
-          remove: Effect.sync(() => sim.removePrime(p.id))
+          remove: Effect.sync(() => sim.primes.remove(p.id))
         })
       }),
-    clearPrimes: Effect.sync(() => sim.clearPrimes()),
-    activity: (filter) => Effect.sync(() => sim.activity(filter)),
-    clearActivity: Effect.sync(() => sim.clearActivity()),
+    clearPrimes: Effect.sync(() => sim.primes.clear()),
+    activity: (filter) => Effect.sync(() => sim.log.read(filter)),
+    clearActivity: Effect.sync(() => sim.log.clear()),
     awaitActivity: (filter) =>
       Effect.callback<ReadonlyArray<Activity>>((resume) => {
-        if (sim.activityLimit <= 0) {
+        if (sim.log.limit <= 0) {
           // nothing is recorded: waiting would never end
           return resume(Effect.die(new Error("awaitActivity needs the activity log, which activityLimit: 0 turns off")))
         }
         const count = filter?.count ?? 1
         const check = (): boolean => {
-          const found = sim.activity(filter)
+          const found = sim.log.read(filter)
           if (found.length < count) return false
           resume(Effect.succeed(found))
           return true
         }
         if (check()) return
-        const remove = sim.onActivity(check)
+        const remove = sim.log.onRecord(check)
         return Effect.sync(remove)
       }),
     hostDown: (ref, options) =>
@@ -197,7 +199,7 @@ const makeShape = (
     forgetPrepared: (ref) =>
       Effect.flatMap(
         ref === undefined ? Effect.succeed(sim.liveHosts) : Effect.map(resolve(ref), (h) => [h]),
-        (hosts) => Effect.sync(() => { for (const h of hosts) sim.forgetPrepared(h) })
+        (hosts) => Effect.sync(() => { for (const h of hosts) sim.prepared.forget(h) })
       ),
     emit: (event, options) =>
       Effect.flatMap(

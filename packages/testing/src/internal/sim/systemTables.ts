@@ -1,12 +1,13 @@
 /**
  * The system tables a driver reads (system.local, system.peers, system.peers_v2, system_schema.*,
- * system_traces.*), answered from the simulated cluster's description, with the column types of
- * Cassandra 5.0.
+ * system_traces.*): their columns, with the column types of Cassandra 5.0, which of them a query
+ * reads, the projection of a SELECT list, and the system_schema rows of a schema. Static data and
+ * pure functions: the rows of the hosts, of traces and the answers themselves are `builtins.ts`'s.
  *
  * @internal
  */
 import { type ColumnSpec, type CqlType, formatType, parseCqlType, type Row } from "@effect-cassandra/protocol"
-import { projection, tableOf } from "./cql.ts"
+import { projection, tableOf } from "../cql.ts"
 
 const t = (text: string): CqlType => parseCqlType(text)
 
@@ -177,6 +178,12 @@ export interface KnownTable {
   readonly clusteringKey: ReadonlyArray<string>
 }
 
+/** A keyspace the mock knows, with its replication options. */
+export interface KnownKeyspace {
+  readonly name: string
+  readonly replication: Readonly<Record<string, string>>
+}
+
 export const systemTables: ReadonlyArray<KnownTable> = [
   { keyspace: "system", name: "local", columns: LOCAL_COLUMNS, partitionKey: ["key"], clusteringKey: [] },
   { keyspace: "system", name: "peers", columns: PEERS_COLUMNS, partitionKey: ["peer"], clusteringKey: [] },
@@ -241,7 +248,7 @@ export const schemaTableColumns = (table: string): ReadonlyArray<ColumnSpec> | u
 export const schemaRows = (
   table: string,
   tables: ReadonlyArray<KnownTable>,
-  keyspaces: ReadonlyArray<{ readonly name: string; readonly replication: Readonly<Record<string, string>> }>,
+  keyspaces: ReadonlyArray<KnownKeyspace>,
   uuidOf: (text: string) => string
 ): ReadonlyArray<Row> => {
   switch (table) {
