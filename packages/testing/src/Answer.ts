@@ -6,6 +6,8 @@
  * Error constructors fill what you leave out from the request: `consistency` defaults to the
  * request's consistency level, `unprepared()` to the id the request executed.
  *
+ * Answers are plain data: which request gets one is the prime's business (`MockCluster.prime`).
+ *
  * @since 0.1.0
  */
 import {
@@ -24,15 +26,23 @@ import * as Duration from "effect/Duration"
 /**
  * A column type: a descriptor (`{ kind: "int" }`, `{ kind: "list", element: { kind: "text" } }`) or
  * its CQL text (`"int"`, `"list<text>"`, `"frozen<map<text, int>>"`).
+ *
+ * @since 0.1.0
  */
 export type ColumnType = CqlType | string
 
-/** Columns: `{ id: "uuid", name: "text" }` (in order), or full specs. */
+/**
+ * Columns: `{ id: "uuid", name: "text" }` (in order), or full specs.
+ *
+ * @since 0.1.0
+ */
 export type Columns = Readonly<Record<string, ColumnType>> | ReadonlyArray<ColumnSpec>
 
 /**
  * Error fields a test may give: those of the protocol's ERROR body, with the consistency by name and the
  * UNPREPARED id as `id`; the rest comes from the request or sensible defaults.
+ *
+ * @since 0.1.0
  */
 export interface ErrorFields extends Partial<Omit<ErrorBody, "code" | "message" | "consistency" | "unpreparedId">> {
   readonly message?: string | undefined
@@ -41,12 +51,21 @@ export interface ErrorFields extends Partial<Omit<ErrorBody, "code" | "message" 
   readonly id?: Uint8Array | undefined
 }
 
-/** Options of a successful answer. */
+/**
+ * Options of a successful answer.
+ *
+ * @since 0.1.0
+ */
 export interface ResultOptions {
   /** Server warnings sent with the result (v4+). */
   readonly warnings?: ReadonlyArray<string> | undefined
 }
 
+/**
+ * What a mock host answers a request with (build one with the constructors of this module).
+ *
+ * @since 0.1.0
+ */
 export type Answer =
   | {
     readonly _tag: "Rows"
@@ -66,7 +85,11 @@ export type Answer =
 
 const toType = (t: ColumnType): CqlType => (typeof t === "string" ? parseCqlType(t) : t)
 
-/** Column specs from the shorthand record or specs; keyspace/table default to `ks`/`tbl`. */
+/**
+ * Column specs from the shorthand record or specs; keyspace/table default to `ks`/`tbl`.
+ *
+ * @since 0.1.0
+ */
 export const columnSpecs = (
   columns: Columns,
   options?: { readonly keyspace?: string | undefined; readonly table?: string | undefined }
@@ -86,6 +109,8 @@ export const columnSpecs = (
  * Rows with typed columns. Values are the driver's JavaScript representations (number, bigint,
  * string, Date, Uint8Array, LocalDate, BigDecimal, arrays, Sets, Maps...). A request with a page size
  * smaller than the rows gets them page by page, with a paging state the mock understands.
+ *
+ * @since 0.1.0
  */
 export const rows = (
   columns: Columns,
@@ -93,78 +118,195 @@ export const rows = (
   options?: ResultOptions & { readonly keyspace?: string | undefined; readonly table?: string | undefined }
 ): Answer => ({ _tag: "Rows", columns: columnSpecs(columns, options), rows, warnings: options?.warnings })
 
-/** A void result (what writes get). */
+/**
+ * A void result (what writes get).
+ *
+ * @since 0.1.0
+ */
 export const void_: Answer = { _tag: "Void", warnings: undefined }
+/**
+ * `void_` under its natural name: `Answer.void`.
+ *
+ * @since 0.1.0
+ */
 export { void_ as void }
 
-/** A void result with server warnings. */
+/**
+ * A void result with server warnings.
+ *
+ * @since 0.1.0
+ */
 export const voidWith = (options: ResultOptions): Answer => ({ _tag: "Void", warnings: options.warnings })
 
-/** A SCHEMA_CHANGE result (what DDL gets). */
+/**
+ * A SCHEMA_CHANGE result (what DDL gets).
+ *
+ * @since 0.1.0
+ */
 export const schemaChange = (change: SchemaChange, options?: ResultOptions): Answer => ({
   _tag: "SchemaChange",
   change,
   warnings: options?.warnings
 })
 
-/** A SET_KEYSPACE result (what `USE` gets). */
+/**
+ * A SET_KEYSPACE result (what `USE` gets).
+ *
+ * @since 0.1.0
+ */
 export const setKeyspace = (keyspace: string): Answer => ({ _tag: "SetKeyspace", keyspace })
 
-/** Closes the connection instead of answering. */
+/**
+ * Closes the connection instead of answering.
+ *
+ * @since 0.1.0
+ */
 export const closeConnection: Answer = { _tag: "CloseConnection" }
 
-/** Never answers. */
+/**
+ * Never answers.
+ *
+ * @since 0.1.0
+ */
 export const noAnswer: Answer = { _tag: "NoAnswer" }
 
-/** Answers `answer` after `delay` of Effect `Clock` time. */
+/**
+ * Answers `answer` after `delay` of Effect `Clock` time.
+ *
+ * @since 0.1.0
+ */
 export const delayed = (delay: Duration.Input, answer: Answer): Answer => ({
   _tag: "Delayed",
   delay: Duration.fromInputUnsafe(delay),
   answer
 })
 
-/** Any ERROR response: `code` from `ErrorCode`, the code's fields as needed. */
+/**
+ * Any ERROR response: `code` from `ErrorCode`, the code's fields as needed.
+ *
+ * @since 0.1.0
+ */
 export const error = (code: number, fields: ErrorFields = {}): Answer => ({ _tag: "Error", code, fields })
 
-/** 0x0000 */
+/**
+ * Fails the request with `SERVER_ERROR` (0x0000).
+ *
+ * @since 0.1.0
+ */
 export const serverError = (fields?: ErrorFields): Answer => error(ErrorCode.SERVER_ERROR, fields)
-/** 0x000A */
+/**
+ * Fails the request with `PROTOCOL_ERROR` (0x000A).
+ *
+ * @since 0.1.0
+ */
 export const protocolError = (fields?: ErrorFields): Answer => error(ErrorCode.PROTOCOL_ERROR, fields)
-/** 0x0100 */
+/**
+ * Fails the request with `AUTH_ERROR` (0x0100).
+ *
+ * @since 0.1.0
+ */
 export const authError = (fields?: ErrorFields): Answer => error(ErrorCode.AUTH_ERROR, fields)
-/** 0x1000: defaults required 1, alive 0. */
+/**
+ * Fails the request with `UNAVAILABLE` (0x1000): defaults required 1, alive 0.
+ *
+ * @since 0.1.0
+ */
 export const unavailable = (fields?: ErrorFields): Answer => error(ErrorCode.UNAVAILABLE, fields)
-/** 0x1001 */
+/**
+ * Fails the request with `OVERLOADED` (0x1001).
+ *
+ * @since 0.1.0
+ */
 export const overloaded = (fields?: ErrorFields): Answer => error(ErrorCode.OVERLOADED, fields)
-/** 0x1002 */
+/**
+ * Fails the request with `IS_BOOTSTRAPPING` (0x1002).
+ *
+ * @since 0.1.0
+ */
 export const isBootstrapping = (fields?: ErrorFields): Answer => error(ErrorCode.IS_BOOTSTRAPPING, fields)
-/** 0x1003 */
+/**
+ * Fails the request with `TRUNCATE_ERROR` (0x1003).
+ *
+ * @since 0.1.0
+ */
 export const truncateError = (fields?: ErrorFields): Answer => error(ErrorCode.TRUNCATE_ERROR, fields)
-/** 0x1100: defaults received 0, blockFor 1, writeType SIMPLE. */
+/**
+ * Fails the request with `WRITE_TIMEOUT` (0x1100): defaults received 0, blockFor 1, writeType SIMPLE.
+ *
+ * @since 0.1.0
+ */
 export const writeTimeout = (fields?: ErrorFields): Answer => error(ErrorCode.WRITE_TIMEOUT, fields)
-/** 0x1200: defaults received 1, blockFor 1, dataPresent false (the case the default policy retries). */
+/**
+ * Fails the request with `READ_TIMEOUT` (0x1200): defaults received 1, blockFor 1, dataPresent false (the case the default policy retries).
+ *
+ * @since 0.1.0
+ */
 export const readTimeout = (fields?: ErrorFields): Answer => error(ErrorCode.READ_TIMEOUT, fields)
-/** 0x1300 */
+/**
+ * Fails the request with `READ_FAILURE` (0x1300).
+ *
+ * @since 0.1.0
+ */
 export const readFailure = (fields?: ErrorFields): Answer => error(ErrorCode.READ_FAILURE, fields)
-/** 0x1400 */
+/**
+ * Fails the request with `FUNCTION_FAILURE` (0x1400).
+ *
+ * @since 0.1.0
+ */
 export const functionFailure = (fields?: ErrorFields): Answer => error(ErrorCode.FUNCTION_FAILURE, fields)
-/** 0x1500 */
+/**
+ * Fails the request with `WRITE_FAILURE` (0x1500).
+ *
+ * @since 0.1.0
+ */
 export const writeFailure = (fields?: ErrorFields): Answer => error(ErrorCode.WRITE_FAILURE, fields)
-/** 0x1600 */
+/**
+ * Fails the request with `CDC_WRITE_FAILURE` (0x1600).
+ *
+ * @since 0.1.0
+ */
 export const cdcWriteFailure = (fields?: ErrorFields): Answer => error(ErrorCode.CDC_WRITE_FAILURE, fields)
-/** 0x1700 */
+/**
+ * Fails the request with `CAS_WRITE_UNKNOWN` (0x1700).
+ *
+ * @since 0.1.0
+ */
 export const casWriteUnknown = (fields?: ErrorFields): Answer => error(ErrorCode.CAS_WRITE_UNKNOWN, fields)
-/** 0x2000 */
+/**
+ * Fails the request with `SYNTAX_ERROR` (0x2000).
+ *
+ * @since 0.1.0
+ */
 export const syntaxError = (fields?: ErrorFields): Answer => error(ErrorCode.SYNTAX_ERROR, fields)
-/** 0x2100 */
+/**
+ * Fails the request with `UNAUTHORIZED` (0x2100).
+ *
+ * @since 0.1.0
+ */
 export const unauthorized = (fields?: ErrorFields): Answer => error(ErrorCode.UNAUTHORIZED, fields)
-/** 0x2200 */
+/**
+ * Fails the request with `INVALID` (0x2200).
+ *
+ * @since 0.1.0
+ */
 export const invalid = (fields?: ErrorFields): Answer => error(ErrorCode.INVALID, fields)
-/** 0x2300 */
+/**
+ * Fails the request with `CONFIG_ERROR` (0x2300).
+ *
+ * @since 0.1.0
+ */
 export const configError = (fields?: ErrorFields): Answer => error(ErrorCode.CONFIG_ERROR, fields)
-/** 0x2400: defaults keyspace "ks", table "". */
+/**
+ * Fails the request with `ALREADY_EXISTS` (0x2400): defaults keyspace "ks", table "".
+ *
+ * @since 0.1.0
+ */
 export const alreadyExists = (fields?: ErrorFields): Answer => error(ErrorCode.ALREADY_EXISTS, fields)
-/** 0x2500: defaults to the id the request executed. */
+/**
+ * Fails the request with `UNPREPARED` (0x2500): defaults to the id the request executed.
+ *
+ * @since 0.1.0
+ */
 export const unprepared = (fields?: ErrorFields): Answer => error(ErrorCode.UNPREPARED, fields)
 
 const DEFAULT_MESSAGES: Record<number, string> = {
@@ -192,7 +334,9 @@ const DEFAULT_MESSAGES: Record<number, string> = {
 
 /**
  * The ERROR body of an error answer for a request made at `consistency` (code), executing `id`.
+ *
  * @internal
+ * @since 0.1.0
  */
 export const errorBody = (
   code: number,
@@ -255,15 +399,29 @@ export const errorBody = (
   }
 }
 
-
-/** @internal */
+/**
+ * The protocol code of a consistency level.
+ *
+ * @internal
+ * @since 0.1.0
+ */
 export const consistencyCode = (name: ConsistencyName): number => Consistency[name]
 
-/** @internal */
+/**
+ * The name of a consistency code (undefined for an unknown code).
+ *
+ * @internal
+ * @since 0.1.0
+ */
 export const consistencyName = (code: number): ConsistencyName | undefined =>
   (Object.keys(Consistency) as Array<ConsistencyName>).find((k) => Consistency[k] === code)
 
-/** A short description of an answer, for the activity log. @internal */
+/**
+ * A short description of an answer, for the activity log.
+ *
+ * @internal
+ * @since 0.1.0
+ */
 export const describe = (answer: Answer): string => {
   switch (answer._tag) {
     case "Rows":

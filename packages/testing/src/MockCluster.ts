@@ -11,6 +11,9 @@
  * The `MockCluster` service primes answers, controls hosts (down, unresponsive, up), emits events
  * and reads the activity log.
  *
+ * This module owns the service, its Layers and the sockets (in-memory pairs, TCP listeners); the
+ * simulated cluster and the protocol side of the hosts are internal modules it drives.
+ *
  * @since 0.1.0
  */
 import { Cluster, Errors } from "@effect-cassandra/driver"
@@ -25,20 +28,17 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import { type Duplex, duplexPair } from "node:stream"
 import { type Answer, columnSpecs } from "./Answer.ts"
-import { encodeEnvelope, ServerConnection } from "./internal/server.ts"
-import {
-  type Activity,
-  type ActivityFilter,
-  type HostRef,
-  type HostSpec,
-  type MockClusterOptions,
-  type MockHost,
-  type PrimeSpec,
-  type SimHost,
-  SimulatedCluster,
-  type SimulationEnv
-} from "./internal/simulation.ts"
+import { encodeEnvelope } from "./internal/server/envelope.ts"
+import { ServerConnection } from "./internal/server/ServerConnection.ts"
+import type { SimHost } from "./internal/sim/hosts.ts"
+import { SimulatedCluster, type SimulationEnv } from "./internal/sim/SimulatedCluster.ts"
+import type { Activity, ActivityFilter, HostRef, HostSpec, MockClusterOptions, MockHost, PrimeSpec } from "./Model.ts"
 
+/**
+ * The public data model (defined in `Model.ts`): the cluster's options, hosts, primes and activity entries.
+ *
+ * @since 0.1.0
+ */
 export type {
   Activity,
   ActivityFilter,
@@ -51,14 +51,22 @@ export type {
   PrimeSpec,
   RequestKind,
   TableSpec
-} from "./internal/simulation.ts"
+} from "./Model.ts"
 
-/** A test asked for something the mock cannot do: an unknown host, a prime whose rows do not fit their types... */
+/**
+ * A test asked for something the mock cannot do: an unknown host, a prime whose rows do not fit their types...
+ *
+ * @since 0.1.0
+ */
 export class MockClusterError extends Schema.TaggedError<MockClusterError>()("MockClusterError", {
   message: Schema.String
 }) {}
 
-/** A prime, as `prime` returns it. */
+/**
+ * A prime, as `prime` returns it.
+ *
+ * @since 0.1.0
+ */
 export interface Prime {
   readonly id: number
   /** How many requests it answered so far. */
@@ -67,6 +75,11 @@ export interface Prime {
   readonly remove: Effect.Effect<void>
 }
 
+/**
+ * The mock cluster's operations: its hosts, primes, activity log, host control and events.
+ *
+ * @since 0.1.0
+ */
 export interface MockClusterShape {
   /** Hosts' endpoints (`address:port`), as contact points. */
   readonly contactPoints: ReadonlyArray<string>
@@ -114,10 +127,18 @@ export interface MockClusterShape {
   readonly removeHost: (ref: HostRef, options?: { readonly notify?: boolean | undefined }) => Effect.Effect<void, MockClusterError>
 }
 
-/** The mock cluster's control surface. */
+/**
+ * The mock cluster's control surface.
+ *
+ * @since 0.1.0
+ */
 export class MockCluster extends Context.Service<MockCluster, MockClusterShape>()("@effect-cassandra/testing/MockCluster") {}
 
-/** A mock cluster on TCP: also its port. */
+/**
+ * A mock cluster on TCP: also its port.
+ *
+ * @since 0.1.0
+ */
 export interface MockServer extends MockClusterShape {
   /** The port the hosts listen on (the first host's, when they differ). */
   readonly port: number
@@ -154,31 +175,31 @@ const makeShape = (
       Effect.suspend(() => {
         const invalid = validatePrime(spec)
         if (invalid !== undefined) return Effect.fail(new MockClusterError({ message: invalid }))
-        const p = sim.addPrime(spec)
+        const p = sim.primes.add(spec)
         return Effect.succeed<Prime>({
           id: p.id,
           uses: Effect.sync(() => p.used),
-          remove: Effect.sync(() => sim.removePrime(p.id))
+          remove: Effect.sync(() => sim.primes.remove(p.id))
         })
       }),
-    clearPrimes: Effect.sync(() => sim.clearPrimes()),
-    activity: (filter) => Effect.sync(() => sim.activity(filter)),
-    clearActivity: Effect.sync(() => sim.clearActivity()),
+    clearPrimes: Effect.sync(() => sim.primes.clear()),
+    activity: (filter) => Effect.sync(() => sim.log.read(filter)),
+    clearActivity: Effect.sync(() => sim.log.clear()),
     awaitActivity: (filter) =>
       Effect.callback<ReadonlyArray<Activity>>((resume) => {
-        if (sim.activityLimit <= 0) {
+        if (sim.log.limit <= 0) {
           // nothing is recorded: waiting would never end
           return resume(Effect.die(new Error("awaitActivity needs the activity log, which activityLimit: 0 turns off")))
         }
         const count = filter?.count ?? 1
         const check = (): boolean => {
-          const found = sim.activity(filter)
+          const found = sim.log.read(filter)
           if (found.length < count) return false
           resume(Effect.succeed(found))
           return true
         }
         if (check()) return
-        const remove = sim.onActivity(check)
+        const remove = sim.log.onRecord(check)
         return Effect.sync(remove)
       }),
     hostDown: (ref, options) =>
@@ -202,7 +223,7 @@ const makeShape = (
     forgetPrepared: (ref) =>
       Effect.flatMap(
         ref === undefined ? Effect.succeed(sim.liveHosts) : Effect.map(resolve(ref), (h) => [h]),
-        (hosts) => Effect.sync(() => { for (const h of hosts) sim.forgetPrepared(h) })
+        (hosts) => Effect.sync(() => { for (const h of hosts) sim.prepared.forget(h) })
       ),
     emit: (event, options) =>
       Effect.flatMap(
@@ -297,7 +318,11 @@ const linkedPair = (): [Duplex, Duplex] => {
   return [client, server]
 }
 
-/** Builds the in-memory cluster and its transport. */
+/**
+ * Builds the in-memory cluster and its transport.
+ *
+ * @since 0.1.0
+ */
 export const make = (options: MockClusterOptions = {}): Effect.Effect<
   { readonly service: MockClusterShape; readonly transport: Transport },
   never,
@@ -341,6 +366,8 @@ export const make = (options: MockClusterOptions = {}): Effect.Effect<
  *   Layer.provideMerge(MockCluster.layer({ hosts: 3 }))
  * )
  * ```
+ *
+ * @since 0.1.0
  */
 export const layer = (options: MockClusterOptions = {}): Layer.Layer<MockCluster> =>
   Layer.effectContext(
@@ -352,6 +379,8 @@ export const layer = (options: MockClusterOptions = {}): Layer.Layer<MockCluster
 /**
  * A `Cluster` layer pointed at the mock cluster of the context (its contact points and datacenter),
  * in memory or over TCP. `options` adds or overrides Cluster options.
+ *
+ * @since 0.1.0
  */
 export const clusterLayer = (
   options: Partial<Cluster.ClusterOptions> = {}
@@ -361,6 +390,11 @@ export const clusterLayer = (
 // ---------------------------------------------------------------------------------------------
 // TCP
 
+/**
+ * Options of `serve`: those of the in-memory cluster, with the port the hosts listen on.
+ *
+ * @since 0.1.0
+ */
 export interface ServeOptions extends MockClusterOptions {
   /**
    * The port every host listens on, each on its own address (127.0.0.1, 127.0.0.2, ...). Default 0:
@@ -397,6 +431,8 @@ const closeServer = (server: net.Server): Effect.Effect<void> =>
  * benchmarks. Hosts listen on 127.0.0.1, 127.0.0.2, ... (Linux routes all of 127/8 to loopback)
  * until the scope closes. A host down stops listening (connections are refused) and closes its
  * connections. Time (delays) follows the Effect Clock of the context.
+ *
+ * @since 0.1.0
  */
 export const serve = (options: ServeOptions = {}): Effect.Effect<MockServer, MockClusterError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -484,61 +520,144 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<MockServer, Moc
     return { ...shape, port: listenPort }
   })
 
-/** `serve` as a Layer providing the `MockCluster` service (build a `Cluster` on it with `clusterLayer()`). */
+/**
+ * `serve` as a Layer providing the `MockCluster` service (build a `Cluster` on it with `clusterLayer()`).
+ *
+ * @since 0.1.0
+ */
 export const layerServer = (options: ServeOptions = {}): Layer.Layer<MockCluster, MockClusterError> =>
   Layer.effect(MockCluster, serve(options))
 
 // ---------------------------------------------------------------------------------------------
 // accessors
 
-/** `MockCluster.prime(spec)` on the service of the context. */
+/**
+ * `MockCluster.prime(spec)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const prime = (spec: PrimeSpec): Effect.Effect<Prime, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.prime(spec))
 
+/**
+ * `MockCluster.activity(filter)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const activity = (filter?: ActivityFilter): Effect.Effect<ReadonlyArray<Activity>, never, MockCluster> =>
   MockCluster.use((m) => m.activity(filter))
 
+/**
+ * `MockCluster.awaitActivity(filter)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const awaitActivity = (
   filter?: ActivityFilter & { readonly count?: number | undefined }
 ): Effect.Effect<ReadonlyArray<Activity>, never, MockCluster> => MockCluster.use((m) => m.awaitActivity(filter))
 
+/**
+ * `MockCluster.hostDown(ref, options)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const hostDown = (ref: HostRef, options?: { readonly notify?: boolean | undefined }): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.hostDown(ref, options))
 
+/**
+ * `MockCluster.hostUp(ref, options)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const hostUp = (ref: HostRef, options?: { readonly notify?: boolean | undefined }): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.hostUp(ref, options))
 
+/**
+ * `MockCluster.hostUnresponsive(ref)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const hostUnresponsive = (ref: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.hostUnresponsive(ref))
 
+/**
+ * `MockCluster.clearPrimes` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const clearPrimes: Effect.Effect<void, never, MockCluster> = MockCluster.use((m) => m.clearPrimes)
 
+/**
+ * `MockCluster.clearActivity` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const clearActivity: Effect.Effect<void, never, MockCluster> = MockCluster.use((m) => m.clearActivity)
 
+/**
+ * `MockCluster.closeConnections(ref)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const closeConnections = (ref?: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.closeConnections(ref))
 
+/**
+ * `MockCluster.forgetPrepared(ref)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const forgetPrepared = (ref?: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.forgetPrepared(ref))
 
+/**
+ * `MockCluster.emit(event, options)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const emit = (
   event: Event,
   options?: { readonly hosts?: ReadonlyArray<HostRef> | undefined }
 ): Effect.Effect<number, MockClusterError, MockCluster> => MockCluster.use((m) => m.emit(event, options))
 
+/**
+ * `MockCluster.topologyChange(change, ref)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const topologyChange = (change: "NEW_NODE" | "REMOVED_NODE", ref: HostRef): Effect.Effect<number, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.topologyChange(change, ref))
 
+/**
+ * `MockCluster.statusChange(change, ref)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const statusChange = (change: "UP" | "DOWN", ref: HostRef): Effect.Effect<number, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.statusChange(change, ref))
 
+/**
+ * `MockCluster.schemaChange(change)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const schemaChange = (change: SchemaChange): Effect.Effect<number, never, MockCluster> =>
   MockCluster.use((m) => m.schemaChange(change))
 
+/**
+ * `MockCluster.addHost(spec, options)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const addHost = (
   spec: HostSpec,
   options?: { readonly notify?: boolean | undefined }
 ): Effect.Effect<MockHost, MockClusterError, MockCluster> => MockCluster.use((m) => m.addHost(spec, options))
 
+/**
+ * `MockCluster.removeHost(ref, options)` on the service of the context.
+ *
+ * @since 0.1.0
+ */
 export const removeHost = (ref: HostRef, options?: { readonly notify?: boolean | undefined }): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.removeHost(ref, options))

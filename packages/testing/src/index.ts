@@ -4,5 +4,16 @@
  *
  * @since 0.1.0
  */
+
+/**
+ * What a mock host answers a primed request with: rows, void, errors, delays, silence.
+ *
+ * @since 0.1.0
+ */
 export * as Answer from "./Answer.ts"
+/**
+ * Mock hosts, in memory or over TCP: priming answers, host control, events and the activity log.
+ *
+ * @since 0.1.0
+ */
 export * as MockCluster from "./MockCluster.ts"

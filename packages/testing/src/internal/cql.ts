@@ -8,7 +8,11 @@
  */
 import type { SchemaChange } from "@effect-cassandra/protocol"
 
-/** Collapses runs of whitespace, trims, and drops a trailing `;`. Primes and queries compare in this form. */
+/**
+ * Collapses runs of whitespace, trims, and drops a trailing `;`. Primes and queries compare in this form.
+ *
+ * @since 0.1.0
+ */
 export const normalizeQuery = (query: string): string => {
   let q = query.replace(/\s+/g, " ").trim()
   while (q.endsWith(";")) q = q.slice(0, -1).trimEnd()
@@ -17,7 +21,11 @@ export const normalizeQuery = (query: string): string => {
 
 const normalized = new Map<string, string>()
 
-/** `normalizeQuery`, memoised (the same texts arrive again and again). */
+/**
+ * `normalizeQuery`, memoised (the same texts arrive again and again).
+ *
+ * @since 0.1.0
+ */
 export const normalizeCached = (query: string): string => {
   let n = normalized.get(query)
   if (n === undefined) {
@@ -28,6 +36,11 @@ export const normalizeCached = (query: string): string => {
   return n
 }
 
+/**
+ * The kind of a statement, from its first keyword.
+ *
+ * @since 0.1.0
+ */
 export type StatementKind =
   | "select"
   | "insert"
@@ -43,19 +56,33 @@ export type StatementKind =
 
 const KINDS = new Set(["select", "insert", "update", "delete", "batch", "use", "create", "alter", "drop", "truncate"])
 
+/**
+ * The kind of a statement (`other` for anything unknown), skipping leading comments.
+ *
+ * @since 0.1.0
+ */
 export const statementKind = (query: string): StatementKind => {
   const m = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*([A-Za-z]+)/.exec(query)
   const word = m?.[1]?.toLowerCase() ?? ""
   return KINDS.has(word) ? (word as StatementKind) : "other"
 }
 
-/** Unquotes an identifier: `"MyTable"` keeps its case, anything else is lower-cased (as in CQL). */
+/**
+ * Unquotes an identifier: `"MyTable"` keeps its case, anything else is lower-cased (as in CQL).
+ *
+ * @since 0.1.0
+ */
 export const unquoteIdentifier = (id: string): string =>
   id.startsWith("\"") && id.endsWith("\"") ? id.slice(1, -1).replace(/""/g, "\"") : id.toLowerCase()
 
 const IDENT = `(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)`
 const QUALIFIED = `(${IDENT})(?:\\s*\\.\\s*(${IDENT}))?`
 
+/**
+ * A table a statement names, with its keyspace when qualified.
+ *
+ * @since 0.1.0
+ */
 export interface TableRef {
   readonly keyspace: string | undefined
   readonly table: string
@@ -64,7 +91,11 @@ export interface TableRef {
 const qualified = (a: string, b: string | undefined): TableRef =>
   b === undefined ? { keyspace: undefined, table: unquoteIdentifier(a) } : { keyspace: unquoteIdentifier(a), table: unquoteIdentifier(b) }
 
-/** The table a SELECT/INSERT/UPDATE/DELETE targets. */
+/**
+ * The table a SELECT/INSERT/UPDATE/DELETE targets.
+ *
+ * @since 0.1.0
+ */
 export const tableOf = (query: string): TableRef | undefined => {
   const q = stripLiterals(query)
   const patterns = [
@@ -81,7 +112,11 @@ export const tableOf = (query: string): TableRef | undefined => {
   return undefined
 }
 
-/** Replaces string literals, quoted-string constants and comments with spaces (same length). */
+/**
+ * Replaces string literals, quoted-string constants and comments with spaces (same length).
+ *
+ * @since 0.1.0
+ */
 export const stripLiterals = (query: string): string => {
   let out = ""
   let i = 0
@@ -120,7 +155,11 @@ export const stripLiterals = (query: string): string => {
   return out
 }
 
-/** One bind marker: its name (`:name`, or the column it binds, or a generated one) and a hint of its type. */
+/**
+ * One bind marker: its name (`:name`, or the column it binds, or a generated one) and a hint of its type.
+ *
+ * @since 0.1.0
+ */
 export interface Marker {
   readonly name: string
   /** The column it binds, when the statement shows it. */
@@ -131,7 +170,11 @@ export interface Marker {
   readonly inList: boolean
 }
 
-/** The bind markers of a statement, in order, with the column each binds when the text shows it. */
+/**
+ * The bind markers of a statement, in order, with the column each binds when the text shows it.
+ *
+ * @since 0.1.0
+ */
 export const markers = (query: string): ReadonlyArray<Marker> => {
   const q = stripLiterals(query)
   // INSERT INTO t (a, b, c) VALUES (?, ?, :x)
@@ -192,7 +235,11 @@ const countTopLevelCommas = (s: string): number | undefined => {
   return depth === 0 ? count : undefined
 }
 
-/** The selected column names of a SELECT (`undefined` for `*` or anything but plain column names). */
+/**
+ * The selected column names of a SELECT (`undefined` for `*` or anything but plain column names).
+ *
+ * @since 0.1.0
+ */
 export const projection = (query: string): ReadonlyArray<string> | undefined => {
   const m = /^\s*SELECT\s+(?:JSON\s+)?(?:DISTINCT\s+)?([\s\S]*?)\s+FROM\s/i.exec(stripLiterals(query))
   if (m === null) return undefined
@@ -208,13 +255,21 @@ export const projection = (query: string): ReadonlyArray<string> | undefined => 
   return names
 }
 
-/** The keyspace of a `USE ks` statement. */
+/**
+ * The keyspace of a `USE ks` statement.
+ *
+ * @since 0.1.0
+ */
 export const useKeyspace = (query: string): string | undefined => {
   const m = new RegExp(`^\\s*USE\\s+(${IDENT})\\s*;?\\s*$`, "i").exec(query)
   return m === null ? undefined : unquoteIdentifier(m[1]!)
 }
 
-/** The schema change a DDL statement makes (what Cassandra answers it with), or undefined. */
+/**
+ * The schema change a DDL statement makes (what Cassandra answers it with), or undefined.
+ *
+ * @since 0.1.0
+ */
 export const schemaChangeOf = (query: string, keyspace: string | undefined): SchemaChange | undefined => {
   const q = stripLiterals(query)
   const verb = /^\s*(CREATE|ALTER|DROP)\s+/i.exec(q)

@@ -1,18 +1,24 @@
 /**
  * The system tables a driver reads (system.local, system.peers, system.peers_v2, system_schema.*,
- * system_traces.*), answered from the simulated cluster's description, with the column types of
- * Cassandra 5.0.
+ * system_traces.*): their columns, with the column types of Cassandra 5.0, which of them a query
+ * reads, the projection of a SELECT list, and the system_schema rows of a schema. Static data and
+ * pure functions: the rows of the hosts, of traces and the answers themselves are `builtins.ts`'s.
  *
  * @internal
  */
 import { type ColumnSpec, type CqlType, formatType, parseCqlType, type Row } from "@effect-cassandra/protocol"
-import { projection, tableOf } from "./cql.ts"
+import { projection, tableOf } from "../cql.ts"
 
 const t = (text: string): CqlType => parseCqlType(text)
 
 const specs = (keyspace: string, table: string, columns: ReadonlyArray<readonly [string, string]>): ReadonlyArray<ColumnSpec> =>
   columns.map(([name, type]) => ({ keyspace, table, name, type: t(type) }))
 
+/**
+ * The columns of system.local.
+ *
+ * @since 0.1.0
+ */
 export const LOCAL_COLUMNS = specs("system", "local", [
   ["key", "text"],
   ["bootstrapped", "text"],
@@ -36,6 +42,11 @@ export const LOCAL_COLUMNS = specs("system", "local", [
   ["truncated_at", "map<uuid, blob>"]
 ])
 
+/**
+ * The columns of system.peers_v2 (Cassandra 4.0+).
+ *
+ * @since 0.1.0
+ */
 export const PEERS_V2_COLUMNS = specs("system", "peers_v2", [
   ["peer", "inet"],
   ["peer_port", "int"],
@@ -51,6 +62,11 @@ export const PEERS_V2_COLUMNS = specs("system", "peers_v2", [
   ["tokens", "set<text>"]
 ])
 
+/**
+ * The columns of system.peers.
+ *
+ * @since 0.1.0
+ */
 export const PEERS_COLUMNS = specs("system", "peers", [
   ["peer", "inet"],
   ["data_center", "text"],
@@ -146,6 +162,11 @@ const SCHEMA_COLUMNS: Record<string, ReadonlyArray<ColumnSpec>> = {
   ])
 }
 
+/**
+ * The columns of system_traces.sessions.
+ *
+ * @since 0.1.0
+ */
 export const TRACE_SESSIONS_COLUMNS = specs("system_traces", "sessions", [
   ["session_id", "uuid"],
   ["client", "inet"],
@@ -158,6 +179,11 @@ export const TRACE_SESSIONS_COLUMNS = specs("system_traces", "sessions", [
   ["started_at", "timestamp"]
 ])
 
+/**
+ * The columns of system_traces.events.
+ *
+ * @since 0.1.0
+ */
 export const TRACE_EVENTS_COLUMNS = specs("system_traces", "events", [
   ["session_id", "uuid"],
   ["event_id", "timeuuid"],
@@ -168,7 +194,11 @@ export const TRACE_EVENTS_COLUMNS = specs("system_traces", "events", [
   ["thread", "text"]
 ])
 
-/** A table the mock knows the columns of (user tables from the options, plus system tables). */
+/**
+ * A table the mock knows the columns of (user tables from the options, plus system tables).
+ *
+ * @since 0.1.0
+ */
 export interface KnownTable {
   readonly keyspace: string
   readonly name: string
@@ -177,6 +207,21 @@ export interface KnownTable {
   readonly clusteringKey: ReadonlyArray<string>
 }
 
+/**
+ * A keyspace the mock knows, with its replication options.
+ *
+ * @since 0.1.0
+ */
+export interface KnownKeyspace {
+  readonly name: string
+  readonly replication: Readonly<Record<string, string>>
+}
+
+/**
+ * The system tables as known tables (their keys included), for typing statements on them.
+ *
+ * @since 0.1.0
+ */
 export const systemTables: ReadonlyArray<KnownTable> = [
   { keyspace: "system", name: "local", columns: LOCAL_COLUMNS, partitionKey: ["key"], clusteringKey: [] },
   { keyspace: "system", name: "peers", columns: PEERS_COLUMNS, partitionKey: ["peer"], clusteringKey: [] },
@@ -198,7 +243,11 @@ export const systemTables: ReadonlyArray<KnownTable> = [
   }))
 ]
 
-/** What a system query reads: which table, and the rows to project. */
+/**
+ * What a system query reads: which table, and the rows to project.
+ *
+ * @since 0.1.0
+ */
 export type SystemTable =
   | "local"
   | "peers"
@@ -207,7 +256,11 @@ export type SystemTable =
   | "trace_sessions"
   | "trace_events"
 
-/** Which system table a query reads, if any. */
+/**
+ * Which system table a query reads, if any.
+ *
+ * @since 0.1.0
+ */
 export const systemTableOf = (query: string): SystemTable | undefined => {
   const ref = tableOf(query)
   if (ref === undefined || ref.keyspace === undefined) return undefined
@@ -223,7 +276,11 @@ export const systemTableOf = (query: string): SystemTable | undefined => {
   return undefined
 }
 
-/** Projects rows onto the SELECT list of `query` (all columns for `SELECT *`). */
+/**
+ * Projects rows onto the SELECT list of `query` (all columns for `SELECT *`).
+ *
+ * @since 0.1.0
+ */
 export const project = (
   query: string,
   columns: ReadonlyArray<ColumnSpec>,
@@ -235,13 +292,22 @@ export const project = (
   return { columns: selected, rows }
 }
 
+/**
+ * The columns of a system_schema table, undefined for a table the mock does not have.
+ *
+ * @since 0.1.0
+ */
 export const schemaTableColumns = (table: string): ReadonlyArray<ColumnSpec> | undefined => SCHEMA_COLUMNS[table]
 
-/** system_schema rows of the user tables and keyspaces. */
+/**
+ * system_schema rows of the user tables and keyspaces.
+ *
+ * @since 0.1.0
+ */
 export const schemaRows = (
   table: string,
   tables: ReadonlyArray<KnownTable>,
-  keyspaces: ReadonlyArray<{ readonly name: string; readonly replication: Readonly<Record<string, string>> }>,
+  keyspaces: ReadonlyArray<KnownKeyspace>,
   uuidOf: (text: string) => string
 ): ReadonlyArray<Row> => {
   switch (table) {
