@@ -4,6 +4,8 @@
  * Server errors (one class per protocol error code, with the code's fields), client-side errors
  * (connection, timeout, bad input, no host available) and the union `CassandraError`.
  *
+ * Definitions only: the mapping of ERROR bodies lives in internal/connection/serverErrors.ts, the decisions on them in the retry policy.
+ *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
@@ -18,16 +20,32 @@ const fields = {
 // Server errors (ERROR responses)
 // ---------------------------------------------------------------------------
 
-/** 0x0000: the server had an internal error. */
+/**
+ * 0x0000: the server had an internal error.
+ *
+ * @since 0.1.0
+ */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", fields) {}
 
-/** 0x000A: the server says the client broke the protocol. */
+/**
+ * 0x000A: the server says the client broke the protocol.
+ *
+ * @since 0.1.0
+ */
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", fields) {}
 
-/** 0x0100, or an authenticator refusing the credentials. */
+/**
+ * 0x0100, or an authenticator refusing the credentials.
+ *
+ * @since 0.1.0
+ */
 export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", fields) {}
 
-/** 0x1000: not enough replicas alive for the consistency level. */
+/**
+ * 0x1000: not enough replicas alive for the consistency level.
+ *
+ * @since 0.1.0
+ */
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
   ...fields,
   consistency: Schema.String,
@@ -35,16 +53,32 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable"
   alive: Schema.Number
 }) {}
 
-/** 0x1001: the coordinator is overloaded. */
+/**
+ * 0x1001: the coordinator is overloaded.
+ *
+ * @since 0.1.0
+ */
 export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", fields) {}
 
-/** 0x1002: the coordinator is bootstrapping. */
+/**
+ * 0x1002: the coordinator is bootstrapping.
+ *
+ * @since 0.1.0
+ */
 export class IsBootstrapping extends Schema.TaggedError<IsBootstrapping>()("IsBootstrapping", fields) {}
 
-/** 0x1003: a TRUNCATE failed. */
+/**
+ * 0x1003: a TRUNCATE failed.
+ *
+ * @since 0.1.0
+ */
 export class TruncateError extends Schema.TaggedError<TruncateError>()("TruncateError", fields) {}
 
-/** 0x1100: replicas did not acknowledge a write in time. */
+/**
+ * 0x1100: replicas did not acknowledge a write in time.
+ *
+ * @since 0.1.0
+ */
 export class WriteTimeout extends Schema.TaggedError<WriteTimeout>()("WriteTimeout", {
   ...fields,
   consistency: Schema.String,
@@ -54,7 +88,11 @@ export class WriteTimeout extends Schema.TaggedError<WriteTimeout>()("WriteTimeo
   contentions: Schema.optional(Schema.Number)
 }) {}
 
-/** 0x1200: replicas did not answer a read in time. */
+/**
+ * 0x1200: replicas did not answer a read in time.
+ *
+ * @since 0.1.0
+ */
 export class ReadTimeout extends Schema.TaggedError<ReadTimeout>()("ReadTimeout", {
   ...fields,
   consistency: Schema.String,
@@ -72,19 +110,31 @@ const failureFields = {
   reasons: Schema.Array(Schema.Struct({ address: Schema.String, reason: Schema.Number }))
 }
 
-/** 0x1300: a replica failed a read (e.g. too many tombstones). */
+/**
+ * 0x1300: a replica failed a read (e.g. too many tombstones).
+ *
+ * @since 0.1.0
+ */
 export class ReadFailure extends Schema.TaggedError<ReadFailure>()("ReadFailure", {
   ...failureFields,
   dataPresent: Schema.Boolean
 }) {}
 
-/** 0x1500: a replica failed a write. */
+/**
+ * 0x1500: a replica failed a write.
+ *
+ * @since 0.1.0
+ */
 export class WriteFailure extends Schema.TaggedError<WriteFailure>()("WriteFailure", {
   ...failureFields,
   writeType: Schema.String
 }) {}
 
-/** 0x1400: a user-defined function failed. */
+/**
+ * 0x1400: a user-defined function failed.
+ *
+ * @since 0.1.0
+ */
 export class FunctionFailure extends Schema.TaggedError<FunctionFailure>()("FunctionFailure", {
   ...fields,
   keyspace: Schema.String,
@@ -92,10 +142,18 @@ export class FunctionFailure extends Schema.TaggedError<FunctionFailure>()("Func
   argTypes: Schema.Array(Schema.String)
 }) {}
 
-/** 0x1600: a CDC write failed. */
+/**
+ * 0x1600: a CDC write failed.
+ *
+ * @since 0.1.0
+ */
 export class CdcWriteFailure extends Schema.TaggedError<CdcWriteFailure>()("CdcWriteFailure", fields) {}
 
-/** 0x1700: a CAS write's outcome is unknown. */
+/**
+ * 0x1700: a CAS write's outcome is unknown.
+ *
+ * @since 0.1.0
+ */
 export class CasWriteUnknown extends Schema.TaggedError<CasWriteUnknown>()("CasWriteUnknown", {
   ...fields,
   consistency: Schema.String,
@@ -103,26 +161,50 @@ export class CasWriteUnknown extends Schema.TaggedError<CasWriteUnknown>()("CasW
   blockFor: Schema.Number
 }) {}
 
-/** 0x2000: the CQL text does not parse. */
+/**
+ * 0x2000: the CQL text does not parse.
+ *
+ * @since 0.1.0
+ */
 export class SyntaxError extends Schema.TaggedError<SyntaxError>()("SyntaxError", fields) {}
 
-/** 0x2100: the user lacks a permission. */
+/**
+ * 0x2100: the user lacks a permission.
+ *
+ * @since 0.1.0
+ */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields) {}
 
-/** 0x2200: the query is syntactically right but invalid. */
+/**
+ * 0x2200: the query is syntactically right but invalid.
+ *
+ * @since 0.1.0
+ */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", fields) {}
 
-/** 0x2300: the query is invalid because of a configuration issue. */
+/**
+ * 0x2300: the query is invalid because of a configuration issue.
+ *
+ * @since 0.1.0
+ */
 export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()("ConfigurationError", fields) {}
 
-/** 0x2400: a keyspace or table that already exists. */
+/**
+ * 0x2400: a keyspace or table that already exists.
+ *
+ * @since 0.1.0
+ */
 export class AlreadyExists extends Schema.TaggedError<AlreadyExists>()("AlreadyExists", {
   ...fields,
   keyspace: Schema.String,
   table: Schema.String
 }) {}
 
-/** 0x2500: the prepared statement is unknown to the host (the driver re-prepares transparently). */
+/**
+ * 0x2500: the prepared statement is unknown to the host (the driver re-prepares transparently).
+ *
+ * @since 0.1.0
+ */
 export class Unprepared extends Schema.TaggedError<Unprepared>()("Unprepared", {
   ...fields,
   id: Schema.Uint8Array
@@ -132,7 +214,11 @@ export class Unprepared extends Schema.TaggedError<Unprepared>()("Unprepared", {
 // Client-side errors
 // ---------------------------------------------------------------------------
 
-/** A connection could not be opened, or died with the request in flight. */
+/**
+ * A connection could not be opened, or died with the request in flight.
+ *
+ * @since 0.1.0
+ */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
   ...fields,
   cause: Schema.optional(Schema.Defect()),
@@ -143,13 +229,21 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
   sent: Schema.optional(Schema.Boolean)
 }) {}
 
-/** The client-side timeout elapsed before an answer arrived. */
+/**
+ * The client-side timeout elapsed before an answer arrived.
+ *
+ * @since 0.1.0
+ */
 export class OperationTimedOut extends Schema.TaggedError<OperationTimedOut>()("OperationTimedOut", {
   ...fields,
   timeoutMillis: Schema.Number
 }) {}
 
-/** Bad input: wrong number of values, an unknown name, a value that does not fit its column. Nothing was sent. */
+/**
+ * Bad input: wrong number of values, an unknown name, a value that does not fit its column. Nothing was sent.
+ *
+ * @since 0.1.0
+ */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
   message: Schema.String,
   /** Where the bad value sits, e.g. `values[2]` or `values.name`. */
@@ -158,16 +252,28 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   expected: Schema.optional(Schema.String)
 }) {}
 
-/** A frame the driver could not decode (corrupt or unexpected bytes from the server). */
+/**
+ * A frame the driver could not decode (corrupt or unexpected bytes from the server).
+ *
+ * @since 0.1.0
+ */
 export class DriverError extends Schema.TaggedError<DriverError>()("DriverError", fields) {}
 
-/** Rows that do not match the `schema` given to `execute`/`stream`. */
+/**
+ * Rows that do not match the `schema` given to `execute`/`stream`.
+ *
+ * @since 0.1.0
+ */
 export class RowDecodeError extends Schema.TaggedError<RowDecodeError>()("RowDecodeError", {
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
 }) {}
 
-/** Every server error type. */
+/**
+ * Every server error type.
+ *
+ * @since 0.1.0
+ */
 export type ServerErrorResponse =
   | ServerError
   | ProtocolError
@@ -190,20 +296,36 @@ export type ServerErrorResponse =
   | AlreadyExists
   | Unprepared
 
-/** What one attempt on one host can fail with. */
+/**
+ * What one attempt on one host can fail with.
+ *
+ * @since 0.1.0
+ */
 export type RequestError = ServerErrorResponse | ConnectionError | OperationTimedOut | DriverError
 
-/** No host could serve the request; `errors` holds the error of each host tried, keyed by address. */
+/**
+ * No host could serve the request; `errors` holds the error of each host tried, keyed by address.
+ *
+ * @since 0.1.0
+ */
 export class NoHostAvailable extends Schema.TaggedError<NoHostAvailable>()("NoHostAvailable", {
   message: Schema.String,
   errors: Schema.Record(Schema.String, Schema.Defect())
 }) {}
 
-/** A query trace was not complete in system_traces within the wait (the server writes traces asynchronously). */
+/**
+ * A query trace was not complete in system_traces within the wait (the server writes traces asynchronously).
+ *
+ * @since 0.1.0
+ */
 export class TraceUnavailable extends Schema.TaggedError<TraceUnavailable>()("TraceUnavailable", {
   message: Schema.String,
   sessionId: Schema.String
 }) {}
 
-/** Any error of the driver. */
+/**
+ * Any error of the driver.
+ *
+ * @since 0.1.0
+ */
 export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable

@@ -1,6 +1,8 @@
 /**
  * Hosts of the cluster and their events.
  *
+ * Types only: the host registry (internal/cluster) owns the state behind them.
+ *
  * @since 0.1.0
  */
 
@@ -19,7 +21,11 @@ export interface Host {
   readonly isUp: boolean
 }
 
-/** Host state changes (the Python driver's host listeners), published as a Stream by `Cluster.events`. */
+/**
+ * Host state changes (the Python driver's host listeners), published as a Stream by `Cluster.events`.
+ *
+ * @since 0.1.0
+ */
 export type HostEvent =
   | { readonly _tag: "HostAdded"; readonly host: Host }
   | { readonly _tag: "HostRemoved"; readonly host: Host }

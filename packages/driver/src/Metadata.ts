@@ -2,6 +2,8 @@
  * Cluster metadata: keyspaces, tables, user types, functions and aggregates from system_schema, and
  * the token map used for token-aware routing (the Python driver's `cluster.metadata`).
  *
+ * Types only: the metadata store and the refreshes (internal/cluster) fill them, the token map lives in internal/routing.
+ *
  * @since 0.1.0
  */
 import type { CqlType } from "@effect-cassandra/protocol"
@@ -9,6 +11,11 @@ import type * as Effect from "effect/Effect"
 import type * as E from "./Errors.ts"
 import type { Host } from "./Host.ts"
 
+/**
+ * A column of a table or view.
+ *
+ * @since 0.1.0
+ */
 export interface ColumnMetadata {
   readonly name: string
   readonly type: CqlType
@@ -19,6 +26,11 @@ export interface ColumnMetadata {
   readonly clusteringOrder: "asc" | "desc" | "none"
 }
 
+/**
+ * A table: its columns, keys, indexes and options.
+ *
+ * @since 0.1.0
+ */
 export interface TableMetadata {
   readonly keyspace: string
   readonly name: string
@@ -31,6 +43,11 @@ export interface TableMetadata {
   readonly options: Readonly<Record<string, unknown>>
 }
 
+/**
+ * A secondary index of a table.
+ *
+ * @since 0.1.0
+ */
 export interface IndexMetadata {
   readonly name: string
   /** COMPOSITES, KEYS or CUSTOM. */
@@ -39,19 +56,33 @@ export interface IndexMetadata {
   readonly options: Readonly<Record<string, string>>
 }
 
-/** A materialized view: a table of its own, kept from a base table. */
+/**
+ * A materialized view: a table of its own, kept from a base table.
+ *
+ * @since 0.1.0
+ */
 export interface ViewMetadata extends TableMetadata {
   readonly baseTable: string
   readonly includeAllColumns: boolean
   readonly whereClause: string
 }
 
+/**
+ * A user-defined type and its fields.
+ *
+ * @since 0.1.0
+ */
 export interface UserTypeMetadata {
   readonly keyspace: string
   readonly name: string
   readonly fields: ReadonlyArray<{ readonly name: string; readonly typeText: string }>
 }
 
+/**
+ * A keyspace: its replication and everything defined in it.
+ *
+ * @since 0.1.0
+ */
 export interface KeyspaceMetadata {
   readonly name: string
   readonly replication: Readonly<Record<string, string>>

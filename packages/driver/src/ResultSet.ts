@@ -1,6 +1,8 @@
 /**
  * The result of one execution: the rows of the current page and everything the server said with them.
  *
+ * The interface only: results are built in one place, internal/request/result.ts.
+ *
  * @since 0.1.0
  */
 import type { ColumnSpec, SchemaChange } from "@effect-cassandra/protocol"
@@ -9,6 +11,11 @@ import type * as Effect from "effect/Effect"
 import type { CassandraError } from "./Errors.ts"
 import type { Host } from "./Host.ts"
 
+/**
+ * One event of a query trace (system_traces.events).
+ *
+ * @since 0.1.0
+ */
 export interface TraceEvent {
   readonly activity: string
   readonly source: string | undefined
@@ -16,7 +23,11 @@ export interface TraceEvent {
   readonly thread: string | undefined
 }
 
-/** A query trace from system_traces. */
+/**
+ * A query trace from system_traces.
+ *
+ * @since 0.1.0
+ */
 export interface QueryTrace {
   readonly sessionId: string
   readonly coordinator: string | undefined
@@ -27,6 +38,11 @@ export interface QueryTrace {
   readonly events: ReadonlyArray<TraceEvent>
 }
 
+/**
+ * The result of one execution: the rows of the current page and everything the server said with them.
+ *
+ * @since 0.1.0
+ */
 export interface ResultSet<A = Record<string, unknown>> {
   /** Rows of this page. */
   readonly rows: ReadonlyArray<A>

@@ -1,6 +1,8 @@
 /**
  * Statements: prepared statements, and the options every execution takes.
  *
+ * Values only: binding, planning and sending are the request path's (internal/request).
+ *
  * @since 0.1.0
  */
 import type { ColumnSpec, ConsistencyName, CqlType } from "@effect-cassandra/protocol"
@@ -8,7 +10,11 @@ import type * as Duration from "effect/Duration"
 import type * as Schema from "effect/Schema"
 import type { Host } from "./Host.ts"
 
-/** A statement prepared on the cluster. Values bind by position (array) or by name (object). */
+/**
+ * A statement prepared on the cluster. Values bind by position (array) or by name (object).
+ *
+ * @since 0.1.0
+ */
 export class PreparedStatement {
   readonly _tag = "PreparedStatement"
   readonly query: string
@@ -57,7 +63,11 @@ export class PreparedStatement {
   }
 }
 
-/** A simple (unprepared) statement carrying its values and options (the Python driver's `SimpleStatement`). */
+/**
+ * A simple (unprepared) statement carrying its values and options (the Python driver's `SimpleStatement`).
+ *
+ * @since 0.1.0
+ */
 export class SimpleStatement {
   readonly _tag = "SimpleStatement"
   readonly query: string
@@ -70,7 +80,11 @@ export class SimpleStatement {
   }
 }
 
-/** A prepared statement with its values and options (the Python driver's `BoundStatement`). */
+/**
+ * A prepared statement with its values and options (the Python driver's `BoundStatement`).
+ *
+ * @since 0.1.0
+ */
 export class BoundStatement {
   readonly _tag = "BoundStatement"
   readonly prepared: PreparedStatement
@@ -83,17 +97,33 @@ export class BoundStatement {
   }
 }
 
-/** Anything `Session.execute` and `Session.stream` run. */
+/**
+ * Anything `Session.execute` and `Session.stream` run.
+ *
+ * @since 0.1.0
+ */
 export type Statement = string | PreparedStatement | SimpleStatement | BoundStatement
 
-/** A simple statement object: `Session.execute(statement("SELECT ...", [1], { consistency: "ONE" }))`. */
+/**
+ * A simple statement object: `Session.execute(statement("SELECT ...", [1], { consistency: "ONE" }))`.
+ *
+ * @since 0.1.0
+ */
 export const statement = (query: string, params?: Params, options?: ExecuteOptions<any>): SimpleStatement =>
   new SimpleStatement(query, params, options)
 
-/** Values of a statement: positional, or by name (`:name` markers, or column names of a prepared statement). */
+/**
+ * Values of a statement: positional, or by name (`:name` markers, or column names of a prepared statement).
+ *
+ * @since 0.1.0
+ */
 export type Params = ReadonlyArray<unknown> | Readonly<Record<string, unknown>>
 
-/** Per-execution options (the Python driver's execute arguments and statement attributes). */
+/**
+ * Per-execution options (the Python driver's execute arguments and statement attributes).
+ *
+ * @since 0.1.0
+ */
 export interface ExecuteOptions<A = Record<string, unknown>> {
   /** Default LOCAL_ONE. */
   readonly consistency?: ConsistencyName | undefined
@@ -134,17 +164,31 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   readonly speculativeExecution?: SpeculativeExecution | undefined
 }
 
+/**
+ * Speculative execution of one request: how long to wait before each extra execution, and how many.
+ *
+ * @since 0.1.0
+ */
 export interface SpeculativeExecution {
   readonly delay: Duration.Input
   readonly maxExecutions: number
 }
 
-/** One statement of a batch. */
+/**
+ * One statement of a batch.
+ *
+ * @since 0.1.0
+ */
 export interface BatchEntry {
   readonly query: string | PreparedStatement
   readonly params?: Params | undefined
 }
 
+/**
+ * The options of a batch: those of an execution without paging, plus the batch type.
+ *
+ * @since 0.1.0
+ */
 export interface BatchOptions extends Omit<ExecuteOptions, "fetchSize" | "pagingState" | "schema" | "prepare"> {
   /** Default "logged". */
   readonly type?: "logged" | "unlogged" | "counter" | undefined

@@ -1,13 +1,19 @@
 /**
  * Load balancing: which hosts a request tries, in which order (the query plan).
  *
+ * The policy only orders hosts: it does not skip hosts without connections nor send anything.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type { Host } from "../Host.ts"
 
-/** What a policy knows when it plans a request. */
+/**
+ * What a policy knows when it plans a request.
+ *
+ * @since 0.1.0
+ */
 export interface PlanContext {
   /** Every known host (up and down). */
   readonly hosts: ReadonlyArray<Host>
@@ -18,6 +24,11 @@ export interface PlanContext {
   readonly replicas?: ReadonlyArray<Host> | undefined
 }
 
+/**
+ * A load-balancing policy: the query plan of each request, and each host's distance.
+ *
+ * @since 0.1.0
+ */
 export interface LoadBalancingPolicyShape {
   /** The hosts to try, in order. Only up hosts are tried; the plan is consumed lazily. */
   readonly newQueryPlan: (context: PlanContext) => Iterable<Host>
@@ -29,6 +40,8 @@ export interface LoadBalancingPolicyShape {
  * DC-aware round robin: the up hosts of the local DC in rotating order, then up to
  * `usedHostsPerRemoteDc` hosts of each remote DC. With `tokenAware`, replicas of the partition
  * key (local first) come before everything else.
+  *
+  * @since 0.1.0
  */
 export const dcAwareRoundRobin = (options?: {
   readonly usedHostsPerRemoteDc?: number | undefined
@@ -80,11 +93,19 @@ export const dcAwareRoundRobin = (options?: {
   }
 }
 
-/** The load balancing policy service. Defaults to token-aware DC-aware round robin. */
+/**
+ * The load balancing policy service. Defaults to token-aware DC-aware round robin.
+ *
+ * @since 0.1.0
+ */
 export const LoadBalancingPolicy: Context.Reference<LoadBalancingPolicyShape> = Context.Reference<LoadBalancingPolicyShape>(
   "@effect-cassandra/driver/LoadBalancingPolicy",
   { defaultValue: () => dcAwareRoundRobin() }
 )
 
-/** Provides a load balancing policy. */
+/**
+ * Provides a load balancing policy.
+ *
+ * @since 0.1.0
+ */
 export const layer = (policy: LoadBalancingPolicyShape): Layer.Layer<never> => Layer.succeed(LoadBalancingPolicy, policy)

@@ -3,6 +3,8 @@
  * same or the next host of the query plan, after the delay of the `RetryPolicyShape.delay` Schedule when
  * the policy has one.
  *
+ * The policy only decides: it does not send, wait or count (the request execution does).
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
@@ -10,6 +12,11 @@ import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { RequestError } from "../Errors.ts"
 
+/**
+ * What to do after a failed attempt.
+ *
+ * @since 0.1.0
+ */
 export type RetryDecision =
   | { readonly _tag: "RetrySameHost"; readonly consistency?: number | undefined }
   | { readonly _tag: "RetryNextHost"; readonly consistency?: number | undefined }
@@ -17,6 +24,11 @@ export type RetryDecision =
   /** Treat the failure as an empty success (e.g. a write whose loss the application accepts). */
   | { readonly _tag: "Ignore" }
 
+/**
+ * What a retry policy knows of a failed attempt.
+ *
+ * @since 0.1.0
+ */
 export interface RetryContext {
   readonly error: RequestError
   /** How many retries already happened for this request (0 on the first failure). */
@@ -26,6 +38,11 @@ export interface RetryContext {
   readonly consistency: number
 }
 
+/**
+ * A retry policy: a decision per failure, and optionally the delays between retries.
+ *
+ * @since 0.1.0
+ */
 export interface RetryPolicyShape {
   readonly decide: (context: RetryContext) => RetryDecision
   /**
@@ -50,6 +67,8 @@ const next: RetryDecision = { _tag: "RetryNextHost" }
  *   but only for idempotent requests (a non-idempotent write may have been applied);
  * - is bootstrapping: the next host (the request was not applied);
  * - everything else (syntax, invalid, unauthorized...): rethrow.
+  *
+  * @since 0.1.0
  */
 export const defaultRetryPolicy: RetryPolicyShape = {
   decide: ({ error, idempotent, retryCount }) => {
@@ -74,13 +93,26 @@ export const defaultRetryPolicy: RetryPolicyShape = {
   }
 }
 
-/** Never retries. */
+/**
+ * Never retries.
+ *
+ * @since 0.1.0
+ */
 export const fallthroughRetryPolicy: RetryPolicyShape = { decide: () => rethrow }
 
+/**
+ * The retry policy service. Defaults to `defaultRetryPolicy`.
+ *
+ * @since 0.1.0
+ */
 export const RetryPolicy: Context.Reference<RetryPolicyShape> = Context.Reference<RetryPolicyShape>(
   "@effect-cassandra/driver/RetryPolicy",
   { defaultValue: () => defaultRetryPolicy }
 )
 
-/** Provides a retry policy. */
+/**
+ * Provides a retry policy.
+ *
+ * @since 0.1.0
+ */
 export const layer = (policy: RetryPolicyShape): Layer.Layer<never> => Layer.succeed(RetryPolicy, policy)
