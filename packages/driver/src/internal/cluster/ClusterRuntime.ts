@@ -47,8 +47,9 @@ export const startCluster = (
     )
     yield* checkLocalDc(rooms)
     if (resolved.schemaMetadataEnabled) yield* Effect.ignore(rooms.schema.refreshAll)
-    const shape = publicShape(rooms, resolved, loadBalancing)
-    registerInternals(shape, internals(rooms, resolved))
+    const controlQuery: AdminQuery = (cql) => rooms.control.query(cql)
+    const shape = publicShape(rooms, resolved, loadBalancing, controlQuery)
+    registerInternals(shape, internals(rooms, resolved, controlQuery))
     return shape
   })
 
@@ -110,9 +111,8 @@ const checkLocalDc = (rooms: Rooms): Effect.Effect<void, E.NoHostAvailable> => {
   }))
 }
 
-const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: LoadBalancingPolicyShape): ClusterShape => {
+const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: LoadBalancingPolicyShape, controlQuery: AdminQuery): ClusterShape => {
   const { registry, control, topology, store, schema } = rooms
-  const controlQuery: AdminQuery = (cql) => control.query(cql)
   const metadata: MetadataView = {
     keyspaces: () => store.keyspaces,
     keyspace: (name) => store.keyspaces.get(name),
@@ -141,8 +141,7 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
   }
 }
 
-const internals = (rooms: Rooms, resolved: ResolvedOptions): ClusterInternals => {
-  const controlQuery: AdminQuery = (cql) => rooms.control.query(cql)
+const internals = (rooms: Rooms, resolved: ResolvedOptions, controlQuery: AdminQuery): ClusterInternals => {
   return {
     connect: (host, keyspace) => rooms.connector.open(host.address, host.port, keyspace),
     markDown: (host, reason) => rooms.registry.markDown(host, reason),
@@ -150,6 +149,7 @@ const internals = (rooms: Rooms, resolved: ResolvedOptions): ClusterInternals =>
     upHints: rooms.registry.upHints,
     controlQuery,
     waitForSchemaAgreementVia: (query) =>
-      waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait })
+      waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait }),
+    openConnections: () => rooms.connector.sweepSet
   }
 }

@@ -87,16 +87,15 @@ export class ControlConnection {
 
   /** Opens the control connection on the first host that answers (known up hosts first, then contact points). */
   get connect(): Effect.Effect<void, E.NoHostAvailable | E.AuthenticationError> {
-    const self = this
-    return Effect.gen(function*() {
-      const candidates = self.candidates()
+    return Effect.gen({ self: this }, function*() {
+      const candidates = this.candidates()
       const errors: Record<string, unknown> = {}
       for (const candidate of candidates) {
-        const connScope = yield* Scope.fork(self.scope, "sequential")
+        const connScope = yield* Scope.fork(this.scope, "sequential")
         const attempt = yield* Effect.exit(
-          self.connector.openControl(candidate.address, candidate.port, self.onEvent).pipe(Scope.provide(connScope))
+          this.connector.openControl(candidate.address, candidate.port, this.onEvent).pipe(Scope.provide(connScope))
         )
-        if (Exit.isSuccess(attempt)) return yield* self.adopt(attempt.value, connScope)
+        if (Exit.isSuccess(attempt)) return yield* this.adopt(attempt.value, connScope)
         yield* Scope.close(connScope, Exit.void)
         const failure = attempt.cause.reasons.find((r) => r._tag === "Fail")
         if (failure?._tag === "Fail" && failure.error._tag === "AuthenticationError") {

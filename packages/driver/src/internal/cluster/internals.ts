@@ -36,6 +36,8 @@ export interface ClusterInternals {
   readonly controlQuery: AdminQuery
   /** Waits for schema agreement asking through `query` (falling back to the control connection). */
   readonly waitForSchemaAgreementVia: (query: AdminQuery) => Effect.Effect<boolean>
+  /** Every open connection of the cluster (control and pools), for tests that check stream ids. */
+  readonly openConnections: () => ReadonlySet<Connection>
 }
 
 const registry = new WeakMap<ClusterShape, ClusterInternals>()

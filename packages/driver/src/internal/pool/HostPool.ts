@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
@@ -56,6 +57,8 @@ export class HostPool {
   refilling = false
   closed = false
   private readonly ctx: PoolContext
+  /** One fill at a time: the refill, the host's reconnection and a hint may all ask at once. */
+  private readonly filling = Semaphore.makeUnsafe(1)
 
   constructor(host: Host, ctx: PoolContext) {
     this.host = host
@@ -77,8 +80,15 @@ export class HostPool {
     return best
   }
 
-  /** Opens connections until the pool has its size (or is closed). */
+  /**
+   * Opens connections until the pool has its size (or is closed). Fills run one at a time, so two
+   * callers that both saw the pool short cannot both open the missing connection.
+   */
   get fill(): Effect.Effect<void, OpenError> {
+    return this.filling.withPermit(this.fillNow)
+  }
+
+  private get fillNow(): Effect.Effect<void, OpenError> {
     return Effect.gen({ self: this }, function*() {
       const ctx = this.ctx
       const want = ctx.sizeOf(this.host)
