@@ -135,6 +135,15 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   readonly pagingState?: Uint8Array | undefined
   /** Client-side timeout for the whole execution, retries included (default 10 s): `OperationTimedOut`. */
   readonly timeout?: Duration.Input | undefined
+  /**
+   * For idempotent statements: an attempt that got no answer within this long is given up and the
+   * request goes to the next host of its plan (the retry policy decides), within `timeout`. Default: half
+   * of `timeout`, so a host that stops answering (a long GC pause, a black hole) costs one attempt, not
+   * the request. Non-idempotent statements have no per-attempt timeout: they wait for their answer.
+   *
+   * @since 0.2.0
+   */
+  readonly attemptTimeout?: Duration.Input | undefined
   /** Client-side write timestamp in microseconds; default: a monotonic client timestamp; `false`: the server's. */
   readonly timestamp?: bigint | false | undefined
   /** Whether the statement may be applied twice safely (default false): only idempotent ones are retried after they may have run. */

@@ -98,6 +98,8 @@ interface Request {
 
 interface Fault {
   readonly name: string
+  /** The host this fault makes unresponsive (it then drops the answers it owes). */
+  readonly unresponsive?: number
   readonly run: (mock: MockCluster.MockClusterShape) => Effect.Effect<unknown, unknown>
 }
 
@@ -109,7 +111,7 @@ const faultOf = (r: Rng): Fault => {
   const faults: ReadonlyArray<Fault> = [
     { name: `hostDown(${host}, notify ${notify})`, run: (m) => m.hostDown(host, { notify }) },
     { name: `hostUp(${host}, notify ${notify})`, run: (m) => m.hostUp(host, { notify }) },
-    { name: `hostUnresponsive(${host})`, run: (m) => m.hostUnresponsive(host) },
+    { name: `hostUnresponsive(${host})`, unresponsive: host, run: (m) => m.hostUnresponsive(host) },
     { name: `closeConnections(${host})`, run: (m) => m.closeConnections(host) },
     { name: `statusChange(${status}, ${host})`, run: (m) => m.statusChange(status, host) },
     { name: "schemaChange", run: (m) => m.schemaChange({ changeType: "UPDATED", target: "TABLE", keyspace: "chaos", name: "t" }) },
@@ -236,11 +238,12 @@ const runSeed = (seed: number) =>
     const everything = yield* mock.activity({ includeControl: true })
     const unanswered = new Map<string, number>()
     const received = new Map<string, number>()
+    const hostList = yield* mock.hosts
     const blackHoled = new Set<string>()
+    for (const fs of faults.values()) for (const f of fs) if (f.unresponsive !== undefined) blackHoled.add(hostList[f.unresponsive]!.endpoint)
     for (const a of everything) {
       received.set(a.host, (received.get(a.host) ?? 0) + 1)
       if (a.answer.startsWith("NoAnswer")) unanswered.set(a.host, (unanswered.get(a.host) ?? 0) + 1)
-      if (a.answer === "NoAnswer (unresponsive)") blackHoled.add(a.host)
     }
     const reserved = new Map<string, number>()
     for (const conn of internalsOf(cluster).openConnections()) {

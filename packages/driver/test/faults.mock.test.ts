@@ -206,10 +206,23 @@ describe("timeouts of idempotent requests", () => {
   // at that deadline: an idempotent request whose host stays silent is not tried elsewhere, so the
   // default policy's "OperationTimedOut -> next host when idempotent" branch never runs (reported).
   // Speculative execution is what moves such a request to another host.
-  it.effect("a silent host: OperationTimedOut even when idempotent; with speculative execution the next host answers", () =>
+  it.effect("a silent host: an idempotent request goes to the next host after its attempt timeout (half its timeout by default)", () =>
     Effect.gen(function*() {
       yield* MockCluster.prime({ query: q, then: [Answer.noAnswer, row] })
-      const plain = yield* Effect.forkChild(Effect.exit(Session.execute(q, undefined, { idempotent: true, timeout: "3 seconds" })))
+      const fiber = yield* Effect.forkChild(Session.execute(q, undefined, { idempotent: true, timeout: "3 seconds" }))
+      yield* MockCluster.awaitActivity({ query: q })
+      yield* TestClock.adjust("1500 millis")
+      const rs = yield* Fiber.join(fiber)
+      expect(rs.rows).toEqual([{ id: 1, name: "ada" }])
+      const log = yield* MockCluster.activity({ query: q })
+      expect(log.map((a) => [a.at, a.answer])).toEqual([[0, "NoAnswer"], [1500, "Rows(1)"]])
+      expect(log[1]!.host).not.toBe(log[0]!.host)
+    }).pipe(Effect.provide(env())))
+
+  it.effect("a silent host: OperationTimedOut even when idempotent without a shorter attempt timeout; with speculative execution the next host answers", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: q, then: [Answer.noAnswer, row] })
+      const plain = yield* Effect.forkChild(Effect.exit(Session.execute(q, undefined, { idempotent: true, timeout: "3 seconds", attemptTimeout: "3 seconds" })))
       yield* MockCluster.awaitActivity({ query: q })
       yield* TestClock.adjust("3 seconds")
       expect(failure(yield* Fiber.join(plain))._tag).toBe("OperationTimedOut")
@@ -227,6 +240,13 @@ describe("timeouts of idempotent requests", () => {
       expect(rs.rows).toEqual([{ id: 1, name: "ada" }])
       const log = yield* MockCluster.activity({ query: q })
       expect(log.slice(1).map((a) => [a.at, a.answer])).toEqual([[3000, "NoAnswer"], [3500, "Rows(1)"]])
+    }).pipe(Effect.provide(env())))
+
+  it.effect("an attempt timeout that is not a positive duration is InvalidInput before anything is sent", () =>
+    Effect.gen(function*() {
+      const error = failure(yield* Effect.exit(Session.execute(q, undefined, { idempotent: true, attemptTimeout: "soon" as never })))
+      expect(error._tag).toBe("InvalidInput")
+      expect((yield* MockCluster.activity({ query: q })).length).toBe(0)
     }).pipe(Effect.provide(env())))
 })
 

@@ -22,6 +22,13 @@ export interface PlanContext {
   readonly keyspace: string | undefined
   /** Replicas of the request's partition key, best first, when the driver could compute them. */
   readonly replicas?: ReadonlyArray<Host> | undefined
+  /**
+   * Requests in flight from this session on a host (answers awaited, including timed-out ones whose
+   * answer never came): a host that stops answering piles them up.
+   *
+   * @since 0.2.0
+   */
+  readonly inFlight?: ((host: Host) => number) | undefined
 }
 
 /**
@@ -37,9 +44,26 @@ export interface LoadBalancingPolicyShape {
 }
 
 /**
+ * Of the first two hosts of a plan's group (its local replicas, or its local hosts), the one with
+ * fewer requests in flight goes first ("power of two choices"): a host that stopped answering, or is
+ * much slower, piles up requests and stops being chosen first, while balanced hosts keep their
+ * round-robin order.
+ */
+const lessLoadedFirst = (plan: Array<Host>, start: number, end: number, inFlight: ((host: Host) => number) | undefined): void => {
+  if (inFlight === undefined || end - start < 2) return
+  const a = plan[start]!
+  const b = plan[start + 1]!
+  if (inFlight(a) > inFlight(b)) {
+    plan[start] = b
+    plan[start + 1] = a
+  }
+}
+
+/**
  * DC-aware round robin: the up hosts of the local DC in rotating order, then up to
  * `usedHostsPerRemoteDc` hosts of each remote DC. With `tokenAware`, replicas of the partition
- * key (local first) come before everything else.
+ * key (local first) come before everything else. Of the first two candidates, the one with fewer
+ * requests in flight goes first (when the driver gives the policy in-flight counts).
   *
   * @since 0.1.0
  */
@@ -54,7 +78,7 @@ export const dcAwareRoundRobin = (options?: {
     localDc === undefined || host.datacenter === localDc ? "local" as const : remotePerDc > 0 ? "remote" as const : "ignored" as const
   return {
     distance,
-    newQueryPlan: ({ hosts, localDc, replicas }) => {
+    newQueryPlan: ({ hosts, inFlight, localDc, replicas }) => {
       const start = counter++
       if (counter > 0x3fffffff) counter = 0
       const plan: Array<Host> = []
@@ -75,6 +99,8 @@ export const dcAwareRoundRobin = (options?: {
         if (firstReplicas > 0 && plan.indexOf(h) !== -1) continue
         plan.push(h)
       }
+      // the less busy of the first two replicas (or, without replicas, of the first two local hosts)
+      lessLoadedFirst(plan, 0, firstReplicas > 0 ? firstReplicas : plan.length, inFlight)
       // then up to `usedHostsPerRemoteDc` hosts of each remote datacenter
       if (remotePerDc > 0 && localDc !== undefined) {
         const taken = new Map<string, number>()

@@ -74,6 +74,15 @@ export class PoolManager {
     return this.pools.get(host.endpoint)?.borrow()
   }
 
+  /** Requests in flight from this session on `host` (the load-balancing policy's `inFlight`). */
+  readonly inFlightOf = (host: Host): number => {
+    const pool = this.pools.get(host.endpoint)
+    if (pool === undefined) return 0
+    let n = 0
+    for (const c of pool.connections) n += c.inFlight
+    return n
+  }
+
   /** The pools of every host but `host`. */
   others(host: Host): Array<HostPool> {
     return [...this.pools.values()].filter((p) => p.host.endpoint !== host.endpoint)

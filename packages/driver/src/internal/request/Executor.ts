@@ -190,7 +190,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   /** Runs a plan: one execution, or speculative ones when the request allows them. */
   private runPlan(plan: RequestPlan, resume: Resume): void {
-    const hosts = queryPlan(plan, this.lb, this.cluster)[Symbol.iterator]()
+    const hosts = queryPlan(plan, this.lb, this.cluster, this.pools.inFlightOf)[Symbol.iterator]()
     const spec = plan.options.speculative
     if (spec !== undefined && plan.options.idempotent && spec.maxExecutions >= 1 && plan.options.host === undefined) {
       return resume(speculate(this, plan, hosts, spec))

@@ -69,8 +69,9 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
 export class RequestExecution implements ResponseHandler {
   // ResponseHandler: what the connection reads
   columns: ReadonlyArray<ColumnSpec> | undefined = undefined
-  readonly deadline: number
-  readonly timeoutMillis: number
+  /** The current attempt's deadline: the request's, or sooner for an attempt of an idempotent request. */
+  deadline: number
+  timeoutMillis: number
 
   private readonly ctx: ExecutionContext
   private readonly plan: RequestPlan
@@ -96,6 +97,15 @@ export class RequestExecution implements ResponseHandler {
     this.request = plan.request
     this.deadline = plan.deadline
     this.timeoutMillis = plan.options.timeoutMillis
+  }
+
+  /** Sets the deadline of the attempt about to be sent. */
+  private startAttempt(): void {
+    const options = this.plan.options
+    if (!options.idempotent || options.attemptTimeoutMillis >= options.timeoutMillis) return
+    const now = this.ctx.now()
+    this.deadline = Math.min(this.plan.deadline, now + options.attemptTimeoutMillis)
+    this.timeoutMillis = this.deadline - now
   }
 
   /**
@@ -129,6 +139,7 @@ export class RequestExecution implements ResponseHandler {
       this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
       return false
     }
+    this.startAttempt()
     this.host = host
     this.conn = conn
     const prepared = this.plan.prepared
@@ -154,8 +165,9 @@ export class RequestExecution implements ResponseHandler {
     const host = this.host!
     if (error._tag === "InvalidInput") return Effect.fail(error)
     if (this.ctx.closing()) return Effect.fail(error)
-    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.deadline) {
-      return Effect.fail(new E.OperationTimedOut({ message: `no answer within ${this.timeoutMillis} ms`, host: host.endpoint, timeoutMillis: this.timeoutMillis }))
+    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.plan.deadline) {
+      const timeoutMillis = this.plan.options.timeoutMillis
+      return Effect.fail(new E.OperationTimedOut({ message: `no answer within ${timeoutMillis} ms`, host: host.endpoint, timeoutMillis }))
     }
     if (error._tag === "Unprepared") {
       const forgotten = this.plan.prepared ?? this.plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))

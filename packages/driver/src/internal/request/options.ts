@@ -27,6 +27,8 @@ export interface ResolvedRequest {
   readonly consistency: number
   readonly serialConsistency: number | undefined
   readonly timeoutMillis: number
+  /** How long one attempt of an idempotent request waits before the next host is tried. */
+  readonly attemptTimeoutMillis: number
   readonly fetchSize: number
   /** A fixed client timestamp, `false` for the server's, undefined for the session's generator. */
   readonly timestamp: bigint | false | undefined
@@ -138,10 +140,13 @@ export class RequestDefaults {
     if (serialConsistency instanceof E.InvalidInput) return serialConsistency
     const batchType = batchTypeCode(c.type)
     if (typeof batchType !== "number") return batchType
+    const attemptTimeoutMillis = timeoutMillisOf(c.attemptTimeout ?? d.attemptTimeout, timeoutMillis / 2, "options.attemptTimeout")
+    if (typeof attemptTimeoutMillis !== "number") return attemptTimeoutMillis
     return {
       consistency,
       serialConsistency,
       timeoutMillis,
+      attemptTimeoutMillis,
       fetchSize: c.fetchSize ?? d.fetchSize ?? defaultFetchSize,
       timestamp: c.timestamp ?? d.timestamp,
       idempotent: c.idempotent ?? d.idempotent ?? false,
@@ -168,6 +173,7 @@ export const prepareOptions: ResolvedRequest = {
   consistency: Consistency.ONE,
   serialConsistency: undefined,
   timeoutMillis: internalRequestTimeoutMillis,
+  attemptTimeoutMillis: internalRequestTimeoutMillis / 2,
   fetchSize: defaultFetchSize,
   timestamp: false,
   idempotent: true,

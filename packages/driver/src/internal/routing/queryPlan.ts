@@ -1,5 +1,6 @@
 /**
- * The query plan of a request: the hosts to try, in order. The load-balancing policy orders them;
+ * The query plan of a request: the hosts to try, in order. The load-balancing policy orders them (with
+ * the session's in-flight count per host, so it can avoid a host that piles requests up);
  * token-aware routing gives it the replicas of the request's partition: a prepared statement's
  * partition key, a batch's first prepared statement's (as the Python driver routes batches), or a
  * simple statement's `routingKey`.
@@ -21,14 +22,20 @@ import type { RequestPlan } from "../request/plan.ts"
  *
  * @since 0.1.0
  */
-export const queryPlan = (plan: RequestPlan, lb: LoadBalancingPolicyShape, cluster: ClusterShape): Iterable<Host> => {
+export const queryPlan = (
+  plan: RequestPlan,
+  lb: LoadBalancingPolicyShape,
+  cluster: ClusterShape,
+  inFlight: (host: Host) => number
+): Iterable<Host> => {
   const host = plan.options.host
   if (host !== undefined) return [host]
   return lb.newQueryPlan({
     hosts: cluster.hosts(),
     localDc: cluster.localDc,
     keyspace: plan.keyspace,
-    replicas: replicasOf(plan, cluster)
+    replicas: replicasOf(plan, cluster),
+    inFlight
   })
 }
 
