@@ -118,6 +118,23 @@ describe("DC-aware round robin", () => {
     const plan = [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: "ks", replicas: [local[1]!, local[2]!] })].map((h) => h.address)
     expect(plan).toEqual(["10.0.0.2", "10.0.0.1"])
   })
+
+  it("of the first two candidates, the one with fewer requests in flight goes first; equal loads keep the rotation", () => {
+    const policy = LoadBalancing.dcAwareRoundRobin()
+    const piledUp = (h: HostModule.Host) => (h.address === "10.0.0.1" ? 40 : 2)
+    const firsts = Array.from({ length: 6 }, () => [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: undefined, inFlight: piledUp })][0]!.address)
+    expect(new Set(firsts)).toEqual(new Set(["10.0.0.2"]))
+    const even = Array.from({ length: 6 }, () => [...policy.newQueryPlan({ hosts, localDc: "dc1", keyspace: undefined, inFlight: () => 3 })][0]!.address)
+    expect(new Set(even)).toEqual(new Set(["10.0.0.1", "10.0.0.2"]))
+    // among replicas: the less busy replica first, never a non-replica
+    const replicas = [host("10.0.0.4", "dc1", 6n), host("10.0.0.5", "dc1", 7n)]
+    const all = [...hosts, ...replicas]
+    const busy = (h: HostModule.Host) => (h.address === "10.0.0.4" ? 9 : 0)
+    for (let i = 0; i < 4; i++) {
+      const plan = [...policy.newQueryPlan({ hosts: all, localDc: "dc1", keyspace: "ks", replicas, inFlight: busy })].map((h) => h.address)
+      expect(plan.slice(0, 2)).toEqual(["10.0.0.5", "10.0.0.4"])
+    }
+  })
 })
 
 describe("default retry policy", () => {
