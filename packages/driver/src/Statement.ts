@@ -175,14 +175,18 @@ export interface SpeculativeExecution {
 }
 
 /**
- * One statement of a batch.
+ * One statement of a batch: a query or prepared statement with its values, or a statement object
+ * (`SimpleStatement`, `BoundStatement`: its values; a batch's options are the batch's).
  *
  * @since 0.1.0
  */
-export interface BatchEntry {
-  readonly query: string | PreparedStatement
-  readonly params?: Params | undefined
-}
+export type BatchEntry =
+  | {
+    readonly query: string | PreparedStatement
+    readonly params?: Params | undefined
+  }
+  | SimpleStatement
+  | BoundStatement
 
 /**
  * The options of a batch: those of an execution without paging, plus the batch type.
