@@ -22,7 +22,7 @@ const program = Effect.gen(function*() {
   yield* Session.batch([
     { query: entry, params: [1, 1, -30n] },
     { query: entry, params: [1, 2, 10n] },
-    { query: "INSERT INTO examples.ledger (account, seq, amount) VALUES (?, ?, ?)", params: [1, 3, 5n] } // simple statement: bigint for a bigint column
+    { query: "INSERT INTO examples.ledger (account, seq, amount) VALUES (?, ?, ?)", params: [1, 3, 5] } // a simple statement with values goes prepared: the number is sent as the bigint column is
   ], { type: "unlogged" })
 
   // counter: only counter updates

@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { ClusterConfig, type ClusterOptions, resolveOptions, type ResolvedOptions } from "./ClusterOptions.ts"
-import type * as E from "./Errors.ts"
+import * as E from "./Errors.ts"
 import type { Host, HostEvent } from "./Host.ts"
 import { startCluster } from "./internal/cluster/ClusterRuntime.ts"
 import type { MetadataView } from "./Metadata.ts"
@@ -80,17 +80,19 @@ export interface ClusterShape {
 export class Cluster extends Context.Service<Cluster, ClusterShape>()("@effect-cassandra/driver/Cluster") {}
 
 /**
- * Builds the Cluster service in the current scope. Fails with `NoHostAvailable` when no contact
- * point answers, or when `localDc` is not a datacenter of the cluster.
+ * Builds the Cluster service in the current scope. Fails with `InvalidInput` for bad options (before
+ * connecting), with `NoHostAvailable` when no contact point answers, or when `localDc` is not a
+ * datacenter of the cluster.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: ClusterOptions
-): Effect.Effect<ClusterShape, E.NoHostAvailable | E.AuthenticationError, Scope.Scope> =>
+): Effect.Effect<ClusterShape, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput, Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = resolveOptions(options, yield* TransportOverride)
+    if (resolved instanceof E.InvalidInput) return yield* resolved
     const loadBalancing = options.loadBalancing ?? (yield* LoadBalancingPolicy)
     return yield* startCluster(resolved, loadBalancing)
   })
@@ -101,7 +103,7 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: ClusterOptions): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError> =>
+export const layer = (options: ClusterOptions): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput> =>
   Layer.effect(Cluster, make(options))
 
 /**
@@ -114,7 +116,7 @@ export const layer = (options: ClusterOptions): Layer.Layer<Cluster, E.NoHostAva
  */
 export const layerConfig = (
   overrides: Partial<ClusterOptions> = {}
-): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | Config.ConfigError> =>
+): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput | Config.ConfigError> =>
   Layer.effect(Cluster, Effect.flatMap(optionsFromConfig(overrides), make))
 
 /** The options `ClusterConfig` describes, with `overrides` on top. */

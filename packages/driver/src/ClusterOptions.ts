@@ -9,10 +9,12 @@
 import type { ProtocolVersion } from "@effect-cassandra/protocol"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as tls from "node:tls"
 import { type AuthProvider, plainText } from "./Auth.ts"
+import * as E from "./Errors.ts"
 import { nodeTransport } from "./internal/connection/transport.ts"
 import { type AddressTranslator, identity } from "./policies/AddressTranslation.ts"
 import type { LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
@@ -117,13 +119,43 @@ export const parseContactPoint = (cp: string, defaultPort: number): { address: s
   return { address: cp, port: defaultPort }
 }
 
+/** A TCP port: an integer in 1..65535. */
+const isPort = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535
+
+/** A duration option: a Duration input (a bare number is milliseconds), not negative; else InvalidInput. */
+const durationOf = (input: Duration.Input | undefined, fallback: Duration.Input, path: string): Duration.Duration | E.InvalidInput => {
+  const d = Duration.fromInput(input ?? fallback)
+  if (Option.isSome(d) && Duration.toMillis(d.value) >= 0) return d.value
+  return new E.InvalidInput({ message: `${path}: not a duration: ${String(input)}`, path, expected: "a Duration input (a bare number is milliseconds)" })
+}
+
 /**
- * Applies the defaults; `transport` replaces the node:net / node:tls one.
+ * Applies the defaults; `transport` replaces the node:net / node:tls one. Bad options (a duration that
+ * is not one, a port outside 1..65535) are an `InvalidInput`, before anything connects.
  *
  * @since 0.1.0
  */
-export const resolveOptions = (options: ClusterOptions, transport?: Transport): ResolvedOptions => {
+export const resolveOptions = (options: ClusterOptions, transport?: Transport): ResolvedOptions | E.InvalidInput => {
   const port = options.port ?? 9042
+  if (!isPort(port)) return new E.InvalidInput({ message: `port: not a TCP port: ${String(port)}`, path: "port", expected: "an integer in 1..65535" })
+  const contactPoints = options.contactPoints.map((cp) => parseContactPoint(cp.trim(), port))
+  const badPoint = contactPoints.findIndex((cp) => !isPort(cp.port))
+  if (badPoint >= 0) {
+    return new E.InvalidInput({
+      message: `contactPoints[${badPoint}]: not a TCP port in ${JSON.stringify(options.contactPoints[badPoint])}`,
+      path: `contactPoints[${badPoint}]`,
+      expected: "host or host:port with a port in 1..65535"
+    })
+  }
+  const durations = {
+    connectTimeout: durationOf(options.connectTimeout, "5 seconds", "connectTimeout"),
+    controlConnectionTimeout: durationOf(options.controlConnectionTimeout, "2 seconds", "controlConnectionTimeout"),
+    idleHeartbeatInterval: durationOf(options.idleHeartbeatInterval, "30 seconds", "idleHeartbeatInterval"),
+    maxSchemaAgreementWait: durationOf(options.maxSchemaAgreementWait, "10 seconds", "maxSchemaAgreementWait"),
+    schemaEventRefreshWindow: durationOf(options.schemaEventRefreshWindow, "2 seconds", "schemaEventRefreshWindow"),
+    topologyEventRefreshWindow: durationOf(options.topologyEventRefreshWindow, "10 seconds", "topologyEventRefreshWindow")
+  }
+  for (const d of Object.values(durations)) if (d instanceof E.InvalidInput) return d
   const auth = options.auth === undefined
     ? undefined
     : "newAuthenticator" in options.auth
@@ -131,19 +163,14 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     : plainText(options.auth.username, options.auth.password)
   const tlsOptions = options.tls === undefined || options.tls === false ? undefined : options.tls === true ? {} : options.tls
   return {
-    contactPoints: options.contactPoints.map((cp) => parseContactPoint(cp.trim(), port)),
+    contactPoints,
     port,
     localDc: options.localDc,
     protocolVersion: options.protocolVersion ?? 5,
     compression: options.compression === false ? undefined : options.compression ?? "auto",
     auth,
     transport: transport ?? nodeTransport(tlsOptions),
-    connectTimeout: Duration.fromInputUnsafe(options.connectTimeout ?? "5 seconds"),
-    controlConnectionTimeout: Duration.fromInputUnsafe(options.controlConnectionTimeout ?? "2 seconds"),
-    idleHeartbeatInterval: Duration.fromInputUnsafe(options.idleHeartbeatInterval ?? "30 seconds"),
-    maxSchemaAgreementWait: Duration.fromInputUnsafe(options.maxSchemaAgreementWait ?? "10 seconds"),
-    schemaEventRefreshWindow: Duration.fromInputUnsafe(options.schemaEventRefreshWindow ?? "2 seconds"),
-    topologyEventRefreshWindow: Duration.fromInputUnsafe(options.topologyEventRefreshWindow ?? "10 seconds"),
+    ...(durations as { readonly [K in keyof typeof durations]: Duration.Duration }),
     reconnection: options.reconnection ?? defaultSchedule,
     connectionsPerHost: typeof options.connectionsPerHost === "object"
       ? { local: Math.max(1, options.connectionsPerHost.local), remote: Math.max(1, options.connectionsPerHost.remote) }

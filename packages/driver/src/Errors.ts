@@ -324,8 +324,17 @@ export class TraceUnavailable extends Schema.TaggedError<TraceUnavailable>()("Tr
 }) {}
 
 /**
+ * The session was shut down (its scope closed): the request was not sent.
+ *
+ * @since 0.2.0
+ */
+export class SessionClosed extends Schema.TaggedError<SessionClosed>()("SessionClosed", {
+  message: Schema.String
+}) {}
+
+/**
  * Any error of the driver.
  *
  * @since 0.1.0
  */
-export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable
+export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable | SessionClosed

@@ -151,11 +151,17 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   /** Ask the server to trace the request; the ResultSet then carries `tracingId` and `trace`. */
   readonly tracing?: boolean | undefined
   readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
-  /** The keyspace to run a simple statement in (protocol v5). */
+  /**
+   * The keyspace to run a simple statement, batch or prepare in (sent with the request from protocol v5 on;
+   * below v5 a keyspace other than the session's is `InvalidInput`: v3/v4 requests cannot carry one).
+   */
   readonly keyspace?: string | undefined
   /** Decode each row with this Schema. */
   readonly schema?: Schema.Decoder<A> | undefined
-  /** Prepare a string statement (cached) instead of sending it as a simple statement. */
+  /**
+   * Prepare a string statement (cached) instead of sending it as a simple statement. A string statement
+   * with values is always sent prepared (only the columns' types encode its values right).
+   */
   readonly prepare?: boolean | undefined
   /** Send the request to this host only. */
   readonly host?: Host | undefined
@@ -184,14 +190,18 @@ export interface SpeculativeExecution {
 }
 
 /**
- * One statement of a batch.
+ * One statement of a batch: a query or prepared statement with its values, or a statement object
+ * (`SimpleStatement`, `BoundStatement`: its values; a batch's options are the batch's).
  *
  * @since 0.1.0
  */
-export interface BatchEntry {
-  readonly query: string | PreparedStatement
-  readonly params?: Params | undefined
-}
+export type BatchEntry =
+  | {
+    readonly query: string | PreparedStatement
+    readonly params?: Params | undefined
+  }
+  | SimpleStatement
+  | BoundStatement
 
 /**
  * The options of a batch: those of an execution without paging, plus the batch type.

@@ -145,6 +145,7 @@ const env = () =>
       schemaMetadataEnabled: false,
       connectionsPerHost: POOL,
       reconnection: Schedule.spaced("200 millis"),
+      connectTimeout: "1 second",
       schemaEventRefreshWindow: "100 millis",
       topologyEventRefreshWindow: "100 millis"
     })),

@@ -122,6 +122,8 @@ describe("a host that stops answering under load", () => {
       // the fourth in a row: the connection is given up and a new one opened
       yield* Session.execute(fast)
       yield* timedOut(4)
+      // its host's only connection: reconnected after the reconnection Schedule's first delay (1 s, jittered)
+      yield* TestClock.adjust("2 seconds")
       yield* eventually(() => Effect.runSync(attempts()) === start + 1, "a new connection")
       expect((yield* Session.execute(fast)).rows).toEqual([])
     }).pipe(Effect.provide(env({ hosts: 1 }, { defunctTimeoutThreshold: 4 }))))

@@ -54,7 +54,7 @@ describe("configuration", () => {
   })
 
   it("defaults follow the Python driver", () => {
-    const o = Cluster.resolveOptions({ contactPoints: ["a"] })
+    const o = Cluster.resolveOptions({ contactPoints: ["a"] }) as Cluster.ResolvedOptions
     expect(o.protocolVersion).toBe(5)
     expect(o.compression).toBe("auto")
     expect(o.connectionsPerHost).toEqual({ local: 1, remote: 1 })

@@ -71,6 +71,19 @@ export class ControlError extends Schema.TaggedError<ControlError>()("ControlErr
 }) {}
 
 /**
+ * A start or control option that is not valid (e.g. a duration such as `startTimeout: "soon"`), found
+ * before any process starts.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InvalidOptions extends Schema.TaggedError<InvalidOptions>()("InvalidOptions", {
+  message: Schema.String,
+  /** The option, e.g. `startTimeout`. */
+  path: Schema.String
+}) {}
+
+/**
  * Any error raised by `@effect-cassandra/local`.
  *
  * @since 0.1.0
@@ -82,3 +95,4 @@ export type LocalCassandraError =
   | NodeStartError
   | StartTimeoutError
   | ControlError
+  | InvalidOptions

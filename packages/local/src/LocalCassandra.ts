@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { type Env, EnvVars, type ExternalCluster } from "./Env.ts"
-import { ControlError, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
+import { ControlError, InvalidOptions, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
 import {
   killNode,
   nodeStatus,
@@ -181,8 +181,13 @@ export interface LocalCassandraShape extends Omit<ClusterInfo, "nodes"> {
   readonly info: ClusterInfo
 }
 
-const millis = (d: Duration.Input | undefined, fallback: number): number =>
-  d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
+/** A duration option in milliseconds (not negative); `InvalidOptions` when it is not a duration. */
+const millis = (d: Duration.Input | undefined, fallback: number, path: string): number | InvalidOptions => {
+  if (d === undefined) return fallback
+  const parsed = Duration.fromInput(d)
+  const ms = Option.isSome(parsed) ? Duration.toMillis(parsed.value) : Number.NaN
+  return ms >= 0 ? ms : new InvalidOptions({ message: `${path}: not a duration: ${String(d)}`, path })
+}
 
 /**
  * {@link StartOptions} with every default filled in, as the node runtime takes them (the CLI uses it too).
@@ -190,7 +195,11 @@ const millis = (d: Duration.Input | undefined, fallback: number): number =>
  * @internal
  * @since 0.1.0
  */
-export const resolveOptions = (options: StartOptions = {}, env: Env = process.env): ResolvedOptions => {
+export const resolveOptions = (options: StartOptions = {}, env: Env = process.env): ResolvedOptions | InvalidOptions => {
+  const startTimeoutMillis = millis(options.startTimeout, 180_000, "startTimeout")
+  if (startTimeoutMillis instanceof InvalidOptions) return startTimeoutMillis
+  const stopGraceMillis = millis(options.stopGrace, 10_000, "stopGrace")
+  if (stopGraceMillis instanceof InvalidOptions) return stopGraceMillis
   const nodes = options.nodes ?? 1
   const name = options.name ?? "default"
   return {
@@ -209,9 +218,19 @@ export const resolveOptions = (options: StartOptions = {}, env: Env = process.en
     extraJvmArgs: options.jvmArgs ?? [],
     version: options.version ?? DEFAULT_CASSANDRA_VERSION,
     keepData: options.keepData ?? false,
-    startTimeoutMillis: millis(options.startTimeout, 180_000),
-    stopGraceMillis: millis(options.stopGrace, 10_000)
+    startTimeoutMillis,
+    stopGraceMillis
   }
+}
+
+/** A node control's duration option: the effect with its milliseconds, or a ControlError when it is not a duration. */
+const withMillis = <A>(
+  d: Duration.Input | undefined,
+  fallback: number,
+  use: (millis: number) => Effect.Effect<A, ControlError>
+): Effect.Effect<A, ControlError> => {
+  const ms = millis(d, fallback, "grace")
+  return ms instanceof InvalidOptions ? Effect.fail(new ControlError({ message: ms.message })) : use(ms)
 }
 
 const nodeInfoOf = (rt: Runtime, i: number): NodeInfo => {
@@ -268,7 +287,7 @@ const managedShape = (rt: Runtime, controlUrl: string | undefined): LocalCassand
         ...nodeInfoOf(rt, i),
         status: nodeStatus(rt, index),
         start: Effect.asVoid(startNode(rt, index)),
-        stop: (options) => stopNode(rt, index, millis(options?.grace, rt.options.stopGraceMillis)),
+        stop: (options) => withMillis(options?.grace, rt.options.stopGraceMillis, (grace) => stopNode(rt, index, grace)),
         kill: killNode(rt, index),
         pause: pauseNode(rt, index),
         resume: resumeNode(rt, index),
@@ -289,7 +308,9 @@ const managedShape = (rt: Runtime, controlUrl: string | undefined): LocalCassand
 export const start = (options: StartOptions = {}): Effect.Effect<LocalCassandraShape, LocalCassandraError, Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = resolveOptions(options)
-    const shutdownGrace = millis(options.shutdownGrace, 2_000)
+    if (resolved instanceof InvalidOptions) return yield* resolved
+    const shutdownGrace = millis(options.shutdownGrace, 2_000, "shutdownGrace")
+    if (shutdownGrace instanceof InvalidOptions) return yield* shutdownGrace
     const t0 = Date.now()
     const rt = yield* Effect.acquireRelease(
       Effect.map(prepare(resolved, false), (rt) => {
@@ -373,7 +394,7 @@ const remoteControl = (base: string, n: NodeInfo): NodeControl => {
     status: asControlError(remoteCall(at("status"), "GET")) as Effect.Effect<NodeStatus, ControlError>,
     start: Effect.asVoid(remoteCall(at("start"), "POST")),
     stop: (options) =>
-      asControlError(Effect.asVoid(remoteCall(at("stop"), "POST", options?.grace === undefined ? {} : { graceMillis: millis(options.grace, 0) }))),
+      withMillis(options?.grace, -1, (grace) => asControlError(Effect.asVoid(remoteCall(at("stop"), "POST", grace < 0 ? {} : { graceMillis: grace })))),
     kill: asControlError(Effect.asVoid(remoteCall(at("kill"), "POST"))),
     pause: asControlError(Effect.asVoid(remoteCall(at("pause"), "POST"))),
     resume: asControlError(Effect.asVoid(remoteCall(at("resume"), "POST"))),

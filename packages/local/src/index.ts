@@ -40,6 +40,7 @@ export {
  */
 export {
   ControlError,
+  InvalidOptions,
   JavaNotFoundError,
   type LocalCassandraError,
   MavenFetchError,

@@ -191,7 +191,13 @@ describe("requests: encode errors name the culprit", () => {
     ["timestamp Long.MIN_VALUE", 4, { _tag: "Query", query: "q", params: { consistency: 1, timestamp: -(1n << 63n) } }, "timestamp"],
     ["an id longer than [short bytes]", 4, { _tag: "Execute", id: new Uint8Array(70000), params: { consistency: 1 } }, "id"],
     ["a keyspace longer than [string]", 5, { _tag: "Prepare", query: "q", keyspace: "k".repeat(70000) }, "keyspace"],
-    ["too many values", 4, { _tag: "Query", query: "q", params: { consistency: 1, values: { values: new Array(70000).fill(null) } } }, "values"]
+    ["too many values", 4, { _tag: "Query", query: "q", params: { consistency: 1, values: { values: new Array(70000).fill(null) } } }, "values"],
+    // UTF-8 cannot carry a lone surrogate: the text would silently become U+FFFD
+    ["a lone surrogate in QUERY text", 4, { _tag: "Query", query: "SELECT '\ud800'", params: { consistency: 1 } }, "query"],
+    ["a lone surrogate in PREPARE text", 5, { _tag: "Prepare", query: "SELECT '\udc00'" }, "query"],
+    ["a lone surrogate in a batch query", 4, { _tag: "Batch", batchType: 0, statements: [{ kind: "query", query: "q\ud800" }], consistency: 1 }, "statements[0].query"],
+    ["a lone surrogate in a value name", 4, { _tag: "Query", query: "q", params: { consistency: 1, values: { values: [1], names: ["k\ud800"] } } }, "names[0]"],
+    ["a lone surrogate in a keyspace", 5, { _tag: "Query", query: "q", params: { consistency: 1, keyspace: "\udfff" } }, "keyspace"]
   ]
   for (const [name, v, req, path] of cases) {
     it(name, () => {

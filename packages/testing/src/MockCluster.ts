@@ -384,7 +384,7 @@ export const layer = (options: MockClusterOptions = {}): Layer.Layer<MockCluster
  */
 export const clusterLayer = (
   options: Partial<Cluster.ClusterOptions> = {}
-): Layer.Layer<Cluster.Cluster, Errors.NoHostAvailable | Errors.AuthenticationError, MockCluster> =>
+): Layer.Layer<Cluster.Cluster, Errors.NoHostAvailable | Errors.AuthenticationError | Errors.InvalidInput, MockCluster> =>
   Layer.unwrap(MockCluster.useSync((mock) => Cluster.layer({ contactPoints: mock.contactPoints, localDc: mock.localDc, ...options })))
 
 // ---------------------------------------------------------------------------------------------

@@ -110,7 +110,8 @@ describe("priming", () => {
       const rs = yield* Session.execute(q, [1], { host: second })
       expect(rs.rows[0]?.["name"]).toBe("from host 2")
       // the log has the values, raw and typed where known, and the consistency
-      const log = yield* MockCluster.activity({ query: q })
+      // the driver sends the values prepared: the EXECUTEs
+      const log = yield* MockCluster.activity({ query: q, kind: "execute" })
       expect(log.map((a) => a.consistency)).toEqual(["LOCAL_ONE", "LOCAL_ONE", "QUORUM", "LOCAL_ONE", "LOCAL_ONE"])
       expect(log[0]!.values).toEqual([new Uint8Array([0, 0, 0, 1])])
       expect(log.at(-1)!.host).toBe("127.0.0.2:9042")
@@ -133,10 +134,11 @@ describe("priming", () => {
       expect(batches.map((b) => [b.consistency, b.answer])).toEqual([["QUORUM", "Void"], ["LOCAL_ONE", "Error(WRITE_TIMEOUT)"]])
       expect(batches[0]!.batch!.map((s) => [s.query, s.decodedValues])).toEqual([
         ["INSERT INTO app.users (id, name) VALUES (?, ?)", [1, "a"]],
-        ["UPDATE app.users SET name = ? WHERE id = ?", undefined]
+        // a query string with values goes prepared too
+        ["UPDATE app.users SET name = ? WHERE id = ?", ["b", 2]]
       ])
       // the activity filter finds batches by any of their statements
-      expect((yield* MockCluster.activity({ query: /^UPDATE app\.users/ })).length).toBe(1)
+      expect((yield* MockCluster.activity({ query: /^UPDATE app\.users/, kind: "batch" })).length).toBe(1)
     }).pipe(Effect.provide(env({ tables: { "app.users": { id: "int", name: "text" } } }))))
 
   it.effect("sequences of answers and times", () =>

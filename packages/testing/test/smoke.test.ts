@@ -14,7 +14,7 @@ describe("smoke", () => {
   it.effect("connects and answers a primed query", () =>
     Effect.gen(function*() {
       const mock = yield* MockCluster.MockCluster
-      yield* mock.prime({ query: "SELECT name FROM ks.users WHERE id = ?", then: Answer.rows({ name: "text" }, [{ name: "ada" }]) })
+      yield* mock.prime({ query: "SELECT name FROM ks.users WHERE id = ?", variables: { id: "int" }, then: Answer.rows({ name: "text" }, [{ name: "ada" }]) })
       const rs = yield* Session.execute("SELECT name FROM ks.users WHERE id = ?", [1])
       expect(rs.rows).toEqual([{ name: "ada" }])
       const cluster = yield* Cluster.Cluster

@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import { type Env, EnvVars } from "../Env.ts"
-import { ControlError } from "../Errors.ts"
+import { ControlError, InvalidOptions } from "../Errors.ts"
 import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"
 import { type ClusterStateFile, prepare, readState, startAll, stopAll, waitExit } from "./cluster.ts"
@@ -195,6 +195,7 @@ const procState = (pid: number): string => {
 const runStart = (options: StartOptions, env: Env): Effect.Effect<void, LocalCassandraError> =>
   Effect.gen(function*() {
     const resolved = resolveOptions(options, env)
+    if (resolved instanceof InvalidOptions) return yield* resolved
     const existing = readState(resolved.dir)
     if (existing !== undefined) {
       const running = existing.nodes.filter((n) => livePid(n.dir, n.pidFile) !== undefined)

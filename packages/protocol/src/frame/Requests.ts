@@ -93,8 +93,23 @@ const writeShortBytesChecked = (w: ByteWriter, b: Uint8Array, path: string): voi
   w.writeShortBytes(b)
 }
 
+/** UTF-8 cannot carry a lone UTF-16 surrogate: encoding would silently replace it with U+FFFD. */
+const checkWellFormed = (s: string, path: string): void => {
+  if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    fail("contains a lone UTF-16 surrogate (UTF-8 cannot carry it)", path, "well-formed UTF-16 text")
+  }
+}
+
+/** A query's text as a [long string], refused unless it is a well-formed string. */
+const writeQueryText = (w: ByteWriter, query: string, path: string): void => {
+  if (typeof query !== "string") fail("query is not a string", path, "string")
+  checkWellFormed(query, path)
+  w.writeLongString(query)
+}
+
 const writeStringChecked = (w: ByteWriter, s: string, path: string): void => {
   if (typeof s !== "string") fail(`not a string: ${String(s)}`, path, "string")
+  checkWellFormed(s, path)
   const at = w.pos
   w.ensure(2)
   w.pos += 2
@@ -230,16 +245,14 @@ export const encodeRequestBody = (w: ByteWriter, version: ProtocolVersion, reque
       return
     }
     case "Query": {
-      if (typeof request.query !== "string") fail("query is not a string", "query", "string")
-      w.writeLongString(request.query)
+      writeQueryText(w, request.query, "query")
       writeQueryParameters(w, version, request.params)
       return
     }
     case "Batch":
       return writeBatch(w, version, request)
     case "Prepare": {
-      if (typeof request.query !== "string") fail("query is not a string", "query", "string")
-      w.writeLongString(request.query)
+      writeQueryText(w, request.query, "query")
       if (version >= 5) {
         if (request.keyspace !== undefined) {
           w.writeInt(PrepareFlag.WITH_KEYSPACE)
@@ -288,9 +301,8 @@ const writeBatch = (w: ByteWriter, version: ProtocolVersion, b: Extract<Request,
     const s = b.statements[i]!
     const prefix = `statements[${i}].`
     if (s.kind === "query") {
-      if (typeof s.query !== "string") fail("query is not a string", prefix + "query", "string")
       w.writeByte(0)
-      w.writeLongString(s.query)
+      writeQueryText(w, s.query, prefix + "query")
     } else if (s.kind === "prepared") {
       w.writeByte(1)
       writeShortBytesChecked(w, s.id, prefix + "id")

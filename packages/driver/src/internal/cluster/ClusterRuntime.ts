@@ -38,12 +38,15 @@ import { TopologyRefresh } from "./TopologyRefresh.ts"
 export const startCluster = (
   resolved: ResolvedOptions,
   loadBalancing: LoadBalancingPolicyShape
-): Effect.Effect<ClusterShape, E.NoHostAvailable | E.AuthenticationError, Scope.Scope> =>
+): Effect.Effect<ClusterShape, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput, Scope.Scope> =>
   Effect.gen(function*() {
     const rooms = yield* buildRooms(resolved)
     yield* rooms.control.connect
     yield* rooms.topology.refresh.pipe(
-      Effect.mapError((e) => new E.NoHostAvailable({ message: `host discovery failed: ${e.message}`, errors: { [rooms.control.lastAddress ?? "?"]: e } }))
+      Effect.mapError((e) =>
+        // bad input (a failing addressTranslator) is the user's to fix, not a host's fault
+        e._tag === "InvalidInput" ? e : new E.NoHostAvailable({ message: `host discovery failed: ${e.message}`, errors: { [rooms.control.lastAddress ?? "?"]: e } })
+      )
     )
     yield* checkLocalDc(rooms)
     if (resolved.schemaMetadataEnabled) yield* Effect.ignore(rooms.schema.refreshAll)
@@ -147,6 +150,8 @@ const internals = (rooms: Rooms, resolved: ResolvedOptions, controlQuery: AdminQ
     markDown: (host, reason) => rooms.registry.markDown(host, reason),
     markUp: (host) => rooms.registry.markUp(host),
     upHints: rooms.registry.upHints,
+    hostEvents: rooms.registry.events,
+    downReasons: () => rooms.registry.downReasons(),
     controlQuery,
     waitForSchemaAgreementVia: (query) =>
       waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait }),

@@ -11,6 +11,7 @@
 import type { Row } from "@effect-cassandra/protocol"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
+import * as E from "../../Errors.ts"
 import type { Host, HostEvent } from "../../Host.ts"
 import type { AddressTranslator } from "../../policies/AddressTranslation.ts"
 
@@ -44,6 +45,36 @@ export const rowString = (row: Row, key: string): string | undefined => {
 }
 
 /**
+ * A reported address through the user's translator: a translator that throws, or answers something
+ * other than an address and a port in 1..65535, is an `InvalidInput` (never a defect).
+ *
+ * @since 0.2.0
+ */
+export const translateAddress = (
+  translate: AddressTranslator,
+  address: string,
+  port: number
+): { readonly address: string; readonly port: number } | E.InvalidInput => {
+  let out: { readonly address: string; readonly port: number }
+  try {
+    out = translate(address, port)
+  } catch (e) {
+    return new E.InvalidInput({ message: `addressTranslator failed on ${endpointOf(address, port)}: ${e instanceof Error ? e.message : String(e)}`, path: "addressTranslator" })
+  }
+  if (
+    out === null || typeof out !== "object" || typeof out.address !== "string" || out.address.length === 0 ||
+    !Number.isInteger(out.port) || out.port < 1 || out.port > 65535
+  ) {
+    return new E.InvalidInput({
+      message: `addressTranslator answered ${endpointOf(address, port)} with no usable address and port`,
+      path: "addressTranslator",
+      expected: "{ address: string, port: 1..65535 }"
+    })
+  }
+  return out
+}
+
+/**
  * The mutable record behind the read-only `Host` view.
  *
  * @since 0.1.0
@@ -59,6 +90,8 @@ export class HostState implements Host {
   schemaVersion: string | undefined = undefined
   tokens: ReadonlyArray<string> = []
   isUp = true
+  /** Why the host went down (a pool's last error), while it is down. */
+  downReason: string | undefined = undefined
   constructor(address: string, port: number) {
     this.address = address
     this.port = port
@@ -125,16 +158,17 @@ export class HostRegistry {
     return this.hosts.get(endpoint)
   }
 
-  /** The host at a reported address, after address translation. */
-  getTranslated(address: string, port: number): HostState | undefined {
-    const translated = this.translate(address, port)
-    return this.hosts.get(endpointOf(translated.address, translated.port))
+  /** The host at a reported address, after address translation (`InvalidInput` when the translator fails). */
+  getTranslated(address: string, port: number): HostState | undefined | E.InvalidInput {
+    const translated = translateAddress(this.translate, address, port)
+    return translated instanceof E.InvalidInput ? translated : this.hosts.get(endpointOf(translated.address, translated.port))
   }
 
   /** Records what a system table row says of the host at `address:port` (translated); announces a new host. */
-  upsert(address: string, port: number, row: Row): Effect.Effect<HostState> {
+  upsert(address: string, port: number, row: Row): Effect.Effect<HostState, E.InvalidInput> {
     return Effect.suspend(() => {
-      const translated = this.translate(address, port)
+      const translated = translateAddress(this.translate, address, port)
+      if (translated instanceof E.InvalidInput) return Effect.fail(translated)
       const key = endpointOf(translated.address, translated.port)
       let host = this.hosts.get(key)
       const added = host === undefined
@@ -163,12 +197,22 @@ export class HostRegistry {
     })
   }
 
+  /** Every down host's reason, by endpoint, as the error a request would have met there. */
+  downReasons(): Record<string, E.ConnectionError> {
+    const out: Record<string, E.ConnectionError> = {}
+    for (const h of this.list) {
+      if (!h.isUp) out[h.endpoint] = new E.ConnectionError({ message: `host down: ${h.downReason ?? "unknown reason"}`, host: h.endpoint, sent: false })
+    }
+    return out
+  }
+
   /** Records a host as down (a session's pool lost it); announced once. */
   markDown(host: Host, reason: string): Effect.Effect<void> {
     return Effect.suspend(() => {
       const h = this.hosts.get(host.endpoint)
       if (h === undefined || !h.isUp) return Effect.void
       h.isUp = false
+      h.downReason = reason
       return this.publish({ _tag: "HostDown", host: h.snapshot(), reason })
     })
   }
@@ -179,6 +223,7 @@ export class HostRegistry {
       const h = this.hosts.get(host.endpoint)
       if (h === undefined || h.isUp) return Effect.void
       h.isUp = true
+      h.downReason = undefined
       return this.publish({ _tag: "HostUp", host: h.snapshot() })
     })
   }

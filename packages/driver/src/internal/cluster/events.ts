@@ -12,6 +12,7 @@
 import type { Event } from "@effect-cassandra/protocol"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
+import * as E from "../../Errors.ts"
 import type { Debouncer } from "./debounce.ts"
 import type { HostRegistry } from "./HostRegistry.ts"
 import type { SchemaRefresh } from "./SchemaRefresh.ts"
@@ -59,12 +60,10 @@ export class EventDispatcher {
   }
 
   private statusUp(address: string, port: number): void {
-    let host
-    try {
-      host = this.registry.getTranslated(address, port)
-    } catch (e) {
-      // runs in the socket's data callback: a throwing translator must not escape it
-      this.runFork(Effect.logWarning(`addressTranslator failed on ${address}:${port}`, e))
+    const host = this.registry.getTranslated(address, port)
+    if (host instanceof E.InvalidInput) {
+      // runs in the socket's data callback: a failing translator is logged, the event dropped
+      this.runFork(Effect.logWarning(host.message))
       return
     }
     if (host !== undefined && !host.isUp) this.runFork(PubSub.publish(this.registry.upHints, host))

@@ -14,7 +14,7 @@ import type * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import type { ClusterShape } from "../../Cluster.ts"
 import type * as E from "../../Errors.ts"
-import type { Host } from "../../Host.ts"
+import type { Host, HostEvent } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { AdminQuery } from "./SchemaAgreement.ts"
 
@@ -30,8 +30,12 @@ export interface ClusterInternals {
   readonly markDown: (host: Host, reason: string) => Effect.Effect<void>
   /** Records a host as up again (a session's pool reopened). */
   readonly markUp: (host: Host) => Effect.Effect<void>
+  /** The host events (what `Cluster.events` streams), for a subscription taken before reading the hosts. */
+  readonly hostEvents: PubSub.PubSub<HostEvent>
   /** Hosts a STATUS_CHANGE UP reported: a hint for pools to try them now. */
   readonly upHints: PubSub.PubSub<Host>
+  /** Every down host's last reason, by endpoint (what `NoHostAvailable` carries when no host was tried). */
+  readonly downReasons: () => Record<string, E.ConnectionError>
   /** Runs an admin query on the control connection. */
   readonly controlQuery: AdminQuery
   /** Waits for schema agreement asking through `query` (falling back to the control connection). */

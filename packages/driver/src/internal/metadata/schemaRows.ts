@@ -38,10 +38,15 @@ const TABLE_IDENTITY = new Set(["keyspace_name", "table_name", "view_name", "id"
 
 const str = (v: unknown): string => (typeof v === "string" ? v : v == null ? "" : String(v))
 const strList = (v: unknown): ReadonlyArray<string> => (Array.isArray(v) ? v.map(str) : [])
+/** `o[k] = v` as an own property: a key from the server (`__proto__` included) never sets a prototype. */
+const put = (o: Record<string, unknown>, k: string, v: unknown): void => {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+  else o[k] = v
+}
 const strMap = (v: unknown): Record<string, string> => {
   const out: Record<string, string> = {}
-  if (v instanceof Map) for (const [k, x] of v) out[str(k)] = str(x)
-  else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) out[k] = str(x)
+  if (v instanceof Map) for (const [k, x] of v) put(out, str(k), str(x))
+  else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) put(out, k, str(x))
   return out
 }
 
@@ -110,7 +115,7 @@ export const buildSchema = (rows: SchemaRows): Map<string, KeyspaceMetadata> => 
     const byPosition = (kind: ColumnMetadata["kind"]) =>
       columns.filter((c) => c.kind === kind).sort((a, b) => a.position - b.position)
     const options: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(row)) if (!TABLE_IDENTITY.has(k)) options[k] = v
+    for (const [k, v] of Object.entries(row)) if (!TABLE_IDENTITY.has(k)) put(options, k, v)
     return {
       keyspace: ks,
       name,

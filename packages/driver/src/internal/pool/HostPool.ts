@@ -1,8 +1,10 @@
 /**
  * A host pool: the connections of one session to one host. It lends the least busy connection,
- * opens connections up to its size, replaces lost ones on the reconnection Schedule while some are
- * left, and, once it lost them all, reports the host down and reconnects on the Schedule until it is
- * back.
+ * opens connections up to its size (one fill at a time: a concurrent fill joins the running one),
+ * replaces lost ones on the reconnection Schedule while some are left, and, once it lost them all,
+ * reports the host down and reconnects on the Schedule until it is back. Every reconnection, the first
+ * included, waits its Schedule delay: a host that drops connections soon after the handshake gets one
+ * attempt per delay, not a storm.
  *
  * It does not decide which hosts get a pool (the pool manager does) nor store host state (the
  * cluster's host registry does: the pool reports to it).
@@ -10,11 +12,11 @@
  * @since 0.1.0
  * @internal
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
@@ -34,6 +36,11 @@ export interface PoolContext {
   readonly sizeOf: (host: Host) => number
   /** The keyspace new connections use. */
   readonly keyspace: () => string | undefined
+  /**
+   * Moves a connection opened in another keyspace (a `USE` ran while it opened) to the session's:
+   * false when its `USE` failed (the connection is then closed).
+   */
+  readonly moveToKeyspace: (conn: Connection) => Effect.Effect<boolean>
   /** The session is closing: connections that close now are not replaced. */
   readonly closing: () => boolean
   readonly markDown: (host: Host, reason: string) => Effect.Effect<void>
@@ -57,8 +64,8 @@ export class HostPool {
   refilling = false
   closed = false
   private readonly ctx: PoolContext
-  /** One fill at a time: the refill, the host's reconnection and a hint may all ask at once. */
-  private readonly filling = Semaphore.makeUnsafe(1)
+  /** The fill running, which a concurrent fill joins (a down/up race must not open twice the size). */
+  private filling: Deferred.Deferred<void, OpenError> | undefined = undefined
 
   constructor(host: Host, ctx: PoolContext) {
     this.host = host
@@ -80,12 +87,20 @@ export class HostPool {
     return best
   }
 
-  /**
-   * Opens connections until the pool has its size (or is closed). Fills run one at a time, so two
-   * callers that both saw the pool short cannot both open the missing connection.
-   */
+  /** Opens connections until the pool has its size (or is closed); joins the fill already running. */
   get fill(): Effect.Effect<void, OpenError> {
-    return this.filling.withPermit(this.fillNow)
+    return Effect.suspend(() => {
+      const running = this.filling
+      if (running !== undefined) return Deferred.await(running)
+      const done = Deferred.makeUnsafe<void, OpenError>()
+      this.filling = done
+      return this.fillNow.pipe(
+        Effect.onExit((exit) => {
+          this.filling = undefined
+          return Deferred.done(done, exit)
+        })
+      )
+    })
   }
 
   private get fillNow(): Effect.Effect<void, OpenError> {
@@ -98,6 +113,11 @@ export class HostPool {
           Scope.provide(connScope),
           Effect.tapError(() => Scope.close(connScope, Exit.void))
         )
+        // a USE of the session ran while it opened: it joins the new keyspace or is not kept
+        if (conn.keyspace !== ctx.keyspace() && !(yield* ctx.moveToKeyspace(conn))) {
+          yield* Scope.close(connScope, Exit.void)
+          return yield* new E.ConnectionError({ message: `USE ${String(ctx.keyspace())} failed on a new connection`, host: this.host.endpoint })
+        }
         this.connections = [...this.connections.filter((c) => c.closed === undefined), conn]
         conn.onClose((error) => this.lost(conn, connScope, error))
       }
@@ -128,13 +148,13 @@ export class HostPool {
     return n
   }
 
-  /** A connection closed: replace it, or, when it was the last one, treat the host as lost. */
+  /** A connection closed: replace it, or, when it was the last one, the host is down. */
   private lost(conn: Connection, connScope: Scope.Closeable, error: E.ConnectionError): void {
     const ctx = this.ctx
     this.connections = this.connections.filter((c) => c !== conn)
     ctx.runFork(Scope.close(connScope, Exit.void))
     if (this.closed || ctx.closing()) return
-    if (this.connections.length === 0) ctx.runFork(this.hostLost(error.message))
+    if (this.connections.length === 0) ctx.runFork(this.failedToOpen(error.message))
     else ctx.runFork(this.refill)
   }
 
@@ -143,12 +163,7 @@ export class HostPool {
     return Effect.suspend(() => {
       if (this.refilling || this.reconnecting || this.closed) return Effect.void
       this.refilling = true
-      return this.fill.pipe(
-        Effect.retry({
-          schedule: this.ctx.reconnection as Schedule.Schedule<unknown, OpenError>,
-          // once the pool lost every connection, the host's reconnection loop takes over
-          while: () => !this.reconnecting && !this.closed && this.connections.length > 0
-        }),
+      return this.onSchedule(this.fill, () => !this.reconnecting && !this.closed && this.connections.length > 0).pipe(
         Effect.ignore,
         Effect.ensuring(Effect.sync(() => { this.refilling = false })),
         Effect.forkIn(this.ctx.scope),
@@ -157,38 +172,30 @@ export class HostPool {
     })
   }
 
-  /** Every connection is gone: one immediate attempt (a connection can die alone), then down and back off. */
-  private hostLost(reason: string): Effect.Effect<void> {
-    return Effect.gen({ self: this }, function*() {
-      if (this.closed || this.ctx.closing()) return
-      const again = yield* Effect.exit(this.fill)
-      if (Exit.isSuccess(again) || this.closed || this.ctx.closing()) return
-      yield* this.failedToOpen(reason)
-    })
-  }
-
-  /**
-   * Reconnects a down host on the reconnection Schedule. The caller already made one immediate
-   * attempt, so the first real attempt here waits the schedule's first delay.
-   */
+  /** Reconnects a down host on the reconnection Schedule, the first attempt after its first delay. */
   private get reconnectLoop(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.reconnecting || this.closed) return Effect.void
       this.reconnecting = true
-      let first = true
-      const attempt = Effect.suspend(() => {
-        if (first) {
-          first = false
-          return Effect.fail(new E.ConnectionError({ message: "waiting for the first reconnection delay", host: this.host.endpoint }))
-        }
-        return this.fill
-      })
-      return attempt.pipe(
-        Effect.retry(this.ctx.reconnection as Schedule.Schedule<unknown, OpenError>),
+      return this.onSchedule(this.fill, () => !this.closed).pipe(
         Effect.andThen(this.ctx.poolUp(this)),
         Effect.ignore,
         Effect.ensuring(Effect.sync(() => { this.reconnecting = false }))
       )
     })
+  }
+
+  /**
+   * `attempt` after each delay of the reconnection Schedule until it succeeds (or `go` says stop, or the
+   * Schedule ends): the first attempt too waits the first delay.
+   */
+  private onSchedule(attempt: Effect.Effect<void, OpenError>, go: () => boolean): Effect.Effect<void, OpenError> {
+    let first = true
+    const afterDelay = Effect.suspend(() => {
+      if (!first) return attempt
+      first = false
+      return Effect.fail(new E.ConnectionError({ message: "waiting for the first reconnection delay", host: this.host.endpoint }))
+    })
+    return Effect.retry(afterDelay, { schedule: this.ctx.reconnection as Schedule.Schedule<unknown, OpenError>, while: go })
   }
 }

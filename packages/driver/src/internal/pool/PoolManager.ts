@@ -1,7 +1,9 @@
 /**
  * The pool manager: a session's pools by host. It opens a pool for every host the load-balancing
- * policy does not ignore, follows the cluster's host events (added, removed, up) and its up hints,
- * lends connections to the request path, and moves every connection to the keyspace of a `USE`.
+ * policy does not ignore, follows the cluster's host events (added, removed, up) and its up hints
+ * (subscribed before the first pools open, so a host added meanwhile is not missed), lends
+ * connections to the request path, and moves every connection to the keyspace of a `USE` (one whose
+ * `USE` fails is closed and replaced, never left in the old keyspace).
  *
  * It does not store host state (the cluster's host registry does) nor prepare statements (the
  * prepared cache does, through `reprepare`).
@@ -11,10 +13,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as PubSub from "effect/PubSub"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClusterShape } from "../../Cluster.ts"
-import type { Host } from "../../Host.ts"
+import type { Host, HostEvent } from "../../Host.ts"
 import { internalRequestTimeoutMillis } from "../../ExecutionProfile.ts"
 import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
@@ -63,6 +66,7 @@ export class PoolManager {
       reconnection: cluster.options.reconnection,
       sizeOf: (host) => lb.distance(host, cluster.localDc) === "remote" ? sizes.remote : sizes.local,
       keyspace: () => this.keyspace,
+      moveToKeyspace: (conn) => this.keyspace === undefined ? Effect.succeed(false) : this.moveTo(conn, this.keyspace),
       closing: this.closing,
       markDown: internals.markDown,
       poolUp: (pool) => Effect.andThen(this.reprepare(pool), internals.markUp(pool.host))
@@ -91,11 +95,14 @@ export class PoolManager {
   /** Opens the pools of the cluster's hosts, then follows host events; pools close with the session. */
   get start(): Effect.Effect<void> {
     return Effect.gen({ self: this }, function*() {
-      yield* Effect.forEach(this.cluster.hosts(), (h) => this.add(h), { concurrency: "unbounded", discard: true })
+      // subscribed before the hosts are read: an event while the first pools open waits in the subscription
+      const events = yield* Scope.provide(PubSub.subscribe(this.internals.hostEvents), this.scope)
+      const upHints = yield* Scope.provide(PubSub.subscribe(this.internals.upHints), this.scope)
       yield* Scope.addFinalizer(this.scope, Effect.sync(() => { for (const p of this.pools.values()) p.closed = true }))
-      yield* this.cluster.events.pipe(Stream.runForEach((event) => this.onHostEvent(event)), Effect.forkIn(this.scope))
+      yield* Effect.forEach(this.cluster.hosts(), (h) => this.add(h), { concurrency: "unbounded", discard: true })
+      yield* Stream.fromSubscription(events).pipe(Stream.runForEach((event) => this.onHostEvent(event)), Effect.forkIn(this.scope))
       // a STATUS_CHANGE UP: try the host now rather than at the next reconnection delay
-      yield* Stream.fromPubSub(this.internals.upHints).pipe(Stream.runForEach((h) => this.hostBack(h)), Effect.forkIn(this.scope))
+      yield* Stream.fromSubscription(upHints).pipe(Stream.runForEach((h) => this.hostBack(h)), Effect.forkIn(this.scope))
     })
   }
 
@@ -108,14 +115,24 @@ export class PoolManager {
       if (this.keyspace === keyspace) return Effect.void
       this.keyspace = keyspace
       const conns = [...this.pools.values()].flatMap((p) => p.connections).filter((c) => c.keyspace !== keyspace)
-      return Effect.forEach(conns, (c) =>
-        Effect.clockWith((clock) =>
-          c.send(useStatement(keyspace), { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis })
-        ).pipe(Effect.tap(() => Effect.sync(() => { c.keyspace = keyspace })), Effect.ignore), { concurrency: "unbounded", discard: true })
+      return Effect.forEach(conns, (c) => this.moveTo(c, keyspace), { concurrency: "unbounded", discard: true })
     })
   }
 
-  private onHostEvent(event: { readonly _tag: string; readonly host: Host }): Effect.Effect<void> {
+  /**
+   * Sends `USE keyspace` on a connection: true once it is there. When the `USE` fails the connection
+   * is closed (false): its pool replaces it with one opened in the session's keyspace.
+   */
+  private moveTo(conn: Connection, keyspace: string): Effect.Effect<boolean> {
+    return Effect.clockWith((clock) => conn.send(useStatement(keyspace), { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis })).pipe(
+      Effect.matchEffect({
+        onSuccess: () => Effect.sync(() => { conn.keyspace = keyspace; return true }),
+        onFailure: () => Effect.as(conn.close(), false)
+      })
+    )
+  }
+
+  private onHostEvent(event: HostEvent): Effect.Effect<void> {
     switch (event._tag) {
       case "HostAdded":
         return this.add(this.cluster.getHost(event.host.endpoint) ?? event.host)

@@ -43,16 +43,22 @@ export const toPrepared = (frame: ResponseFrame, query: string, keyspace: string
 }
 
 /**
- * Prepares `query` on one connection (sent with its keyspace from v5 on).
+ * Prepares `query` on one connection (sent with its keyspace from v5 on), by `deadline` (Clock millis;
+ * default: the internal request timeout from now).
  *
  * @since 0.1.0
  */
-export const prepareOn = (conn: Connection, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
+export const prepareOn = (
+  conn: Connection,
+  query: string,
+  keyspace: string | undefined,
+  deadline?: number
+): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
   Effect.clockWith((clock) =>
     Effect.flatMap(
       conn.send(
         { _tag: "Prepare", query, keyspace: conn.version >= 5 ? keyspace : undefined },
-        { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis }
+        { deadline: deadline ?? clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis }
       ),
       (frame) => toPrepared(frame, query, keyspace)
     )
@@ -77,6 +83,8 @@ export class PreparedCache {
   private readonly cache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
   /** The statements prepared so far (by cache key), to prepare again on hosts that come up. */
   private readonly statements = new Map<string, PreparedStatement>()
+  /** The same statements by keyspace ("" for none), then query text: the lookup of a request, with no key to build. */
+  private readonly ready = new Map<string, Map<string, PreparedStatement>>()
   private readonly pools: PoolManager
   private readonly prepareOnAllHosts: boolean
   private readonly reprepareOnUp: boolean
@@ -109,6 +117,11 @@ export class PreparedCache {
     })
   }
 
+  /** The statement already prepared in `keyspace` (the session's when undefined), if it is. */
+  peek(query: string, keyspace: string | undefined): PreparedStatement | undefined {
+    return this.ready.get(keyspace ?? this.pools.keyspace ?? "")?.get(query)
+  }
+
   /** Prepares the cached statements on a pool that just came (back) up; failures are left to UNPREPARED. */
   reprepare(pool: HostPool): Effect.Effect<void> {
     return Effect.suspend(() => {
@@ -126,6 +139,9 @@ export class PreparedCache {
     return Effect.gen({ self: this }, function*() {
       const { host, prepared } = yield* this.runPrepare(query, keyspace)
       this.statements.set(key, prepared)
+      let inKeyspace = this.ready.get(keyspace ?? "")
+      if (inKeyspace === undefined) this.ready.set(keyspace ?? "", inKeyspace = new Map())
+      inKeyspace.set(query, prepared)
       if (this.prepareOnAllHosts) {
         yield* Effect.forEach(
           this.pools.others(host),

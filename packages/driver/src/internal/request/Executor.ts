@@ -39,11 +39,19 @@ import type { PoolManager } from "../pool/PoolManager.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
 import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
-import { type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan } from "./plan.ts"
+import { type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan, unsupportedKeyspace } from "./plan.ts"
 import { RequestExecution, type ExecutionContext, type Resume } from "./RequestExecution.ts"
 import { buildResultSet, type Pager, type ResultEffects } from "./result.ts"
 import { afterSchemaChange } from "./sideEffects.ts"
 import { speculate } from "./speculative.ts"
+
+/** Whether values are bound (a non-empty array, or an object with a key), without allocating. */
+const hasValues = (params: Params | undefined): boolean => {
+  if (params === undefined || params === null) return false
+  if (Array.isArray(params)) return params.length > 0
+  for (const _ in params) return true
+  return false
+}
 
 /**
  * A session's request path.
@@ -123,10 +131,29 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     }
     const resolved = this.defaults.resolve(options)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-    if (typeof target === "string" && resolved.prepare) {
-      return Effect.flatMap(this.prepare(target, resolved.keyspace), (p) => this.executePage<A>(p, values, resolved, resolved.pagingState))
-    }
+    // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
+    if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
     return this.executePage<A>(target, values, resolved, resolved.pagingState)
+  }
+
+  /**
+   * A string statement executed prepared (cached per keyspace and text). Values bound to a simple
+   * statement always take this path: sent unprepared, their CQL types would be guessed from the JS
+   * values, and the server accepts any 8 bytes for an 8-byte column (`Date.now()` as a double stored in
+   * a `bigint` became 4789921745707466752), so only the prepared statement's types encode them right,
+   * or refuse them with `InvalidInput`. The PREPARE counts against the request's timeout.
+   */
+  private preparedThen<A>(query: string, values: Params | undefined, options: ResolvedRequest): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    const ready = this.prepared.peek(query, options.keyspace)
+    if (ready !== undefined) return this.executePage<A>(ready, values, options, options.pagingState)
+    return Effect.suspend(() => {
+      const deadline = this.now() + options.timeoutMillis
+      const prepare = Effect.timeoutOrElse(this.prepare(query, options.keyspace), {
+        duration: options.timeoutMillis,
+        orElse: () => Effect.fail(new E.OperationTimedOut({ message: `no answer within ${options.timeoutMillis} ms (preparing the statement)`, timeoutMillis: options.timeoutMillis }))
+      })
+      return Effect.flatMap(prepare, (p) => this.executePage<A>(p, values, options, options.pagingState, deadline))
+    })
   }
 
   /** `Session.stream`: every row of every page, a page fetched as the consumer pulls. */
@@ -149,16 +176,37 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
     const resolved = this.defaults.resolve(call)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-    return Effect.callback<ResultSet, E.CassandraError>((resume) => {
-      const plan = planBatch(this.planContext, entries, resolved)
-      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      this.runPlan(plan, resume as Resume)
+    if (!Array.isArray(entries)) return Effect.fail(new E.InvalidInput({ message: "a batch takes an array of statements", path: "statements" }))
+    const run = (ready: ReadonlyArray<BatchEntry>, deadline: number | undefined) =>
+      Effect.callback<ResultSet, E.CassandraError>((resume) => {
+        const plan = planBatch(this.planContext, ready, resolved, deadline)
+        if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+        this.runPlan(plan, resume as Resume)
+      })
+    if (!entries.some((e) => typeof e?.query === "string" && hasValues(e.params))) return run(entries, undefined)
+    // query strings with values go prepared, as in `execute` (their PREPAREs count against the timeout)
+    return Effect.suspend(() => {
+      const deadline = this.now() + resolved.timeoutMillis
+      const prepared = Effect.forEach(entries, (e): Effect.Effect<BatchEntry, E.CassandraError> =>
+        typeof e?.query === "string" && hasValues(e.params)
+          ? Effect.map(this.prepare(e.query, resolved.keyspace), (p) => ({ query: p, params: e.params }))
+          : Effect.succeed(e), { concurrency: "unbounded" })
+      const bounded = Effect.timeoutOrElse(prepared, {
+        duration: resolved.timeoutMillis,
+        orElse: () => Effect.fail(new E.OperationTimedOut({ message: `no answer within ${resolved.timeoutMillis} ms (preparing the batch's statements)`, timeoutMillis: resolved.timeoutMillis }))
+      })
+      return Effect.flatMap(bounded, (ready) => run(ready, deadline))
     })
   }
 
   /** `Session.prepare`: cached per keyspace and query. */
   prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
-    return this.prepared.prepare(query, keyspace)
+    if (keyspace === undefined) return this.prepared.prepare(query, keyspace)
+    // below v5 a PREPARE carries no keyspace: one other than the session's would be a lie
+    return Effect.suspend(() => {
+      const wrong = unsupportedKeyspace(this.planContext, keyspace)
+      return wrong === undefined ? this.prepared.prepare(query, keyspace) : Effect.fail(wrong)
+    })
   }
 
   // ---- one page, one plan -----------------------------------------------------------
@@ -172,10 +220,11 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     statement: string | PreparedStatement,
     params: Params | undefined,
     options: ResolvedRequest,
-    pagingState: Uint8Array | undefined
+    pagingState: Uint8Array | undefined,
+    deadline?: number
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
     return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      const plan = planExecute(this.planContext, statement, params, options, pagingState)
+      const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
       this.runPlan(plan, resume as Resume)
     })
@@ -190,6 +239,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   /** Runs a plan: one execution, or speculative ones when the request allows them. */
   private runPlan(plan: RequestPlan, resume: Resume): void {
+    if (this.closing()) return resume(Effect.fail(new E.SessionClosed({ message: "the session is shut down" })))
     const hosts = queryPlan(plan, this.lb, this.cluster, this.pools.inFlightOf)[Symbol.iterator]()
     const spec = plan.options.speculative
     if (spec !== undefined && plan.options.idempotent && spec.maxExecutions >= 1 && plan.options.host === undefined) {
@@ -210,6 +260,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   closing(): boolean {
     return this.scope.state._tag === "Closed"
+  }
+
+  downReasons(): Record<string, unknown> {
+    return this.internals.downReasons()
   }
 
   complete(plan: RequestPlan, frame: ResponseFrame, host: Host): Effect.Effect<unknown, E.CassandraError> {

@@ -44,6 +44,8 @@ export interface ExecutionContext {
   /** The session is closing: its connections close, no other host will do. */
   readonly closing: () => boolean
   readonly instruments: Instruments
+  /** Every down host's last reason, by endpoint: the errors of a plan that had no host to try. */
+  readonly downReasons: () => Record<string, unknown>
   /** The result of an answer to `plan` from `host`: a ResultSet or a PreparedStatement. */
   readonly complete: (plan: RequestPlan, frame: ResponseFrame, host: Host) => Effect.Effect<unknown, E.CassandraError>
 }
@@ -165,10 +167,7 @@ export class RequestExecution implements ResponseHandler {
     const host = this.host!
     if (error._tag === "InvalidInput") return Effect.fail(error)
     if (this.ctx.closing()) return Effect.fail(error)
-    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.plan.deadline) {
-      const timeoutMillis = this.plan.options.timeoutMillis
-      return Effect.fail(new E.OperationTimedOut({ message: `no answer within ${timeoutMillis} ms`, host: host.endpoint, timeoutMillis }))
-    }
+    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.plan.deadline) return Effect.fail(this.timedOut())
     if (error._tag === "Unprepared") {
       const forgotten = this.plan.prepared ?? this.plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))
       if (forgotten !== undefined) return this.reprepare(error, forgotten)
@@ -191,7 +190,8 @@ export class RequestExecution implements ResponseHandler {
       return this.resend("next")
     }
     this.repreparedIds.push(forgotten.id)
-    return Effect.flatMap(Effect.exit(prepareOn(conn, forgotten.query, forgotten.keyspace)), (re) => {
+    // the PREPARE is part of this request: it has the request's deadline, not one of its own
+    return Effect.flatMap(Effect.exit(prepareOn(conn, forgotten.query, forgotten.keyspace, this.plan.deadline)), (re) => {
       if (Exit.isFailure(re)) {
         this.noteError(this.host!, error)
         return this.resend("next")
@@ -238,9 +238,17 @@ export class RequestExecution implements ResponseHandler {
   private resend(target: "same" | "next"): Effect.Effect<unknown, E.CassandraError> {
     return Effect.callback<unknown, E.CassandraError>((resume) => {
       this.resume = resume
+      // a re-prepare or a retry delay may have used the rest of the request's time
+      if (this.ctx.now() >= this.plan.deadline) return resume(Effect.fail(this.timedOut()))
       if (target === "same" && this.sendTo(this.host!)) return
       this.sendToNext()
     })
+  }
+
+  /** The request's own timeout passed (not an attempt's). */
+  private timedOut(): E.OperationTimedOut {
+    const timeoutMillis = this.plan.options.timeoutMillis
+    return new E.OperationTimedOut({ message: `no answer within ${timeoutMillis} ms`, host: this.host?.endpoint, timeoutMillis })
   }
 
   private noteError(host: Host, error: unknown): void {
@@ -249,11 +257,12 @@ export class RequestExecution implements ResponseHandler {
   }
 
   private noHostAvailable(): E.NoHostAvailable {
-    const errors = this.errors ?? {}
+    const tried = this.errors !== undefined && Object.keys(this.errors).length > 0
+    // no host was tried: every one is down, and why is what the caller needs
+    const errors = tried ? this.errors! : this.ctx.downReasons()
+    const listed = Object.entries(errors).map(([h, e]) => `${h}: ${(e as { message?: string }).message}`).join("; ")
     return new E.NoHostAvailable({
-      message: Object.keys(errors).length === 0
-        ? "no host is up in the query plan"
-        : `all hosts tried failed: ${Object.entries(errors).map(([h, e]) => `${h}: ${(e as { message?: string }).message}`).join("; ")}`,
+      message: tried ? `all hosts tried failed: ${listed}` : listed.length > 0 ? `no host is up in the query plan: ${listed}` : "no host is up in the query plan",
       errors
     })
   }

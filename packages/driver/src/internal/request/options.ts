@@ -124,7 +124,11 @@ export class RequestDefaults {
   static make(defaults: ExecuteOptions<any> | undefined): RequestDefaults | E.InvalidInput {
     const d = defaults ?? {}
     const timeout = timeoutMillisOf(d.timeout, defaultTimeoutMillis, "defaults.timeout")
-    return typeof timeout === "number" ? new RequestDefaults(d, timeout) : timeout
+    if (typeof timeout !== "number") return timeout
+    const made = new RequestDefaults(d, timeout)
+    // the other defaults are checked as a call without options would be
+    const plain = made.resolve({})
+    return plain instanceof E.InvalidInput ? plain : made
   }
 
   /** One request's options over the session's defaults. */
@@ -142,12 +146,17 @@ export class RequestDefaults {
     if (typeof batchType !== "number") return batchType
     const attemptTimeoutMillis = timeoutMillisOf(c.attemptTimeout ?? d.attemptTimeout, timeoutMillis / 2, "options.attemptTimeout")
     if (typeof attemptTimeoutMillis !== "number") return attemptTimeoutMillis
+    const fetchSize = c.fetchSize ?? d.fetchSize ?? defaultFetchSize
+    // 0 or less would be read by Cassandra as "unpaged": every row in one answer
+    if (!(Number.isInteger(fetchSize) && fetchSize > 0 && fetchSize <= 0x7fffffff)) {
+      return new E.InvalidInput({ message: `options.fetchSize: not a positive page size: ${String(fetchSize)}`, path: "options.fetchSize", expected: "an integer in 1..2^31-1" })
+    }
     return {
       consistency,
       serialConsistency,
       timeoutMillis,
       attemptTimeoutMillis,
-      fetchSize: c.fetchSize ?? d.fetchSize ?? defaultFetchSize,
+      fetchSize,
       timestamp: c.timestamp ?? d.timestamp,
       idempotent: c.idempotent ?? d.idempotent ?? false,
       tracing: c.tracing ?? d.tracing ?? false,

@@ -83,11 +83,30 @@ export interface PlanContext {
   readonly timestamps: TimestampGenerator
 }
 
+/**
+ * A per-request keyspace the request cannot honour: protocol v3 and v4 have no keyspace field on
+ * QUERY, PREPARE and BATCH, so a keyspace other than the session's would be dropped and the statement
+ * run in the session's. `InvalidInput` then, before anything is sent.
+ *
+ * @since 0.2.0
+ */
+export const unsupportedKeyspace = (ctx: PlanContext, keyspace: string | undefined): E.InvalidInput | undefined => {
+  if (keyspace === undefined || keyspace === ctx.sessionKeyspace()) return undefined
+  const version = ctx.protocolVersion()
+  if (version >= 5) return undefined
+  return new E.InvalidInput({
+    message: `options.keyspace: a per-request keyspace needs protocol v5 (this cluster speaks v${version}); qualify the table names (${keyspace}.table) or use a session in ${keyspace}`,
+    path: "options.keyspace",
+    expected: ctx.sessionKeyspace() === undefined ? "undefined (no session keyspace)" : `undefined or "${ctx.sessionKeyspace()}" (the session's)`
+  })
+}
+
 const timestampOf = (options: ResolvedRequest, ctx: PlanContext, now: number): bigint | undefined =>
   options.timestamp === false ? undefined : options.timestamp ?? ctx.timestamps.next(now)
 
 /**
- * The plan of an execution of a simple or prepared statement (one page: `pagingState` resumes).
+ * The plan of an execution of a simple or prepared statement (one page: `pagingState` resumes). A
+ * `deadline` given is the request's (its time started before, e.g. with preparing the statement).
  *
  * @since 0.1.0
  */
@@ -96,12 +115,15 @@ export const planExecute = (
   statement: string | PreparedStatement,
   params: Params | undefined,
   options: ResolvedRequest,
-  pagingState: Uint8Array | undefined
+  pagingState: Uint8Array | undefined,
+  deadline?: number
 ): RequestPlan | E.InvalidInput => {
   const now = ctx.now()
   let request: Request
   let prepared: PreparedStatement | undefined
   if (typeof statement === "string") {
+    const wrongKeyspace = unsupportedKeyspace(ctx, options.keyspace)
+    if (wrongKeyspace !== undefined) return wrongKeyspace
     const queryParams: QueryParameters = {
       consistency: options.consistency,
       values: bindSimple(params),
@@ -128,12 +150,31 @@ export const planExecute = (
     request = { _tag: "Execute", id: statement.id, resultMetadataId: statement.resultMetadataId, params: queryParams }
   }
   const keyspace = prepared?.keyspace ?? options.keyspace ?? ctx.sessionKeyspace()
-  return new RequestPlan("execute", request, options, now + options.timeoutMillis, keyspace, prepared, undefined, statement, params)
+  return new RequestPlan("execute", request, options, deadline ?? now + options.timeoutMillis, keyspace, prepared, undefined, statement, params)
 }
 
 type BatchStatement =
   | { readonly kind: "query"; readonly query: string; readonly values?: BoundValues | undefined }
   | { readonly kind: "prepared"; readonly id: Uint8Array; readonly values?: BoundValues | undefined }
+
+const isPrepared = (x: unknown): x is PreparedStatement =>
+  x !== null && typeof x === "object" && (x as { _tag?: unknown })._tag === "PreparedStatement"
+
+/** A batch entry as a query (text or prepared) and its values; anything else is bad input. */
+const batchEntry = (entry: BatchEntry | undefined, i: number): { readonly query: string | PreparedStatement; readonly params: Params | undefined } | E.InvalidInput => {
+  const e = entry as { readonly _tag?: unknown; readonly query?: unknown; readonly prepared?: unknown; readonly params?: Params } | undefined
+  if (e !== null && typeof e === "object") {
+    if (e._tag === "BoundStatement" && isPrepared(e.prepared)) return { query: e.prepared, params: e.params }
+    if (typeof e.query === "string" || isPrepared(e.query)) return { query: e.query, params: e.params }
+    const q = e.query as { readonly _tag?: unknown; readonly prepared?: unknown; readonly params?: Params } | null | undefined
+    if (q?._tag === "BoundStatement" && isPrepared(q.prepared)) return { query: q.prepared, params: e.params ?? q.params }
+  }
+  return new E.InvalidInput({
+    message: `batch statement ${i}: not a statement`,
+    path: `statements[${i}]`,
+    expected: "{ query: string | PreparedStatement, params? }, a SimpleStatement or a BoundStatement"
+  })
+}
 
 /**
  * The plan of a batch.
@@ -143,12 +184,16 @@ type BatchStatement =
 export const planBatch = (
   ctx: PlanContext,
   entries: ReadonlyArray<BatchEntry>,
-  options: ResolvedRequest
+  options: ResolvedRequest,
+  deadline?: number
 ): RequestPlan | E.InvalidInput => {
+  const wrongKeyspace = unsupportedKeyspace(ctx, options.keyspace)
+  if (wrongKeyspace !== undefined) return wrongKeyspace
   const statements: Array<BatchStatement> = []
   const batchPrepared: Array<PreparedStatement | undefined> = []
   for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!
+    const entry = batchEntry(entries[i], i)
+    if (entry instanceof E.InvalidInput) return entry
     if (typeof entry.query === "string") {
       statements.push({ kind: "query", query: entry.query, values: bindSimple(entry.params) })
       batchPrepared.push(undefined)
@@ -171,7 +216,7 @@ export const planBatch = (
     timestamp: timestampOf(options, ctx, now),
     keyspace: ctx.protocolVersion() >= 5 ? options.keyspace : undefined
   }
-  return new RequestPlan("batch", request, options, now + options.timeoutMillis, ctx.sessionKeyspace(), undefined, batchPrepared, "", undefined)
+  return new RequestPlan("batch", request, options, deadline ?? now + options.timeoutMillis, ctx.sessionKeyspace(), undefined, batchPrepared, "", undefined)
 }
 
 /**
