@@ -1,0 +1,116 @@
+/**
+ * effect/sql's `Connection` over one driver `Session`: `execute` runs a prepared statement (cached by the
+ * session) and reads every page, `executeStream` is `Session.stream`, `executeUnprepared` a simple
+ * statement, `executeValues` rows as arrays in column order, `executeRaw` the driver's `ResultSet` of
+ * the first page. Every driver error becomes an `SqlError` (SqlErrors.reasonOf); what the compiler
+ * marked as not CQL fails with its `Unsupported` reason before anything is sent.
+ *
+ * It holds no connection of its own (the session pools them) and does not compile (internal/compiler.ts).
+ *
+ * @since 0.2.0
+ * @internal
+ */
+import type { ResultSet, Session } from "@effect-cassandra/driver"
+import type { Errors } from "@effect-cassandra/driver"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import type { SqlConnection, SqlError } from "effect/sql"
+import { fromCassandraError, unsupported } from "../SqlErrors.ts"
+import { unsupportedFeature } from "./compiler.ts"
+
+type Transform = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
+type Row = Record<string, unknown>
+
+const PREPARED = { prepare: true } as const
+const SIMPLE = { prepare: false } as const
+
+/** A statement without bind markers that changes the schema or the keyspace: sent as it is, not prepared. */
+const schemaStatement = /^\s*(?:CREATE|ALTER|DROP|TRUNCATE|USE|GRANT|REVOKE|LIST)\b/i
+
+/**
+ * The connection of a `CassandraClient`: one per client, shared by every fiber (the session multiplexes).
+ *
+ * @since 0.2.0
+ */
+export class SessionConnection implements SqlConnection.Connection {
+  readonly session: Session.SessionShape
+  constructor(session: Session.SessionShape) {
+    this.session = session
+  }
+
+  execute(sql: string, params: ReadonlyArray<unknown>, transformRows: Transform): Effect.Effect<ReadonlyArray<any>, SqlError.SqlError> {
+    const options = params.length === 0 && schemaStatement.test(sql) ? SIMPLE : PREPARED
+    return this.rows(sql, params, options, "execute", transformRows)
+  }
+
+  executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transformRows: Transform): Effect.Effect<ReadonlyArray<any>, SqlError.SqlError> {
+    return this.rows(sql, params, SIMPLE, "executeUnprepared", transformRows)
+  }
+
+  executeRaw(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ResultSet.ResultSet, SqlError.SqlError> {
+    const feature = unsupportedFeature(sql)
+    if (feature !== undefined) return Effect.fail(unsupported(feature, "executeRaw"))
+    return Effect.mapError(this.session.execute(sql, params, PREPARED), (e) => fromCassandraError(e, "executeRaw"))
+  }
+
+  executeValues(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
+    return this.values(sql, params, PREPARED, "executeValues")
+  }
+
+  executeValuesUnprepared(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
+    return this.values(sql, params, SIMPLE, "executeValuesUnprepared")
+  }
+
+  executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: Transform): Stream.Stream<any, SqlError.SqlError> {
+    const feature = unsupportedFeature(sql)
+    if (feature !== undefined) return Stream.fail(unsupported(feature, "executeStream"))
+    const rows = Stream.mapError(this.session.stream<Row>(sql, params, PREPARED), (e) => fromCassandraError(e, "executeStream"))
+    return transformRows === undefined ? rows : Stream.mapArray(rows, (chunk) => transformRows(chunk) as any)
+  }
+
+  /** Every page of a statement's rows. */
+  private rows(
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    options: typeof PREPARED | typeof SIMPLE,
+    operation: string,
+    transformRows: Transform
+  ): Effect.Effect<ReadonlyArray<any>, SqlError.SqlError> {
+    const feature = unsupportedFeature(sql)
+    if (feature !== undefined) return Effect.fail(unsupported(feature, operation))
+    const all = Effect.flatMap(this.session.execute<Row>(sql, params, options), allRows)
+    return Effect.mapError(
+      transformRows === undefined ? all : Effect.map(all, (rows) => transformRows(rows)),
+      (e) => fromCassandraError(e, operation)
+    )
+  }
+
+  /** Every page, each row as its values in column order. */
+  private values(
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    options: typeof PREPARED | typeof SIMPLE,
+    operation: string
+  ): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
+    const feature = unsupportedFeature(sql)
+    if (feature !== undefined) return Effect.fail(unsupported(feature, operation))
+    return Effect.flatMap(this.session.execute<Row>(sql, params, options), (first) => {
+      const names = first.columns.map((c) => c.name)
+      return Effect.map(allRows(first), (rows) => rows.map((row) => names.map((name) => row[name])))
+    }).pipe(Effect.mapError((e) => fromCassandraError(e, operation)))
+  }
+}
+
+/** The rows of `first` and of every page after it. */
+const allRows = (first: ResultSet.ResultSet<Row>): Effect.Effect<ReadonlyArray<Row>, Errors.CassandraError> => {
+  if (!first.hasMorePages) return Effect.succeed(first.rows)
+  return Effect.gen(function*() {
+    const rows = first.rows.slice()
+    let page = first
+    while (page.hasMorePages) {
+      page = yield* page.nextPage
+      for (const row of page.rows) rows.push(row)
+    }
+    return rows
+  })
+}
