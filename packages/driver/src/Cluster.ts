@@ -21,6 +21,7 @@ import { config as ClusterOptionsConfig, type ClusterOptions, resolveOptions, ty
 import type * as E from "./Errors.ts"
 import type { Host, HostEvent } from "./Host.ts"
 import { startCluster } from "./internal/cluster/ClusterRuntime.ts"
+import { readConfig, unwrapDefined } from "./internal/cluster/config.ts"
 import type { MetadataView } from "./Metadata.ts"
 import { LoadBalancingPolicy, type LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
 import { TransportOverride } from "./Transport.ts"
@@ -122,7 +123,7 @@ export const layerConfig: {
   (config: Config.Wrap<ClusterOptions>): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | Config.ConfigError>
   (overrides?: Partial<ClusterOptions>): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | Config.ConfigError>
 } = (config?: Config.Wrap<ClusterOptions> | Partial<ClusterOptions>) =>
-  Layer.effect(Cluster, Effect.flatMap(fromConfig(optionsConfig(config)), make))
+  Layer.effect(Cluster, Effect.flatMap(readConfig(optionsConfig(config)), make))
 
 /** The Config of `layerConfig`'s argument. */
 const optionsConfig = (config: Config.Wrap<ClusterOptions> | Partial<ClusterOptions> | undefined): Config.Config<ClusterOptions> => {
@@ -133,25 +134,3 @@ const optionsConfig = (config: Config.Wrap<ClusterOptions> | Partial<ClusterOpti
   const overrides = config as Partial<ClusterOptions>
   return Config.map(ClusterOptionsConfig, (options) => ({ ...options, ...overrides }))
 }
-
-/**
- * `Config.unwrap`, skipping fields set to `undefined` (an optional option left out).
- *
- * @since 0.2.0
- */
-export const unwrapDefined = <A>(wrapped: Config.Wrap<A>): Config.Config<A> => {
-  if (Config.isConfig(wrapped)) return wrapped as Config.Config<A>
-  const defined: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(wrapped as object)) if (value !== undefined) defined[key] = value
-  return Config.unwrap(defined as unknown as Config.Wrap<A>)
-}
-
-/**
- * Reads a `Config` through the current ConfigProvider.
- *
- * @since 0.2.0
- */
-export const fromConfig = <A>(config: Config.Config<A>): Effect.Effect<A, Config.ConfigError> =>
-  Effect.gen(function*() {
-    return yield* config
-  })

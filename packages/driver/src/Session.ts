@@ -15,10 +15,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { Cluster, type ClusterShape, layer as clusterLayer, layerConfig as clusterLayerConfig, fromConfig, unwrapDefined } from "./Cluster.ts"
+import { Cluster, type ClusterShape, layer as clusterLayer, layerConfig as clusterLayerConfig } from "./Cluster.ts"
 import type { ClusterOptions } from "./ClusterOptions.ts"
 import * as Environment from "./Environment.ts"
 import * as E from "./Errors.ts"
+import { readConfig, unwrapDefined } from "./internal/cluster/config.ts"
 import { internalsOf } from "./internal/cluster/internals.ts"
 import { useQuery } from "./internal/connection/adminQuery.ts"
 import { Instruments, queryText } from "./internal/observability/instrument.ts"
@@ -255,7 +256,7 @@ export const config: Config.Config<SessionOptions> = Config.map(Environment.conf
 export const layerConfig = (
   options?: Config.Wrap<SessionOptions>
 ): Layer.Layer<Session, E.CassandraError | Config.ConfigError, Cluster> =>
-  Layer.effect(Session, Effect.flatMap(fromConfig(options === undefined ? config : unwrapDefined(options)), make))
+  Layer.effect(Session, Effect.flatMap(readConfig(options === undefined ? config : unwrapDefined(options)), make))
 
 /**
  * A Cluster and a Session on it in one layer (both closed with it).

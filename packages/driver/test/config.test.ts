@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
+import { readConfig } from "../src/internal/cluster/config.ts"
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
 
@@ -81,7 +82,7 @@ const withEnv = (env: Record<string, string>) => ConfigProvider.layer(ConfigProv
 describe("Cluster options from the environment", () => {
   it.effect("ClusterOptions.config: credentials redacted, TLS from the CA or the flag, 127.0.0.1 by default", () =>
     Effect.gen(function*() {
-      const options = yield* Cluster.fromConfig(ClusterOptions.config).pipe(Effect.provide(withEnv({
+      const options = yield* readConfig(ClusterOptions.config).pipe(Effect.provide(withEnv({
         CASSANDRA_USERNAME: "app",
         CASSANDRA_PASSWORD: "s3cret",
         CASSANDRA_TLS_CA: PEM
@@ -90,7 +91,7 @@ describe("Cluster options from the environment", () => {
       expect(options.tls).toEqual({ ca: PEM })
       const auth = options.auth as { readonly username: string; readonly password: Redacted.Redacted<string> }
       expect([auth.username, Redacted.value(auth.password)]).toEqual(["app", "s3cret"])
-      const flag = yield* Cluster.fromConfig(ClusterOptions.config).pipe(Effect.provide(withEnv({ CASSANDRA_TLS: "true" })))
+      const flag = yield* readConfig(ClusterOptions.config).pipe(Effect.provide(withEnv({ CASSANDRA_TLS: "true" })))
       expect(flag.tls).toBe(true)
     }))
 })
