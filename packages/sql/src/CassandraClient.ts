@@ -21,6 +21,13 @@ import { makeCompiler, unsupportedStatement } from "./internal/compiler.ts"
 import { SessionConnection } from "./internal/connection.ts"
 
 /**
+ * Options for the statements of a region of code (see StatementOptions.ts), also reachable from here.
+ *
+ * @since 0.2.0
+ */
+export { CurrentStatementOptions, type StatementOptions, withStatementOptions } from "./StatementOptions.ts"
+
+/**
  * The client: an `SqlClient` that also gives its `session`.
  *
  * @since 0.2.0

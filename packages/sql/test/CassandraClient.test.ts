@@ -90,6 +90,27 @@ describe("statements", () => {
       expect(Array.from(streamed).map((r: any) => r.name)).toEqual(all.map((r) => r.name))
     }).pipe(Effect.provide(layer({ defaults: { fetchSize: 3 } }))))
 
+  it.effect("withStatementOptions: the driver's options for the statements of a region, over the session's defaults", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const all = Array.from({ length: 4 }, (_, i) => ({ id: ADA, name: `n${i}`, joined_year: i }))
+      yield* MockCluster.prime({ query: "SELECT * FROM app.users", then: Answer.rows(users, all) })
+      yield* sql`SELECT * FROM app.users`
+      yield* sql`SELECT * FROM app.users`.pipe(CassandraClient.withStatementOptions({ consistency: "QUORUM", fetchSize: 2 }))
+      yield* Stream.runDrain(sql`SELECT * FROM app.users`.stream).pipe(
+        CassandraClient.withStatementOptions({ consistency: "LOCAL_QUORUM" }),
+        CassandraClient.withStatementOptions({ fetchSize: 3 })
+      )
+      const log = yield* sent(/^SELECT \* FROM app\.users$/)
+      expect(log.map((a) => `${a.consistency}/${a.pageSize}`)).toEqual([
+        "ONE/5000",
+        "QUORUM/2",
+        "QUORUM/2",
+        "LOCAL_QUORUM/3",
+        "LOCAL_QUORUM/3"
+      ])
+    }).pipe(Effect.provide(layer({ defaults: { consistency: "ONE" } }))))
+
   it.effect("name transforms: camelCase in code, snake_case in CQL", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -13,9 +13,11 @@
 import type { ResultSet, Session } from "@effect-cassandra/driver"
 import type { Errors } from "@effect-cassandra/driver"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import type { SqlConnection, SqlError } from "effect/sql"
 import { fromCassandraError, unsupported } from "../SqlErrors.ts"
+import { CurrentStatementOptions } from "../StatementOptions.ts"
 import { unsupportedFeature } from "./compiler.ts"
 
 type Transform = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
@@ -23,6 +25,13 @@ type Row = Record<string, unknown>
 
 const PREPARED = { prepare: true } as const
 const SIMPLE = { prepare: false } as const
+type Mode = typeof PREPARED | typeof SIMPLE
+
+/** The options of one call: the mode, with the context's statement options (`withStatementOptions`) when there are any. */
+const optionsOf = (fiber: Fiber.Fiber<unknown, unknown>, mode: Mode): Session.ExecuteOptions<Row> => {
+  const extra = fiber.getRef(CurrentStatementOptions)
+  return extra === undefined ? mode : { ...extra, prepare: mode.prepare }
+}
 
 /** A statement without bind markers that changes the schema or the keyspace: sent as it is, not prepared. */
 const schemaStatement = /^\s*(?:CREATE|ALTER|DROP|TRUNCATE|USE|GRANT|REVOKE|LIST)\b/i
@@ -50,7 +59,9 @@ export class SessionConnection implements SqlConnection.Connection {
   executeRaw(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ResultSet.ResultSet, SqlError.SqlError> {
     const feature = unsupportedFeature(sql)
     if (feature !== undefined) return Effect.fail(unsupported(feature, "executeRaw"))
-    return Effect.mapError(this.session.execute(sql, params, PREPARED), (e) => fromCassandraError(e, "executeRaw"))
+    return Effect.withFiber((fiber) =>
+      Effect.mapError(this.session.execute(sql, params, optionsOf(fiber, PREPARED)), (e) => fromCassandraError(e, "executeRaw"))
+    )
   }
 
   executeValues(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
@@ -64,7 +75,9 @@ export class SessionConnection implements SqlConnection.Connection {
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: Transform): Stream.Stream<any, SqlError.SqlError> {
     const feature = unsupportedFeature(sql)
     if (feature !== undefined) return Stream.fail(unsupported(feature, "executeStream"))
-    const rows = Stream.mapError(this.session.stream<Row>(sql, params, PREPARED), (e) => fromCassandraError(e, "executeStream"))
+    const rows = Stream.unwrap(Effect.withFiber((fiber) =>
+      Effect.succeed(Stream.mapError(this.session.stream<Row>(sql, params, optionsOf(fiber, PREPARED)), (e) => fromCassandraError(e, "executeStream")))
+    ))
     return transformRows === undefined ? rows : Stream.mapArray(rows, (chunk) => transformRows(chunk) as any)
   }
 
@@ -72,13 +85,13 @@ export class SessionConnection implements SqlConnection.Connection {
   private rows(
     sql: string,
     params: ReadonlyArray<unknown>,
-    options: typeof PREPARED | typeof SIMPLE,
+    options: Mode,
     operation: string,
     transformRows: Transform
   ): Effect.Effect<ReadonlyArray<any>, SqlError.SqlError> {
     const feature = unsupportedFeature(sql)
     if (feature !== undefined) return Effect.fail(unsupported(feature, operation))
-    const all = Effect.flatMap(this.session.execute<Row>(sql, params, options), allRows)
+    const all = Effect.withFiber((fiber) => Effect.flatMap(this.session.execute<Row>(sql, params, optionsOf(fiber, options)), allRows))
     return Effect.mapError(
       transformRows === undefined ? all : Effect.map(all, (rows) => transformRows(rows)),
       (e) => fromCassandraError(e, operation)
@@ -89,12 +102,12 @@ export class SessionConnection implements SqlConnection.Connection {
   private values(
     sql: string,
     params: ReadonlyArray<unknown>,
-    options: typeof PREPARED | typeof SIMPLE,
+    options: Mode,
     operation: string
   ): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
     const feature = unsupportedFeature(sql)
     if (feature !== undefined) return Effect.fail(unsupported(feature, operation))
-    return Effect.flatMap(this.session.execute<Row>(sql, params, options), (first) => {
+    return Effect.flatMap(Effect.withFiber((fiber) => this.session.execute<Row>(sql, params, optionsOf(fiber, options))), (first) => {
       const names = first.columns.map((c) => c.name)
       return Effect.map(allRows(first), (rows) => rows.map((row) => names.map((name) => row[name])))
     }).pipe(Effect.mapError((e) => fromCassandraError(e, operation)))
