@@ -7,12 +7,15 @@ import { Session } from "@effect-cassandra/driver"
 import { CassandraClient, CassandraMigrator, SqlErrors } from "@effect-cassandra/sql"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as String from "effect/String"
 import { SqlClient, SqlResolver, SqlSchema } from "effect/sql"
+import { TestClock } from "effect/testing"
 
 const ADA = "5a1d1d3e-0000-4000-8000-000000000001"
 const BOB = "5a1d1d3e-0000-4000-8000-000000000002"
@@ -212,6 +215,50 @@ describe("driver errors as SqlError reasons, through the mock", () => {
         expect((error.reason.cause as { readonly host?: string }).host).toMatch(/^127\.0\.0\.1:9042$/)
       }).pipe(Effect.provide(layer())))
   }
+})
+
+describe("driver errors raised by the client, through the mock", () => {
+  it.effect("a client timeout is StatementTimeoutError, a value that does not fit SqlSyntaxError (nothing sent), no host ConnectionError", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* MockCluster.prime({ query: /FROM app\.users WHERE id =/, then: Answer.noAnswer })
+      const fiber = yield* Effect.forkChild(Effect.flip(
+        sql`SELECT * FROM app.users WHERE id = ${ADA}`.pipe(CassandraClient.withStatementOptions({ timeout: "2 seconds" }))
+      ))
+      yield* MockCluster.awaitActivity({ query: /FROM app\.users WHERE id =/, kind: "execute" })
+      yield* TestClock.adjust("2 seconds")
+      const timedOut = yield* Fiber.join(fiber)
+      expect([timedOut.reason._tag, (timedOut.reason.cause as { readonly _tag: string })._tag]).toEqual(["StatementTimeoutError", "OperationTimedOut"])
+
+      const bad = yield* Effect.flip(sql`SELECT * FROM app.users WHERE joined_year = ${"not an int"}`)
+      expect([bad.reason._tag, (bad.reason.cause as { readonly _tag: string })._tag]).toEqual(["SqlSyntaxError", "InvalidInput"])
+      expect(yield* sent(/WHERE joined_year =/)).toEqual([])
+
+      yield* MockCluster.hostDown(0)
+      const down = yield* Effect.flip(sql`SELECT * FROM app.users WHERE name = ${"x"} ALLOW FILTERING`)
+      expect([down.reason._tag, down.isRetryable]).toEqual(["ConnectionError", true])
+    }).pipe(Effect.provide(layer())))
+})
+
+describe("CassandraClient.layerConfig", () => {
+  it.effect("Cluster, Session and SqlClient from CASSANDRA_*, the keyspace included", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* CassandraClient.CassandraClient
+      expect(client.session.keyspace()).toBe("app")
+      expect(sql.driver).toBe("cassandra")
+      yield* sql`SELECT * FROM users WHERE id = ${ADA}`
+      const log = yield* sent(/FROM users WHERE id =/)
+      expect([log[0]!.kind, log[0]!.consistency]).toEqual(["execute", "LOCAL_QUORUM"])
+    }).pipe(Effect.provide(CassandraClient.layerConfig().pipe(
+      Layer.provideMerge(MockCluster.layer({ tables: { "app.users": users } })),
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({
+        CASSANDRA_CONTACT_POINTS: "127.0.0.1",
+        CASSANDRA_LOCAL_DC: "dc1",
+        CASSANDRA_KEYSPACE: "app",
+        CASSANDRA_CONSISTENCY: "LOCAL_QUORUM"
+      })))
+    ))))
 })
 
 describe("CassandraMigrator", () => {
