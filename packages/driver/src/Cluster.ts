@@ -110,7 +110,7 @@ export const layer = (options: ClusterOptions): Layer.Layer<Cluster, E.NoHostAva
  *   CASSANDRA_PORT, CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME/PASSWORD, CASSANDRA_PROTOCOL_VERSION,
  *   CASSANDRA_TLS, CASSANDRA_TLS_CA).
  * - `layerConfig(config)`, a `Config.Wrap<ClusterOptions>` as in effect's sql-pg: your own keys, each
- *   option a `Config` (`{ contactPoints: Config.Array(Config.String(), "DB_HOSTS"), localDc: Config.String("DB_DC") }`),
+ *   option a `Config` (`{ contactPoints: Config.String("DB_HOSTS").pipe(Config.map((s) => s.split(","))), localDc: Config.String("DB_DC") }`),
  *   or one `Config<ClusterOptions>`.
  * - `layerConfig(overrides)`, plain options: the CASSANDRA_* variables with `overrides` on top.
  *
