@@ -16,7 +16,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Reactivity from "effect/reactivity/Reactivity"
-import { SqlClient, type SqlConnection, Statement } from "effect/sql"
+import { SqlClient, type SqlConnection, type SqlError, Statement } from "effect/sql"
 import { makeCompiler, unsupportedStatement } from "./internal/compiler.ts"
 import { SessionConnection } from "./internal/connection.ts"
 
@@ -35,6 +35,16 @@ export { CurrentStatementOptions, type StatementOptions, withStatementOptions } 
  */
 export interface CassandraClient extends SqlClient.SqlClient {
   readonly session: Session.SessionShape
+  /**
+   * The statements as one CQL BATCH (`type`: "logged" by default, "unlogged", "counter"), each prepared:
+   * what Cassandra has where SQL has a transaction (a logged batch is applied entirely or not at all; it is
+   * not isolated). Returns the rows of a conditional batch (`[applied]`, and the current values when it was
+   * not applied); none otherwise. The options are those of `Session.batch`, over `withStatementOptions`.
+   */
+  readonly batch: (
+    statements: ReadonlyArray<Statement.Statement<unknown>>,
+    options?: Session.BatchOptions | undefined
+  ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError.SqlError>
 }
 
 /**
@@ -71,8 +81,8 @@ export interface CassandraClientOptions {
 export const make = (options: CassandraClientOptions = {}): Effect.Effect<CassandraClient, never, Session.Session | Reactivity.Reactivity> =>
   Effect.gen(function*() {
     const session = yield* Session.Session
-    const connection: SqlConnection.Connection = new SessionConnection(session)
-    const acquirer = Effect.succeed(connection)
+    const connection = new SessionConnection(session)
+    const acquirer = Effect.succeed<SqlConnection.Connection>(connection)
     const keyspace = session.keyspace()
     const spanAttributes: Array<readonly [string, unknown]> = [
       ["db.system.name", "cassandra"],
@@ -92,7 +102,9 @@ export const make = (options: CassandraClientOptions = {}): Effect.Effect<Cassan
       // the BEGIN of withTransaction fails with Unsupported("transaction") before anything is sent
       beginTransaction: unsupportedStatement("transaction")
     })
-    return Object.assign(client, { session })
+    const batch = (statements: ReadonlyArray<Statement.Statement<unknown>>, batchOptions?: Session.BatchOptions) =>
+      Effect.suspend(() => connection.batch(statements.map((s) => s.compile()), batchOptions))
+    return Object.assign(client, { session, batch })
   })
 
 const services = (options: CassandraClientOptions) =>

@@ -36,12 +36,12 @@ export type Feature = Unsupported["feature"]
 
 const why: Record<Feature, string> = {
   transaction:
-    "Cassandra has no transactions: use a BATCH (atomic per partition, all or nothing when logged) or a conditional statement (IF ... : a lightweight transaction)",
+    "Cassandra has no transactions: use a BATCH (CassandraClient's batch: a logged batch is applied entirely or not at all, without isolation) or a conditional statement (IF ...: a lightweight transaction)",
   returning:
     "CQL has no RETURNING: read the row back with a SELECT, or use a conditional statement (IF ...), whose result carries [applied] and the current values",
   multiRowInsert:
-    "CQL inserts one row per INSERT: run one statement per row (SqlResolver batches them), or a BATCH",
-  updateValues: "CQL has no UPDATE ... FROM (VALUES ...): run one UPDATE per row, or a BATCH"
+    "CQL inserts one row per INSERT: run one statement per row, or them all in CassandraClient's batch",
+  updateValues: "CQL has no UPDATE ... FROM (VALUES ...): run one UPDATE per row, or them all in CassandraClient's batch"
 }
 
 /**

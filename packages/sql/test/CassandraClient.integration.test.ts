@@ -77,6 +77,21 @@ layer(Live, { excludeTestServices: true, timeout: "120 seconds" })("CassandraCli
       expect(users.map((u) => u.name)).toEqual(["user5", "user1", "user2"])
     }))
 
+  it.effect("CassandraClient.batch: a logged batch, and a conditional one that reports [applied]", () =>
+    Effect.gen(function*() {
+      const client = yield* CassandraClient.CassandraClient
+      const sql = client
+      yield* client.batch([
+        sql`INSERT INTO users ${sql.insert({ id: 10, name: "ten" })}`,
+        sql`INSERT INTO users ${sql.insert({ id: 11, name: "eleven" })}`
+      ])
+      const back = yield* sql<{ readonly name: string }>`SELECT name FROM users WHERE ${sql.in("id", [10, 11])}`
+      expect(back.map((r) => r.name).sort()).toEqual(["eleven", "ten"])
+      const applied = yield* client.batch([sql`INSERT INTO users (id, name) VALUES (${10}, ${"again"}) IF NOT EXISTS`])
+      expect(applied[0]?.["[applied]"]).toBe(false)
+      expect(applied[0]?.["name"]).toBe("ten")
+    }))
+
   it.effect("the server's errors become SqlError reasons; transactions fail typed", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -174,6 +174,37 @@ const unsupportedOf = (error: unknown) => {
   return { tag: e._tag, reason: e.reason._tag, cause: e.reason.cause instanceof SqlErrors.Unsupported ? e.reason.cause.feature : undefined }
 }
 
+describe("CassandraClient.batch", () => {
+  it.effect("sends the statements as one BATCH of prepared statements, with the batch's options", () =>
+    Effect.gen(function*() {
+      const client = yield* CassandraClient.CassandraClient
+      const sql = client
+      const rows = yield* client.batch([
+        sql`INSERT INTO app.users ${sql.insert({ id: ADA, name: "ada", joined_year: 2020 })}`,
+        sql`UPDATE app.users SET ${sql.update({ name: "bob" })} WHERE id = ${BOB}`
+      ], { type: "unlogged" }).pipe(CassandraClient.withStatementOptions({ consistency: "QUORUM", fetchSize: 10 }))
+      expect(rows).toEqual([])
+      const log = yield* MockCluster.activity({ kind: "batch" })
+      expect(log.length).toBe(1)
+      expect(log[0]!.consistency).toBe("QUORUM")
+      expect(log[0]!.batch!.map((b) => [b.query, b.decodedValues])).toEqual([
+        [`INSERT INTO app.users ("id","name","joined_year") VALUES (?,?,?)`, [ADA, "ada", 2020]],
+        [`UPDATE app.users SET "name" = ? WHERE id = ?`, ["bob", BOB]]
+      ])
+      // a statement CQL cannot express fails the batch before anything is sent
+      const returning = yield* Effect.flip(client.batch([
+        sql`INSERT INTO app.users ${sql.insert({ id: ADA })}`,
+        sql`INSERT INTO app.users ${sql.insert({ id: BOB }).returning("*")}`
+      ]))
+      expect(unsupportedOf(returning)).toEqual({ tag: "SqlError", reason: "SqlSyntaxError", cause: "returning" })
+      expect((yield* MockCluster.activity({ kind: "batch" })).length).toBe(1)
+      // the driver's errors: a bad batch type is InvalidInput, before sending
+      const badType = yield* Effect.flip(client.batch([sql`DELETE FROM app.users WHERE id = ${ADA}`], { type: "atomic" as never }))
+      expect([badType.reason._tag, (badType.reason.cause as { readonly _tag: string })._tag]).toEqual(["SqlSyntaxError", "InvalidInput"])
+      expect((yield* MockCluster.activity({ kind: "batch" })).length).toBe(1)
+    }).pipe(Effect.provide(layer())))
+})
+
 describe("what CQL does not have fails typed, before anything is sent", () => {
   it.effect("withTransaction, RETURNING, multi-row insert, updateValues", () =>
     Effect.gen(function*() {

@@ -81,6 +81,29 @@ export class SessionConnection implements SqlConnection.Connection {
     return transformRows === undefined ? rows : Stream.mapArray(rows, (chunk) => transformRows(chunk) as any)
   }
 
+  /**
+   * One BATCH of compiled statements, each prepared (through the session's cache); the rows of a
+   * conditional batch (`[applied]`, and the current values when not applied).
+   */
+  batch(
+    statements: ReadonlyArray<readonly [sql: string, params: ReadonlyArray<unknown>]>,
+    options: Session.BatchOptions | undefined
+  ): Effect.Effect<ReadonlyArray<Row>, SqlError.SqlError> {
+    for (const [sql] of statements) {
+      const feature = unsupportedFeature(sql)
+      if (feature !== undefined) return Effect.fail(unsupported(feature, "batch"))
+    }
+    const session = this.session
+    return Effect.withFiber((fiber) => {
+      const { fetchSize: _, ...extra } = fiber.getRef(CurrentStatementOptions) ?? {}
+      const batchOptions: Session.BatchOptions = { ...extra, ...options }
+      return Effect.forEach(statements, ([sql]) => session.prepare(sql)).pipe(
+        Effect.flatMap((prepared) => session.batch(prepared.map((query, i) => ({ query, params: statements[i]![1] })), batchOptions)),
+        Effect.map((rs) => rs.rows as ReadonlyArray<Row>)
+      )
+    }).pipe(Effect.mapError((e) => fromCassandraError(e, "batch")))
+  }
+
   /** Every page of a statement's rows. */
   private rows(
     sql: string,
