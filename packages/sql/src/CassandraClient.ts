@@ -4,7 +4,8 @@
  * `.unprepared` sends a simple statement. `SqlSchema`, `SqlResolver` and `SqlModel` helpers that need no
  * transaction work as with any other client. What CQL does not have fails with a typed `SqlError` whose
  * cause is `SqlErrors.Unsupported`: `withTransaction` (Cassandra has no transactions), RETURNING,
- * multi-row `sql.insert` and `sql.updateValues`.
+ * multi-row `sql.insert` and `sql.updateValues`. What Cassandra has instead is the client's `batch` (a
+ * CQL BATCH); the driver's execute options of a region of code are `withStatementOptions`.
  *
  * It does not open connections (the Session does) or migrate (CassandraMigrator does).
  *
