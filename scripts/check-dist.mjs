@@ -4,7 +4,7 @@ import { existsSync } from "node:fs"
 import path from "node:path"
 
 const root = path.resolve(import.meta.dirname, "..")
-const packages = ["protocol", "driver", "testing", "local"]
+const packages = ["protocol", "driver", "testing", "local", "sql"]
 let failed = false
 for (const name of packages) {
   const spec = `@effect-cassandra/${name}`

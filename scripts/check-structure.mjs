@@ -20,8 +20,8 @@ const pick = (name, fallback) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 ? args[i + 1] : fallback
 }
-const packages = pick("packages", "protocol,driver,testing,local").split(",")
-const lengthChecked = new Set(["driver", "testing"])
+const packages = pick("packages", "protocol,driver,testing,local,sql").split(",")
+const lengthChecked = new Set(["driver", "testing", "sql"])
 const checkDist = !args.includes("--no-dist")
 
 const walk = (dir, keep) => {

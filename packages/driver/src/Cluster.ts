@@ -12,17 +12,16 @@
  */
 import type { Event as ProtocolEvent, ProtocolVersion } from "@effect-cassandra/protocol"
 import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import { ClusterConfig, type ClusterOptions, resolveOptions, type ResolvedOptions } from "./ClusterOptions.ts"
+import { config as ClusterOptionsConfig, type ClusterOptions, resolveOptions, type ResolvedOptions } from "./ClusterOptions.ts"
 import * as E from "./Errors.ts"
 import type { Host, HostEvent } from "./Host.ts"
 import { startCluster } from "./internal/cluster/ClusterRuntime.ts"
+import { readConfig, unwrapDefined } from "./internal/cluster/config.ts"
 import type { MetadataView } from "./Metadata.ts"
 import { LoadBalancingPolicy, type LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
 import { TransportOverride } from "./Transport.ts"
@@ -107,48 +106,33 @@ export const layer = (options: ClusterOptions): Layer.Layer<Cluster, E.NoHostAva
   Layer.effect(Cluster, make(options))
 
 /**
- * A Cluster layer from configuration: CASSANDRA_CONTACT_POINTS (comma separated), CASSANDRA_PORT,
- * CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME, CASSANDRA_PASSWORD, CASSANDRA_PROTOCOL_VERSION,
- * CASSANDRA_TLS_CA (a PEM file path; turns TLS on). `overrides` adds options code decides.
+ * A Cluster layer from configuration.
+ *
+ * - `layerConfig()`: the CASSANDRA_* variables (see `Environment`: CASSANDRA_CONTACT_POINTS,
+ *   CASSANDRA_PORT, CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME/PASSWORD, CASSANDRA_PROTOCOL_VERSION,
+ *   CASSANDRA_TLS, CASSANDRA_TLS_CA).
+ * - `layerConfig(config)`, a `Config.Wrap<ClusterOptions>` as in effect's sql-pg: your own keys, each
+ *   option a `Config` (`{ contactPoints: Config.String("DB_HOSTS").pipe(Config.map((s) => s.split(","))), localDc: Config.String("DB_DC") }`),
+ *   or one `Config<ClusterOptions>`.
+ * - `layerConfig(overrides)`, plain options: the CASSANDRA_* variables with `overrides` on top.
+ *
+ * A malformed value fails the layer with a `ConfigError` naming it.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  overrides: Partial<ClusterOptions> = {}
-): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput | Config.ConfigError> =>
-  Layer.effect(Cluster, Effect.flatMap(optionsFromConfig(overrides), make))
+export const layerConfig: {
+  (config: Config.Wrap<ClusterOptions>): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput | Config.ConfigError>
+  (overrides?: Partial<ClusterOptions>): Layer.Layer<Cluster, E.NoHostAvailable | E.AuthenticationError | E.InvalidInput | Config.ConfigError>
+} = (config?: Config.Wrap<ClusterOptions> | Partial<ClusterOptions>) =>
+  Layer.effect(Cluster, Effect.flatMap(readConfig(optionsConfig(config)), make))
 
-/** The options `ClusterConfig` describes, with `overrides` on top. */
-const optionsFromConfig = (overrides: Partial<ClusterOptions>): Effect.Effect<ClusterOptions, Config.ConfigError> =>
-  Effect.gen(function*() {
-    const config = yield* ClusterConfig
-    const configError = (message: string, cause?: unknown) =>
-      new Config.ConfigError(new ConfigProvider.SourceError({ message, cause }))
-    if (Option.isSome(config.username) !== Option.isSome(config.password)) {
-      // half the credentials would silently connect without authentication
-      return yield* Effect.fail(configError("CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together"))
-    }
-    if (Option.isSome(config.protocolVersion) && ![3, 4, 5].includes(config.protocolVersion.value)) {
-      return yield* Effect.fail(configError(`CASSANDRA_PROTOCOL_VERSION must be 3, 4 or 5, got ${config.protocolVersion.value}`))
-    }
-    let ca: string | undefined
-    if (Option.isSome(config.tlsCa)) {
-      const path = config.tlsCa.value
-      ca = yield* Effect.tryPromise({
-        try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-        catch: (cause) => configError(`CASSANDRA_TLS_CA: cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
-      })
-    }
-    return {
-      contactPoints: config.contactPoints,
-      port: config.port,
-      ...(Option.isSome(config.localDc) ? { localDc: config.localDc.value } : {}),
-      ...(Option.isSome(config.username) && Option.isSome(config.password)
-        ? { auth: { username: config.username.value, password: config.password.value } }
-        : {}),
-      ...(Option.isSome(config.protocolVersion) ? { protocolVersion: config.protocolVersion.value as ProtocolVersion } : {}),
-      ...(ca !== undefined ? { tls: { ca } } : {}),
-      ...overrides
-    }
-  })
+/** The Config of `layerConfig`'s argument. */
+const optionsConfig = (config: Config.Wrap<ClusterOptions> | Partial<ClusterOptions> | undefined): Config.Config<ClusterOptions> => {
+  if (config === undefined) return ClusterOptionsConfig
+  if (Config.isConfig(config) || Config.isConfig((config as { readonly contactPoints?: unknown }).contactPoints)) {
+    return unwrapDefined(config as Config.Wrap<ClusterOptions>)
+  }
+  const overrides = config as Partial<ClusterOptions>
+  return Config.map(ClusterOptionsConfig, (options) => ({ ...options, ...overrides }))
+}

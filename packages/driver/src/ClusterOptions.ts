@@ -1,6 +1,6 @@
 /**
  * Cluster options: what `Cluster.layer` takes, with a doc and a default per field, how they are
- * resolved once into `ResolvedOptions`, and the `CASSANDRA_*` configuration `Cluster.layerConfig` reads.
+ * resolved once into `ResolvedOptions`, and the options the `CASSANDRA_*` variables describe (parsed by `Environment`).
  *
  * It does not connect or validate against a live cluster (the Cluster does, e.g. for `localDc`).
  *
@@ -10,10 +10,11 @@ import type { ProtocolVersion } from "@effect-cassandra/protocol"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as tls from "node:tls"
 import { type AuthProvider, plainText } from "./Auth.ts"
+import * as Environment from "./Environment.ts"
 import * as E from "./Errors.ts"
 import { nodeTransport } from "./internal/connection/transport.ts"
 import { type AddressTranslator, identity } from "./policies/AddressTranslation.ts"
@@ -184,22 +185,46 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
 }
 
 /**
- * The environment configuration read by `Cluster.layerConfig`: CASSANDRA_CONTACT_POINTS (comma
- * separated), CASSANDRA_PORT, CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME, CASSANDRA_PASSWORD,
- * CASSANDRA_PROTOCOL_VERSION, CASSANDRA_TLS_CA.
+ * The options the CASSANDRA_* variables describe (see `Environment`): contact points (default
+ * 127.0.0.1), port, local datacenter, credentials, protocol version, TLS (`CASSANDRA_TLS`, or a CA from
+ * `CASSANDRA_TLS_CA`, a file or inline PEM).
+ *
+ * @since 0.2.0
+ */
+export const fromSettings = (settings: Environment.Settings): ClusterOptions => ({
+  contactPoints: settings.contactPoints ?? ["127.0.0.1"],
+  port: settings.port,
+  ...(settings.localDc !== undefined ? { localDc: settings.localDc } : {}),
+  ...(settings.credentials !== undefined
+    ? { auth: { username: settings.credentials.username, password: Redacted.make(settings.credentials.password) } }
+    : {}),
+  ...(settings.protocolVersion !== undefined ? { protocolVersion: settings.protocolVersion } : {}),
+  ...(settings.caPem !== undefined ? { tls: { ca: settings.caPem } } : settings.tls ? { tls: true } : {})
+})
+
+/**
+ * The Cluster options from the CASSANDRA_* variables (`fromSettings` of `Environment.config`), through
+ * the current ConfigProvider.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const config: Config.Config<ClusterOptions> = Config.map(Environment.config, fromSettings)
+
+/**
+ * The CASSANDRA_* variables `Cluster.layerConfig()` reads, one field each (parsed by `Environment`):
+ * contactPoints (default 127.0.0.1), port, localDc, username, password, protocolVersion, tlsCa (the
+ * CA's PEM, read from the file CASSANDRA_TLS_CA names, or given inline).
  *
  * @since 0.1.0
  * @category config
  */
-export const ClusterConfig = Config.all({
-  contactPoints: Config.String("CONTACT_POINTS").pipe(
-    Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
-    Config.withDefault(["127.0.0.1"])
-  ),
-  port: Config.Port("PORT").pipe(Config.withDefault(9042)),
-  localDc: Config.option(Config.String("LOCAL_DC")),
-  username: Config.option(Config.String("USERNAME")),
-  password: Config.option(Config.Redacted("PASSWORD")),
-  protocolVersion: Config.option(Config.Int("PROTOCOL_VERSION")),
-  tlsCa: Config.option(Config.String("TLS_CA"))
-}).pipe(Config.nested("CASSANDRA"))
+export const ClusterConfig = Config.map(Environment.config, (s) => ({
+  contactPoints: s.contactPoints ?? ["127.0.0.1"],
+  port: s.port,
+  localDc: Option.fromNullishOr(s.localDc),
+  username: Option.fromNullishOr(s.credentials?.username),
+  password: Option.map(Option.fromNullishOr(s.credentials?.password), Redacted.make),
+  protocolVersion: Option.fromNullishOr(s.protocolVersion as number | undefined),
+  tlsCa: Option.fromNullishOr(s.caPem)
+}))

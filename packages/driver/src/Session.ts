@@ -9,13 +9,17 @@
  * @since 0.1.0
  */
 import { type Row } from "@effect-cassandra/protocol"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { Cluster, type ClusterShape } from "./Cluster.ts"
+import { Cluster, type ClusterShape, layer as clusterLayer, layerConfig as clusterLayerConfig } from "./Cluster.ts"
+import type { ClusterOptions } from "./ClusterOptions.ts"
+import * as Environment from "./Environment.ts"
 import * as E from "./Errors.ts"
+import { readConfig, unwrapDefined } from "./internal/cluster/config.ts"
 import { internalsOf } from "./internal/cluster/internals.ts"
 import { useQuery } from "./internal/connection/adminQuery.ts"
 import { Instruments, queryText } from "./internal/observability/instrument.ts"
@@ -212,3 +216,68 @@ const sessionShape = (executor: Executor, instruments: Instruments, pools: PoolM
  */
 export const layer = (options: SessionOptions = {}): Layer.Layer<Session, E.CassandraError, Cluster> =>
   Layer.effect(Session, make(options))
+
+/**
+ * The Session options the CASSANDRA_* variables describe (see `Environment`): CASSANDRA_KEYSPACE, and
+ * the defaults CASSANDRA_CONSISTENCY, CASSANDRA_SERIAL_CONSISTENCY, CASSANDRA_FETCH_SIZE and
+ * CASSANDRA_REQUEST_TIMEOUT.
+ *
+ * @since 0.2.0
+ */
+export const fromSettings = (settings: Environment.Settings): SessionOptions => {
+  const defaults: ExecuteOptions = {
+    ...(settings.consistency !== undefined ? { consistency: settings.consistency } : {}),
+    ...(settings.serialConsistency !== undefined ? { serialConsistency: settings.serialConsistency } : {}),
+    ...(settings.fetchSize !== undefined ? { fetchSize: settings.fetchSize } : {}),
+    ...(settings.requestTimeout !== undefined ? { timeout: settings.requestTimeout } : {})
+  }
+  return {
+    ...(settings.keyspace !== undefined ? { keyspace: settings.keyspace } : {}),
+    ...(Object.keys(defaults).length > 0 ? { defaults } : {})
+  }
+}
+
+/**
+ * The Session options from the CASSANDRA_* variables (`fromSettings` of `Environment.config`).
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const config: Config.Config<SessionOptions> = Config.map(Environment.config, fromSettings)
+
+/**
+ * A Session layer from configuration: `layerConfig()` reads CASSANDRA_KEYSPACE and the session
+ * defaults (`config`); `layerConfig(config)` takes a `Config.Wrap<SessionOptions>` (your own keys:
+ * `{ keyspace: Config.String("APP_KEYSPACE") }`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: Config.Wrap<SessionOptions>
+): Layer.Layer<Session, E.CassandraError | Config.ConfigError, Cluster> =>
+  Layer.effect(Session, Effect.flatMap(readConfig(options === undefined ? config : unwrapDefined(options)), make))
+
+/**
+ * A Cluster and a Session on it in one layer (both closed with it).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerWithCluster = (
+  cluster: ClusterOptions,
+  session: SessionOptions = {}
+): Layer.Layer<Session | Cluster, E.CassandraError> => layer(session).pipe(Layer.provideMerge(clusterLayer(cluster)))
+
+/**
+ * A Cluster and a Session from configuration in one layer: `Cluster.layerConfig(cluster)` and
+ * `Session.layerConfig(session)`; with no arguments, everything from the CASSANDRA_* variables.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfigWithCluster = (
+  cluster?: Config.Wrap<ClusterOptions>,
+  session?: Config.Wrap<SessionOptions>
+): Layer.Layer<Session | Cluster, E.CassandraError | Config.ConfigError> =>
+  layerConfig(session).pipe(Layer.provideMerge(cluster === undefined ? clusterLayerConfig() : clusterLayerConfig(cluster)))

@@ -25,6 +25,11 @@ export * as Cluster from "./Cluster.ts"
 export * as ClusterOptions from "./ClusterOptions.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Environment from "./Environment.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Errors from "./Errors.ts"

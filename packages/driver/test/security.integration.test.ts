@@ -6,6 +6,7 @@ import { Cluster, Session } from "@effect-cassandra/driver"
 import * as LocalCassandra from "@effect-cassandra/local"
 import { testCluster } from "@effect-cassandra/local/vitest"
 import { describe, expect, it, layer } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { execFile } from "node:child_process"
@@ -90,5 +91,18 @@ describe("auth + TLS (a node of its own on 127.0.0.5)", () => {
       ).pipe(Effect.ensuring(Effect.sync(() => fs.rmSync(caFile, { force: true }))))
       expect(example.stdout).toMatch(/connected as an authenticated user: Cassandra 5\.0/)
       expect(example.stdout).toMatch(/a wrong password fails with: AuthenticationError/)
+
+      // Cluster.layerConfig() with the CA inline in CASSANDRA_TLS_CA (the Environment parser, as @effect-cassandra/local reads it)
+      const fromEnv = yield* Session.execute("SELECT release_version FROM system.local").pipe(
+        Effect.provide(Session.layer().pipe(Layer.provide(Cluster.layerConfig()))),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({
+          CASSANDRA_CONTACT_POINTS: node.contactPoints.join(","),
+          CASSANDRA_LOCAL_DC: node.localDatacenter,
+          CASSANDRA_USERNAME: "cassandra",
+          CASSANDRA_PASSWORD: "cassandra",
+          CASSANDRA_TLS_CA: ca
+        })))
+      )
+      expect(String(fromEnv.rows[0]!["release_version"])).toMatch(/^5\.0/)
     }).pipe(Effect.scoped), { timeout: 240_000 })
 })

@@ -31,7 +31,6 @@ import {
   stopNode
 } from "./internal/cluster.ts"
 import { probe } from "./internal/cql.ts"
-import { parseEnv } from "./internal/env.ts"
 import {
   clustersRoot,
   DEFAULT_CASSANDRA_VERSION,
@@ -542,6 +541,12 @@ export const fromEnv: Effect.Effect<Option.Option<LocalCassandraShape>, ControlE
   const values = yield* Effect.mapError(envConfig, (e) => new ControlError({ message: `reading CASSANDRA_* settings: ${e.message}` }))
   const env: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(values)) env[k] = Option.getOrUndefined(v)
+  // loaded on demand: it imports the driver's parser, which a CLI run from the sources (no "source" condition) would
+  // otherwise need built even for commands that never read the environment
+  const { parseEnv } = yield* Effect.tryPromise({
+    try: () => import("./internal/env.ts"),
+    catch: (e) => new ControlError({ message: `loading the CASSANDRA_* parser: ${(e as Error).message}` })
+  })
   const parsed = yield* Effect.try({ try: () => parseEnv(env), catch: (e) => new ControlError({ message: (e as Error).message }) })
   if (parsed === undefined) return Option.none()
   return Option.some(yield* external(parsed))

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option } from "effect"
+import { Environment } from "@effect-cassandra/driver"
+import { EnvVars } from "../src/Env.ts"
 import { fromEnv } from "../src/LocalCassandra.ts"
 import { parseEnv, splitHostPort } from "../src/internal/env.ts"
 
@@ -45,6 +47,10 @@ describe("CASSANDRA_* environment", () => {
     expect(() => parseEnv({ CASSANDRA_CONTACT_POINTS: "a", CASSANDRA_PORT: "x" })).toThrow(/CASSANDRA_PORT/)
     expect(() => parseEnv({ CASSANDRA_CONTACT_POINTS: "a", CASSANDRA_USERNAME: "u" })).toThrow(/CASSANDRA_PASSWORD/)
     expect(() => parseEnv({ CASSANDRA_CONTACT_POINTS: "a", CASSANDRA_TLS_CA: "/nope" }, () => { throw new Error("ENOENT") })).toThrow(/CASSANDRA_TLS_CA/)
+  })
+  it("names the variables as the driver's parser does", () => {
+    const { contactPoints, localDc, port, username, password, tlsCa, tls } = Environment.Vars
+    expect(EnvVars).toEqual({ contactPoints, localDatacenter: localDc, port, username, password, tlsCa, tls })
   })
   it("splits host:port and [v6]:port", () => {
     expect(splitHostPort("h", 1)).toEqual({ host: "h", port: 1 })

@@ -26,6 +26,10 @@ describe("cql helpers", () => {
     expect(names("UPDATE t SET v = ?, w = w + ? WHERE k = ? IF x = 'a?b'")).toEqual(["v", "w", "k"])
     expect(names("SELECT * FROM t WHERE (a, b) = (?, ?)")).toEqual(["v0", "v1"])
     expect(names("SELECT * FROM t WHERE a = :a AND b = 'x:y'")).toEqual(["a"])
+    // every marker of an IN list binds the column (what effect/sql's sql.in renders), a later `?` is unaffected
+    expect(names("SELECT * FROM t WHERE k IN (?, ?, ?) AND c = ?")).toEqual(["k", "k", "k", "c"])
+    expect(names("SELECT * FROM \"t\" WHERE \"k\" IN (?,?) LIMIT ?")).toEqual(["k", "k", "[limit]"])
+    expect(names("SELECT * FROM t WHERE k IN (:a, ?)")).toEqual(["a", "k"])
   })
 
   it("reads projections, tables, keyspaces and statement kinds", () => {

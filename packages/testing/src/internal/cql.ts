@@ -206,9 +206,13 @@ export const markers = (query: string): ReadonlyArray<Marker> => {
       else if (usingTs) impliedType = "bigint"
       else {
         const cmp = new RegExp(`(${IDENT})\\s*(=|<=|>=|<|>|!=|\\bIN\\b|\\bCONTAINS(?:\\s+KEY)?\\b|\\+|-)\\s*(?:\\(\\s*)?$`, "i").exec(before)
+        // every marker of `col IN (?, ?, ...)` binds one value of col (effect/sql's `sql.in` renders them)
+        const inLater = cmp === null ? new RegExp(`(${IDENT})\\s*\\bIN\\s*\\((?:\\s*(?:\\?|:${IDENT})\\s*,)+\\s*$`, "i").exec(before) : null
         if (cmp !== null) {
           column = unquoteIdentifier(cmp[1]!)
           inList = /^IN$/i.test(cmp[2]!) && !/\(\s*$/.test(before)
+        } else if (inLater !== null) {
+          column = unquoteIdentifier(inLater[1]!)
         } else {
           // `col = col + ?` / `col[?] = ...` and tuples `(a, b) = (?, ?)` are left unnamed
         }

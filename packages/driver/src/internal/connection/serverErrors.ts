@@ -84,7 +84,7 @@ export const fromErrorBody = (body: ErrorBody, host: string): E.ServerErrorRespo
         ...replicas
       })
     case ErrorCode.SYNTAX_ERROR:
-      return new E.SyntaxError({ message, host })
+      return new E.CqlSyntaxError({ message, host })
     case ErrorCode.UNAUTHORIZED:
       return new E.Unauthorized({ message, host })
     case ErrorCode.INVALID:
