@@ -81,6 +81,14 @@ export interface MockClusterOptions {
   readonly peersV2?: boolean | undefined
   /** Activity entries kept (the oldest go first); 0 records nothing. Default 10000. */
   readonly activityLimit?: number | undefined
+  /**
+   * Answer every QUERY, PREPARE, EXECUTE and BATCH with the custom payload it came with, as a node
+   * started with Cassandra's `CustomPayloadMirroringQueryHandler` does (protocol v4+). Default false: a
+   * node ignores custom payloads and sends none.
+   *
+   * @since 0.2.0
+   */
+  readonly echoCustomPayload?: boolean | undefined
 }
 
 /**
@@ -187,6 +195,12 @@ export interface Activity {
   readonly control: boolean
   /** What the host answered, e.g. `Rows(3)`, `Void`, `Error(READ_TIMEOUT)`, `NoAnswer (unresponsive)`. */
   readonly answer: string
+  /**
+   * The custom payload the request came with (protocol v4+), if any.
+   *
+   * @since 0.2.0
+   */
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /**

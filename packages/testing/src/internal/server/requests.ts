@@ -54,6 +54,8 @@ export interface RequestConnection {
   flush(): void
   /** Closes the connection after the next flush. */
   closeAfterFlush(): void
+  /** The custom payload of the request being answered, when the cluster echoes payloads. */
+  readonly echoPayload: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /** What answering one request needs to know about it. */
@@ -68,6 +70,8 @@ interface RequestContext {
   readonly skipMetadata: boolean
   readonly tracing: boolean
   readonly text: string | undefined
+  /** Sent back with the answer (`echoCustomPayload`). */
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /**
@@ -119,7 +123,8 @@ export const answerQuery = (
     offset: paging?.offset ?? 0,
     skipMetadata: false,
     tracing,
-    text: request.query
+    text: request.query,
+    customPayload: c.echoPayload
   }
   c.log.record(request, env, at, tracing, describe(answer), decodedValues, control)
   deliver(c, ctx, answer, match)
@@ -161,7 +166,8 @@ export const answerPrepare = (
     offset: 0,
     skipMetadata: false,
     tracing,
-    text: request.query
+    text: request.query,
+    customPayload: c.echoPayload
   }
   const answerPrepared = (): void => {
     const info = sim.prepared.prepare(c.host, request.query, keyspace)
@@ -234,7 +240,8 @@ export const answerExecute = (
     preparedId: request.id,
     pageSize: p.pageSize,
     skipMetadata: p.skipMetadata === true,
-    tracing
+    tracing,
+    customPayload: c.echoPayload
   }
   if (info === undefined) {
     const answer: Answer = { _tag: "Error", code: ErrorCode.UNPREPARED, fields: { id: request.id } }
@@ -295,7 +302,8 @@ export const answerBatch = (
     offset: 0,
     skipMetadata: false,
     tracing,
-    text: "BATCH"
+    text: "BATCH",
+    customPayload: c.echoPayload
   }
   const entries: Array<BatchActivity> = []
   const queries: Array<string | undefined> = []
@@ -354,8 +362,13 @@ const responseOptions = (
 ): ResponseEncodeOptions | undefined => {
   const tracingId = ctx.tracing ? c.sim.traces.start(c.host, ctx.text ?? "") : undefined
   const w = warnings !== undefined && warnings.length > 0 && (c.version ?? 4) >= 4 ? warnings : undefined
-  if (tracingId === undefined && w === undefined) return undefined
-  return { ...(tracingId === undefined ? {} : { tracingId }), ...(w === undefined ? {} : { warnings: w }) }
+  const payload = ctx.customPayload !== undefined && (c.version ?? 4) >= 4 ? ctx.customPayload : undefined
+  if (tracingId === undefined && w === undefined && payload === undefined) return undefined
+  return {
+    ...(tracingId === undefined ? {} : { tracingId }),
+    ...(w === undefined ? {} : { warnings: w }),
+    ...(payload === undefined ? {} : { customPayload: payload })
+  }
 }
 
 /** Writes `answer` (or schedules it, or drops it) for the request `ctx`. */
@@ -446,7 +459,7 @@ const respondCached = (
   build: () => Response,
   warnings: ReadonlyArray<string> | undefined
 ): void => {
-  if (match === undefined || ctx.tracing) return respondTraced(c, ctx, build(), warnings)
+  if (match === undefined || ctx.tracing || ctx.customPayload !== undefined) return respondTraced(c, ctx, build(), warnings)
   const version = c.version ?? 4
   const key = `${match.answerIndex}|${version}|${c.compression ?? ""}|${shape}`
   let envelope = match.prime.cache.get(key)
