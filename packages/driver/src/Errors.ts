@@ -324,8 +324,46 @@ export class TraceUnavailable extends Schema.TaggedError<TraceUnavailable>()("Tr
 }) {}
 
 /**
+ * The up hosts did not report the same schema version within the wait of a metadata refresh: nothing
+ * was read, the metadata is as it was (the Python driver raises for the same reason).
+ *
+ * @since 0.2.0
+ */
+export class SchemaDisagreement extends Schema.TaggedError<SchemaDisagreement>()("SchemaDisagreement", {
+  message: Schema.String
+}) {}
+
+/**
+ * `nextPage` on the last page: there is no page after it.
+ *
+ * @since 0.2.0
+ */
+export class QueryExhausted extends Schema.TaggedError<QueryExhausted>()("QueryExhausted", {
+  message: Schema.String
+}) {}
+
+/**
+ * `ResultSet.all()` read more rows than its `maxRows` guard allows: it stops there instead of holding
+ * an unbounded result in memory (use `Session.stream` for large results).
+ *
+ * @since 0.2.0
+ */
+export class TooManyRows extends Schema.TaggedError<TooManyRows>()("TooManyRows", {
+  message: Schema.String,
+  /** The guard that was passed. */
+  maxRows: Schema.Number
+}) {}
+
+/**
  * Any error of the driver.
  *
  * @since 0.1.0
  */
-export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable
+export type CassandraError =
+  | RequestError
+  | NoHostAvailable
+  | InvalidInput
+  | RowDecodeError
+  | TraceUnavailable
+  | QueryExhausted
+  | TooManyRows

@@ -86,8 +86,25 @@ const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scop
       afterReconnect: () => topology.refresh,
       shuttingDown: () => shuttingDown
     })
-    const topology = new TopologyRefresh({ localDc: resolved.localDc, control, registry, connector, metadata: store, defaultPort: resolved.port })
-    const schema = new SchemaRefresh({ control, store, enabled: resolved.schemaMetadataEnabled, window: resolved.schemaEventRefreshWindow, scope })
+    const topology = new TopologyRefresh({
+      localDc: resolved.localDc,
+      control,
+      registry,
+      connector,
+      metadata: store,
+      defaultPort: resolved.port,
+      readTokens: resolved.tokenMetadataEnabled
+    })
+    const controlQuery: AdminQuery = (cql) => control.query(cql)
+    const schema = new SchemaRefresh({
+      control,
+      store,
+      enabled: resolved.schemaMetadataEnabled,
+      window: resolved.schemaEventRefreshWindow,
+      scope,
+      agreement: (maxWait) => waitForSchemaAgreement({ query: controlQuery, fallback: controlQuery, registry, maxWait }),
+      maxSchemaAgreementWait: resolved.maxSchemaAgreementWait
+    })
     const topologyDebouncer = new Debouncer<never>({
       window: resolved.topologyEventRefreshWindow,
       maxKeys: 0,
@@ -118,8 +135,13 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
     keyspace: (name) => store.keyspaces.get(name),
     table: (ks, table) => store.keyspaces.get(ks)?.tables.get(table),
     tokenMap: () => store.tokenMap,
-    refreshSchema: schema.refreshAll,
-    refreshKeyspace: (name) => schema.refreshKeyspace(name)
+    refreshSchema: schema.whenAgreed(schema.refreshAll, undefined),
+    refreshSchemaWith: (options) => schema.whenAgreed(schema.refreshAll, options),
+    refreshKeyspace: (name, options) => schema.whenAgreed(schema.refreshKeyspace(name), options),
+    refreshTable: (ks, table, options) => schema.whenAgreed(schema.refreshTable(ks, table), options),
+    refreshUserType: (ks, type, options) => schema.whenAgreed(schema.refreshUserType(ks, type), options),
+    refreshUserFunction: (ks, name, args, options) => schema.whenAgreed(schema.refreshFunction(ks, name, args), options),
+    refreshUserAggregate: (ks, name, args, options) => schema.whenAgreed(schema.refreshAggregate(ks, name, args), options)
   }
   return {
     options: resolved,
