@@ -70,8 +70,37 @@ export interface ClusterOptions {
   readonly retry?: RetryPolicyShape | undefined
   /** Fetch schema metadata (keyspaces, tables) on connect and on schema events (default true). */
   readonly schemaMetadataEnabled?: boolean | undefined
-  /** Fetch the token map for token-aware routing (default true). */
+  /** Fetch the token map for token-aware routing (default true); off, no tokens are read. */
   readonly tokenMetadataEnabled?: boolean | undefined
+  /**
+   * The CQL version sent in STARTUP (default "3.0.0", which every Cassandra since 2.0 accepts); a server
+   * that does not support it refuses the connection.
+   *
+   * @since 0.2.0
+   */
+  readonly cqlVersion?: string | undefined
+  /**
+   * Options of the TCP sockets (the default transport's).
+   *
+   * @since 0.2.0
+   */
+  readonly socketOptions?: SocketOptions | undefined
+}
+
+/**
+ * Options of the driver's TCP sockets. Node has no API for a TCP socket's kernel buffer sizes
+ * (SO_RCVBUF / SO_SNDBUF), so they are not here: the operating system's defaults apply.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SocketOptions {
+  /** TCP_NODELAY: send small writes at once (default true: the driver coalesces writes itself). */
+  readonly noDelay?: boolean | undefined
+  /** SO_KEEPALIVE (default true). */
+  readonly keepAlive?: boolean | undefined
+  /** Idle time before the first keep-alive probe (default 0: the operating system's). A bare number is milliseconds. */
+  readonly keepAliveDelay?: Duration.Input | undefined
 }
 
 /**
@@ -102,6 +131,8 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicyShape | undefined
   readonly schemaMetadataEnabled: boolean
   readonly tokenMetadataEnabled: boolean
+  /** @since 0.2.0 */
+  readonly cqlVersion: string
 }
 
 /**
@@ -137,7 +168,11 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     protocolVersion: options.protocolVersion ?? 5,
     compression: options.compression === false ? undefined : options.compression ?? "auto",
     auth,
-    transport: transport ?? nodeTransport(tlsOptions),
+    transport: transport ?? nodeTransport(tlsOptions, {
+      noDelay: options.socketOptions?.noDelay ?? true,
+      keepAlive: options.socketOptions?.keepAlive ?? true,
+      keepAliveDelay: Duration.fromInputUnsafe(options.socketOptions?.keepAliveDelay ?? 0)
+    }),
     connectTimeout: Duration.fromInputUnsafe(options.connectTimeout ?? "5 seconds"),
     controlConnectionTimeout: Duration.fromInputUnsafe(options.controlConnectionTimeout ?? "2 seconds"),
     idleHeartbeatInterval: Duration.fromInputUnsafe(options.idleHeartbeatInterval ?? "30 seconds"),
@@ -152,7 +187,8 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     retry: options.retry,
     defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,
     schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
-    tokenMetadataEnabled: options.tokenMetadataEnabled ?? true
+    tokenMetadataEnabled: options.tokenMetadataEnabled ?? true,
+    cqlVersion: options.cqlVersion ?? "3.0.0"
   }
 }
 

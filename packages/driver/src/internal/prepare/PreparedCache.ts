@@ -42,17 +42,24 @@ export const toPrepared = (frame: ResponseFrame, query: string, keyspace: string
   }))
 }
 
+type CustomPayload = ReadonlyMap<string, Uint8Array | null>
+
 /**
- * Prepares `query` on one connection (sent with its keyspace from v5 on).
+ * Prepares `query` on one connection (sent with its keyspace from v5 on, and `customPayload` when given).
  *
  * @since 0.1.0
  */
-export const prepareOn = (conn: Connection, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
+export const prepareOn = (
+  conn: Connection,
+  query: string,
+  keyspace: string | undefined,
+  customPayload?: CustomPayload
+): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
   Effect.clockWith((clock) =>
     Effect.flatMap(
       conn.send(
         { _tag: "Prepare", query, keyspace: conn.version >= 5 ? keyspace : undefined },
-        { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis }
+        { deadline: clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis, customPayload }
       ),
       (frame) => toPrepared(frame, query, keyspace)
     )
@@ -81,13 +88,13 @@ export class PreparedCache {
   private readonly prepareOnAllHosts: boolean
   private readonly reprepareOnUp: boolean
   /** Runs the first PREPARE of a statement over the query plan. */
-  private readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+  private readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
 
   constructor(args: {
     readonly pools: PoolManager
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
-    readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+    readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
   }) {
     this.pools = args.pools
     this.prepareOnAllHosts = args.prepareOnAllHosts
@@ -95,14 +102,17 @@ export class PreparedCache {
     this.runPrepare = args.runPrepare
   }
 
-  /** The statement prepared in `keyspace` (the session's when undefined), from the cache when it is there. */
-  prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+  /**
+   * The statement prepared in `keyspace` (the session's when undefined), from the cache when it is there.
+   * `customPayload` goes with the PREPAREs this call sends (none when the statement is cached).
+   */
+  prepare(query: string, keyspace: string | undefined, customPayload?: CustomPayload): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.suspend(() => {
       const ks = keyspace ?? this.pools.keyspace
       const key = `${ks ?? ""}\u0000${query}`
       const cached = this.cache.get(key)
       if (cached !== undefined) return cached
-      return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks)), (shared) => {
+      return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks, customPayload)), (shared) => {
         this.cache.set(key, shared)
         return Effect.tapError(shared, () => Effect.sync(() => this.cache.delete(key)))
       })
@@ -122,16 +132,21 @@ export class PreparedCache {
     })
   }
 
-  private prepareNew(key: string, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+  private prepareNew(
+    key: string,
+    query: string,
+    keyspace: string | undefined,
+    customPayload: CustomPayload | undefined
+  ): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.gen({ self: this }, function*() {
-      const { host, prepared } = yield* this.runPrepare(query, keyspace)
+      const { host, prepared } = yield* this.runPrepare(query, keyspace, customPayload)
       this.statements.set(key, prepared)
       if (this.prepareOnAllHosts) {
         yield* Effect.forEach(
           this.pools.others(host),
           (p) => {
             const conn = p.borrow()
-            return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, keyspace))
+            return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, keyspace, customPayload))
           },
           { concurrency: "unbounded", discard: true }
         )

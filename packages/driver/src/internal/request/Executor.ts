@@ -18,7 +18,6 @@
  */
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Clock from "effect/Clock"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -29,7 +28,7 @@ import type { Host } from "../../Host.ts"
 import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryPolicyShape } from "../../policies/Retry.ts"
 import { monotonic } from "../../policies/Timestamps.ts"
-import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
 import type { Connection } from "../connection/Connection.ts"
@@ -44,6 +43,8 @@ import { RequestExecution, type ExecutionContext, type Resume } from "./RequestE
 import { buildResultSet, type Pager, type ResultEffects } from "./result.ts"
 import { afterSchemaChange } from "./sideEffects.ts"
 import { speculate } from "./speculative.ts"
+
+type CustomPayload = ReadonlyMap<string, Uint8Array | null>
 
 /**
  * A session's request path.
@@ -97,12 +98,16 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       pools,
       prepareOnAllHosts: args.prepareOnAllHosts,
       reprepareOnUp: args.reprepareOnUp,
-      runPrepare: (query, keyspace) => this.runPrepare(query, keyspace)
+      runPrepare: (query, keyspace, customPayload) => this.runPrepare(query, keyspace, customPayload)
     })
     const atOne = this.defaults.resolve({ consistency: "ONE" }) as ResolvedRequest
     this.traceQueries = {
       prepare: (query) => this.prepare(query, undefined),
-      executeAtOne: (statement, params) => this.executePage<Row>(statement, params, atOne, undefined)
+      executeAt: (statement, params, consistency) => {
+        const options = consistency === undefined ? atOne : this.defaults.resolve({ consistency })
+        if (options instanceof E.InvalidInput) return Effect.fail(options)
+        return this.executePage<Row>(statement, params, options, undefined)
+      }
     }
   }
 
@@ -124,7 +129,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     const resolved = this.defaults.resolve(options)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
     if (typeof target === "string" && resolved.prepare) {
-      return Effect.flatMap(this.prepare(target, resolved.keyspace), (p) => this.executePage<A>(p, values, resolved, resolved.pagingState))
+      return Effect.flatMap(this.prepare(target, resolved.keyspace, resolved.customPayload), (p) => this.executePage<A>(p, values, resolved, resolved.pagingState))
     }
     return this.executePage<A>(target, values, resolved, resolved.pagingState)
   }
@@ -156,9 +161,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     })
   }
 
-  /** `Session.prepare`: cached per keyspace and query. */
-  prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
-    return this.prepared.prepare(query, keyspace)
+  /** `Session.prepare`: cached per keyspace and query; `customPayload` goes with its PREPAREs. */
+  prepare(query: string, keyspace: string | undefined, customPayload?: CustomPayload): Effect.Effect<PreparedStatement, E.CassandraError> {
+    return this.prepared.prepare(query, keyspace, customPayload)
   }
 
   // ---- one page, one plan -----------------------------------------------------------
@@ -182,9 +187,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   }
 
   /** The first PREPARE of a statement, over the query plan. */
-  private runPrepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
+  private runPrepare(query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
     return Effect.callback<PreparedOn, E.CassandraError>((resume) => {
-      this.runPlan(planPrepare(this.planContext, query, keyspace, prepareOptions), resume as Resume)
+      const options = customPayload === undefined ? prepareOptions : { ...prepareOptions, customPayload }
+      this.runPlan(planPrepare(this.planContext, query, keyspace, options), resume as Resume)
     })
   }
 
@@ -223,8 +229,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     return this.executePage<A>(plan.statement, plan.params, plan.options, pagingState)
   }
 
-  fetchTrace(id: string, maxWait: Duration.Input | undefined): Effect.Effect<QueryTrace, E.CassandraError> {
-    return fetchTrace(this.traceQueries, id, maxWait)
+  fetchTrace(id: string, options: TraceOptions | undefined): Effect.Effect<QueryTrace, E.CassandraError> {
+    return fetchTrace(this.traceQueries, id, options)
   }
 
   // ---- ResultEffects ------------------------------------------------------------------

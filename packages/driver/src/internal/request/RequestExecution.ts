@@ -149,6 +149,11 @@ export class RequestExecution implements ResponseHandler {
     this.resume!(this.decide(error))
   }
 
+  /** A traced attempt answered with an error: its trace is one of the request's (`rs.tracingIds`). */
+  onTracedError(tracingId: string): void {
+    this.plan.noteTracedAttempt(tracingId)
+  }
+
   /** What the failure of the current attempt leads to. */
   private decide(error: E.RequestError | E.InvalidInput): Effect.Effect<unknown, E.CassandraError> {
     const host = this.host!
