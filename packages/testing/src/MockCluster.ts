@@ -279,6 +279,7 @@ const makeShape = (
 const validatePrime = (spec: PrimeSpec): string | undefined => {
   const answers: ReadonlyArray<Answer> = Array.isArray(spec.then) ? spec.then : [spec.then as Answer]
   if (answers.length === 0) return "a prime needs at least one answer"
+  if (spec.page !== undefined && !(Number.isSafeInteger(spec.page) && spec.page >= 1)) return `page must be a positive integer, got ${String(spec.page)}`
   if (spec.variables !== undefined) {
     try {
       columnSpecs(spec.variables)

@@ -137,6 +137,15 @@ export interface PrimeSpec {
   readonly then: Answer | ReadonlyArray<Answer>
   /** The prime stops matching after this many requests. */
   readonly times?: number | undefined
+  /**
+   * Only the request for this page of a paged query: 1 is the first request, 2 the one resuming with
+   * the first page's paging state, and so on (counted by the request's page size). A later page is
+   * otherwise answered by the prime that answered the first, from its paging state; a prime with
+   * `page: 3` makes the third page fail (or wait, or go unanswered) instead.
+   *
+   * @since 0.2.0
+   */
+  readonly page?: number | undefined
   /** Bind variables of the statement, for PREPARE of a matching query (also types the logged values). */
   readonly variables?: Columns | undefined
   /**

@@ -21,7 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import { type Answer, describe, errorBody } from "../../Answer.ts"
 import type { BatchActivity, RequestKind } from "../../Model.ts"
-import { normalizeCached } from "../cql.ts"
+import { normalizeCached, statementKind } from "../cql.ts"
 import { idKey, toHex } from "../ids.ts"
 import type { SimHost } from "../sim/hosts.ts"
 import { metadataIdOf, type PreparedInfo, sameColumns } from "../sim/prepared.ts"
@@ -103,11 +103,14 @@ export const answerQuery = (
     system
   }
   const paging = decodePagingState(p.pagingState)
-  const match: Match | undefined = sim.primes.resumed(paging) ?? sim.primes.match(input)
+  // a node validates the values against the columns' types before anything else
+  const refused = system ? undefined : sim.valueCheck.check(normalized, p.keyspace ?? c.keyspace, values, p.values?.names)
+  const match: Match | undefined = refused === undefined ? sim.primes.answerFor(input, paging, p.pageSize) : undefined
   const decodedValues = decodeValues(values, match?.prime.variables)
   let answer: Answer
   let control = false
-  if (match !== undefined) answer = match.answer
+  if (refused !== undefined) answer = { _tag: "Error", code: ErrorCode.INVALID, fields: { message: refused } }
+  else if (match !== undefined) answer = match.answer
   else {
     const builtin = system ? sim.builtins.answer(c.host, normalized, decodedValues ?? values) : undefined
     control = builtin !== undefined
@@ -252,7 +255,7 @@ export const answerExecute = (
   const system = info.system
   const decodedValues = decodeValues(values, info.variables)
   const paging = decodePagingState(p.pagingState)
-  const match: Match | undefined = sim.primes.resumed(paging) ?? sim.primes.match({
+  const match: Match | undefined = sim.primes.answerFor({
     kind: "execute",
     query: info.normalized,
     preparedId: request.id,
@@ -262,7 +265,7 @@ export const answerExecute = (
     consistency: p.consistency,
     host: c.host,
     system
-  })
+  }, paging, p.pageSize)
   let answer: Answer
   let control = false
   if (match !== undefined) answer = match.answer
@@ -308,14 +311,18 @@ export const answerBatch = (
   const entries: Array<BatchActivity> = []
   const queries: Array<string | undefined> = []
   let unknown: Uint8Array | undefined
+  // Cassandra checks the statements in order: the first one unknown or not a modification fails the batch
+  let refused: "unknown" | "not a modification" | undefined
   for (const s of request.statements) {
     if (s.kind === "query") {
       queries.push(normalizeCached(s.query))
       entries.push({ query: s.query, preparedId: undefined, values: s.values, decodedValues: undefined })
+      if (refused === undefined && !isModification(s.query)) refused = "not a modification"
     } else {
       const idHex = idKey(s.id)
       const info = c.host.prepared.has(idHex) ? sim.prepared.get(idHex) : undefined
       if (info === undefined && unknown === undefined) unknown = s.id
+      if (refused === undefined) refused = info === undefined ? "unknown" : isModification(info.query) ? undefined : "not a modification"
       queries.push(info?.normalized)
       entries.push({
         query: info?.query,
@@ -327,8 +334,10 @@ export const answerBatch = (
   }
   let answer: Answer
   let match: Match | undefined
-  if (unknown !== undefined) {
+  if (refused === "unknown") {
     answer = { _tag: "Error", code: ErrorCode.UNPREPARED, fields: { id: unknown } }
+  } else if (refused === "not a modification") {
+    answer = { _tag: "Error", code: ErrorCode.INVALID, fields: { message: "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed." } }
   } else {
     match = sim.primes.match({
       kind: "batch",
@@ -346,6 +355,12 @@ export const answerBatch = (
   }
   c.log.record(request, env, at, tracing, describe(answer), undefined, false, undefined, entries)
   deliver(c, { ...ctx, preparedId: unknown }, answer, match)
+}
+
+/** Whether a statement may go in a BATCH: INSERT, UPDATE or DELETE (a node refuses anything else). */
+const isModification = (query: string): boolean => {
+  const kind = statementKind(query)
+  return kind === "insert" || kind === "update" || kind === "delete"
 }
 
 // ---- answers -------------------------------------------------------------------------------
