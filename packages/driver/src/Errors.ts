@@ -355,6 +355,18 @@ export class TooManyRows extends Schema.TaggedError<TooManyRows>()("TooManyRows"
 }) {}
 
 /**
+ * `registerUserType` named a user type the cluster's metadata does not have (the keyspace or the type
+ * is unknown, or schema metadata is off).
+ *
+ * @since 0.2.0
+ */
+export class UserTypeDoesNotExist extends Schema.TaggedError<UserTypeDoesNotExist>()("UserTypeDoesNotExist", {
+  message: Schema.String,
+  keyspace: Schema.String,
+  type: Schema.String
+}) {}
+
+/**
  * Any error of the driver.
  *
  * @since 0.1.0

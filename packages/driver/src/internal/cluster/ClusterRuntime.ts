@@ -25,6 +25,7 @@ import { Debouncer } from "./debounce.ts"
 import { EventDispatcher } from "./events.ts"
 import { HostRegistry } from "./HostRegistry.ts"
 import { type ClusterInternals, registerInternals } from "./internals.ts"
+import { UserTypeRegistry } from "../metadata/userTypes.ts"
 import { MetadataStore } from "./MetadataStore.ts"
 import { type AdminQuery, waitForSchemaAgreement } from "./SchemaAgreement.ts"
 import { SchemaRefresh } from "./SchemaRefresh.ts"
@@ -60,6 +61,7 @@ interface Rooms {
   readonly schema: SchemaRefresh
   readonly store: MetadataStore
   readonly schemaEvents: PubSub.PubSub<ProtocolEvent>
+  readonly userTypes: UserTypeRegistry
 }
 
 /** The cluster's parts, wired; nothing connected yet. */
@@ -112,7 +114,7 @@ const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scop
       action: () => Effect.ignore(topology.refresh)
     })
     dispatch = new EventDispatcher({ registry, topology: topologyDebouncer, schema, schemaEvents, runFork })
-    return { registry, connector, control, topology, schema, store, schemaEvents }
+    return { registry, connector, control, topology, schema, store, schemaEvents, userTypes: new UserTypeRegistry() }
   })
 
 /** A misspelt datacenter would make every host "ignored" and every request NoHostAvailable. */
@@ -159,7 +161,19 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
     waitForSchemaAgreement: waitForSchemaAgreement({ query: controlQuery, fallback: controlQuery, registry, maxWait: resolved.maxSchemaAgreementWait }),
     refreshTopology: topology.refresh,
     loadBalancing,
-    metadata
+    metadata,
+    registerUserType: (keyspace, type, schema) =>
+      Effect.suspend(() => {
+        if (store.keyspaces.get(keyspace)?.userTypes.get(type) === undefined) {
+          return Effect.fail(new E.UserTypeDoesNotExist({
+            message: `user type ${keyspace}.${type} does not exist or has not been discovered by the driver`,
+            keyspace,
+            type
+          }))
+        }
+        rooms.userTypes.register(keyspace, type, schema)
+        return Effect.void
+      })
   }
 }
 
@@ -172,6 +186,7 @@ const internals = (rooms: Rooms, resolved: ResolvedOptions): ClusterInternals =>
     upHints: rooms.registry.upHints,
     controlQuery,
     waitForSchemaAgreementVia: (query) =>
-      waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait })
+      waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait }),
+    userTypes: rooms.userTypes
   }
 }

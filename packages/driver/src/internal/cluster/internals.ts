@@ -16,6 +16,7 @@ import type { ClusterShape } from "../../Cluster.ts"
 import type * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { AdminQuery } from "./SchemaAgreement.ts"
 
 /**
@@ -36,6 +37,8 @@ export interface ClusterInternals {
   readonly controlQuery: AdminQuery
   /** Waits for schema agreement asking through `query` (falling back to the control connection). */
   readonly waitForSchemaAgreementVia: (query: AdminQuery) => Effect.Effect<boolean>
+  /** The user types registered on the cluster (`registerUserType`), for decoding results. */
+  readonly userTypes: UserTypeRegistry
 }
 
 const registry = new WeakMap<ClusterShape, ClusterInternals>()

@@ -32,6 +32,7 @@ import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
 import type { Connection } from "../connection/Connection.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { Instruments } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
@@ -241,5 +242,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   afterSchemaChange(change: SchemaChange, host: Host): Effect.Effect<boolean> {
     return afterSchemaChange(this.cluster, this.internals, this.pools, change, host)
+  }
+
+  get userTypes(): UserTypeRegistry {
+    return this.internals.userTypes
   }
 }

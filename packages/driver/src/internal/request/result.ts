@@ -15,6 +15,7 @@ import * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { RequestPlan } from "./plan.ts"
 
 /**
@@ -36,6 +37,8 @@ export interface ResultEffects {
   readonly useKeyspace: (keyspace: string) => Effect.Effect<void>
   /** Waits for agreement after DDL run on `host`, then refreshes the keyspace; true when agreed. */
   readonly afterSchemaChange: (change: SchemaChange, host: Host) => Effect.Effect<boolean>
+  /** The cluster's registered user types: rows holding one are converted. */
+  readonly userTypes: UserTypeRegistry
 }
 
 const emptyWarnings: ReadonlyArray<string> = []
@@ -67,6 +70,11 @@ export const buildResultSet = <A>(
     if (result.kind === "Rows") {
       rows = result.rows
       columns = result.columns
+      if (effects.userTypes.size > 0 && rows.length > 0) {
+        const converted = effects.userTypes.convertRows(columns, rows)
+        if (converted instanceof E.RowDecodeError) return Effect.fail(converted)
+        rows = converted as Array<Row>
+      }
       pagingState = result.metadata.pagingState
       if (result.metadata.newMetadataId !== undefined && plan.prepared !== undefined && result.metadata.columns !== undefined) {
         plan.prepared.resultMetadataId = result.metadata.newMetadataId
