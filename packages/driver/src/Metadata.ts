@@ -251,6 +251,26 @@ export interface MetadataView {
    *
    * @since 0.2.0
    */
+  /**
+   * The keyspace as CQL: its CREATE KEYSPACE, then its user types, functions, aggregates, and each table
+   * with its indexes and materialized views, in the layout of Cassandra 5.0's `DESCRIBE KEYSPACE` (the
+   * Python driver's `export_as_string`); undefined for a keyspace the metadata does not know.
+   *
+   * @since 0.2.0
+   */
+  readonly exportKeyspace: (keyspace: string) => string | undefined
+  /**
+   * One table (or view) as CQL, with its indexes and views.
+   *
+   * @since 0.2.0
+   */
+  readonly exportTable: (keyspace: string, table: string) => string | undefined
+  /**
+   * Every keyspace but the system ones as CQL (the Python driver's `export_schema_as_string`).
+   *
+   * @since 0.2.0
+   */
+  readonly exportSchema: () => string
   readonly refreshUserAggregate: (
     keyspace: string,
     name: string,

@@ -373,3 +373,44 @@ describe("token metadata disabled", () => {
       expect(reads).toContain("SELECT peer, rpc_address, host_id, data_center, rack, release_version, schema_version FROM system.peers")
     }).pipe(Effect.provide(env({ hosts: 2, peersV2: false }, { tokenMetadataEnabled: false }))))
 })
+
+describe("schema export as CQL", () => {
+  it.effect("a keyspace's tables, types, functions and aggregates, in DESCRIBE's layout", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      yield* MockCluster.prime({
+        query: /^SELECT \* FROM system_schema\.functions WHERE keyspace_name = 'app'/,
+        system: true,
+        then: Answer.rows({
+          keyspace_name: "text",
+          function_name: "text",
+          argument_types: "frozen<list<text>>",
+          argument_names: "frozen<list<text>>",
+          body: "text",
+          called_on_null_input: "boolean",
+          language: "text",
+          return_type: "text"
+        }, [{
+          keyspace_name: "app",
+          function_name: "plus",
+          argument_types: ["int", "int"],
+          argument_names: ["a", "b"],
+          body: "return a + b;",
+          called_on_null_input: false,
+          language: "java",
+          return_type: "int"
+        }])
+      })
+      yield* cluster.metadata.refreshKeyspace("app")
+      expect(cluster.metadata.exportKeyspace("app")).toBe([
+        "CREATE KEYSPACE app WITH replication = {'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '2'} AND durable_writes = true;",
+        "CREATE FUNCTION app.plus(a int, b int)\n    RETURNS NULL ON NULL INPUT\n    RETURNS int\n    LANGUAGE java\n    AS $$return a + b;$$;",
+        "CREATE TABLE app.users (\n    id int PRIMARY KEY,\n    name text\n) WITH bloom_filter_fp_chance = 0.01\n    AND comment = ''\n    AND default_time_to_live = 0;"
+      ].join("\n\n"))
+      expect(cluster.metadata.exportTable("app", "users")).toBe(
+        "CREATE TABLE app.users (\n    id int PRIMARY KEY,\n    name text\n) WITH bloom_filter_fp_chance = 0.01\n    AND comment = ''\n    AND default_time_to_live = 0;"
+      )
+      expect(cluster.metadata.exportKeyspace("nope")).toBeUndefined()
+      expect(cluster.metadata.exportSchema()).toBe(cluster.metadata.exportKeyspace("app"))
+    }).pipe(Effect.provide(env({ hosts: 2, tables }, { schemaMetadataEnabled: true, maxSchemaAgreementWait: 0 }))))
+})

@@ -25,11 +25,15 @@ import { Debouncer } from "./debounce.ts"
 import { EventDispatcher } from "./events.ts"
 import { HostRegistry } from "./HostRegistry.ts"
 import { type ClusterInternals, registerInternals } from "./internals.ts"
+import { indexCql, keyspaceStatements, tableCql, viewCql } from "../metadata/exportCql.ts"
 import { UserTypeRegistry } from "../metadata/userTypes.ts"
 import { MetadataStore } from "./MetadataStore.ts"
 import { type AdminQuery, waitForSchemaAgreement } from "./SchemaAgreement.ts"
 import { SchemaRefresh } from "./SchemaRefresh.ts"
 import { TopologyRefresh } from "./TopologyRefresh.ts"
+
+/** Keyspaces of the server itself, left out of `exportSchema`. */
+const SYSTEM_KEYSPACES = new Set(["system", "system_schema", "system_auth", "system_distributed", "system_traces", "system_views", "system_virtual_schema"])
 
 /**
  * Builds, connects and starts a cluster in the current scope.
@@ -143,7 +147,27 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
     refreshTable: (ks, table, options) => schema.whenAgreed(schema.refreshTable(ks, table), options),
     refreshUserType: (ks, type, options) => schema.whenAgreed(schema.refreshUserType(ks, type), options),
     refreshUserFunction: (ks, name, args, options) => schema.whenAgreed(schema.refreshFunction(ks, name, args), options),
-    refreshUserAggregate: (ks, name, args, options) => schema.whenAgreed(schema.refreshAggregate(ks, name, args), options)
+    refreshUserAggregate: (ks, name, args, options) => schema.whenAgreed(schema.refreshAggregate(ks, name, args), options),
+    exportKeyspace: (name) => {
+      const ks = store.keyspaces.get(name)
+      return ks === undefined ? undefined : keyspaceStatements(ks).join("\n\n")
+    },
+    exportTable: (ks, name) => {
+      const k = store.keyspaces.get(ks)
+      const table = k?.tables.get(name)
+      if (k === undefined) return undefined
+      if (table === undefined) {
+        const view = k.views.get(name)
+        return view === undefined ? undefined : viewCql(view)
+      }
+      const views = [...k.views.values()].filter((v) => v.baseTable === name).map(viewCql)
+      return [tableCql(table), ...table.indexes.map((i) => indexCql(table, i)), ...views].join("\n\n")
+    },
+    exportSchema: () =>
+      [...store.keyspaces.values()]
+        .filter((ks) => !SYSTEM_KEYSPACES.has(ks.name))
+        .map((ks) => keyspaceStatements(ks).join("\n\n"))
+        .join("\n\n")
   }
   return {
     options: resolved,
