@@ -403,7 +403,7 @@ describe("schema export as CQL", () => {
       })
       yield* cluster.metadata.refreshKeyspace("app")
       expect(cluster.metadata.exportKeyspace("app")).toBe([
-        "CREATE KEYSPACE app WITH replication = {'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '2'} AND durable_writes = true;",
+        "CREATE KEYSPACE app WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '2'} AND durable_writes = true;",
         "CREATE FUNCTION app.plus(a int, b int)\n    RETURNS NULL ON NULL INPUT\n    RETURNS int\n    LANGUAGE java\n    AS $$return a + b;$$;",
         "CREATE TABLE app.users (\n    id int PRIMARY KEY,\n    name text\n) WITH bloom_filter_fp_chance = 0.01\n    AND comment = ''\n    AND default_time_to_live = 0;"
       ].join("\n\n"))

@@ -44,6 +44,17 @@ const OPTION_ORDER = [
   "speculative_retry"
 ] as const
 
+/**
+ * What the server writes for an option whose system_schema column is null (it was never set): the
+ * defaults of Cassandra 5.0's table parameters.
+ */
+const NULL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  allow_auto_snapshot: true,
+  cdc: false,
+  incremental_backups: true,
+  memtable: "default"
+}
+
 /** Options that are doubles in system_schema (written as Java writes a double: `1.0`, `0.01`). */
 const DOUBLE_OPTIONS = new Set(["bloom_filter_fp_chance", "crc_check_chance"])
 
@@ -103,7 +114,9 @@ const withClause = (table: TableMetadata, isView: boolean): string => {
   }
   for (const name of OPTION_ORDER) {
     if (isView && name === "default_time_to_live") continue
-    const v = table.options[name]
+    // a column this server does not have is left out; a null one is its default
+    if (!(name in table.options)) continue
+    const v = table.options[name] ?? NULL_DEFAULTS[name]
     if (v === undefined || v === null) continue
     parts.push(`${name} = ${optionValue(name, v)}`)
   }
@@ -116,14 +129,22 @@ const primaryKey = (table: TableMetadata): string => {
   return [partition, ...table.clusteringKey.map((c) => cqlIdentifier(c.name))].join(", ")
 }
 
-/** Partition key, clustering columns, then the static and the regular columns by name. */
+/** A multi-cell column (a collection or user type that is not frozen): the server lists them after the others. */
+const isComplex = (c: ColumnMetadata): boolean =>
+  (c.type.kind === "list" || c.type.kind === "set" || c.type.kind === "map" || c.type.kind === "udt") && !c.typeText.startsWith("frozen<")
+
+/**
+ * Partition key, clustering columns, then the static and the regular columns, each by name with the
+ * multi-cell ones last (the server's order).
+ */
 const columnsInOrder = (table: TableMetadata): ReadonlyArray<ColumnMetadata> => {
-  const byName = (a: ColumnMetadata, b: ColumnMetadata) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  const order = (a: ColumnMetadata, b: ColumnMetadata) =>
+    Number(isComplex(a)) - Number(isComplex(b)) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   return [
     ...table.partitionKey,
     ...table.clusteringKey,
-    ...table.columns.filter((c) => c.kind === "static").sort(byName),
-    ...table.columns.filter((c) => c.kind === "regular").sort(byName)
+    ...table.columns.filter((c) => c.kind === "static").sort(order),
+    ...table.columns.filter((c) => c.kind === "regular").sort(order)
   ]
 }
 
@@ -223,7 +244,8 @@ export const aggregateCql = (a: AggregateMetadata): string =>
  */
 export const keyspaceCql = (ks: KeyspaceMetadata): string => {
   const entries = Object.entries(ks.replication)
-  const klass = entries.filter(([k]) => k === "class")
+  // the built-in strategies by their short names, as the server writes them
+  const klass = entries.filter(([k]) => k === "class").map(([k, v]) => [k, v.replace(/^org\.apache\.cassandra\.locator\./, "")] as const)
   const rest = entries.filter(([k]) => k !== "class").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const replication = `{${[...klass, ...rest].map(([k, v]) => `${quote(k)}: ${quote(v)}`).join(", ")}}`
   return `CREATE KEYSPACE ${cqlIdentifier(ks.name)} WITH replication = ${replication} AND durable_writes = ${ks.durableWrites};`
