@@ -99,8 +99,9 @@ export interface ResultSet<A = Record<string, unknown>> extends Iterable<A> {
   readonly traceWith: (options?: TraceOptions) => Effect.Effect<QueryTrace, CassandraError>
   /**
    * The trace ids of every traced answer that led here, oldest first: each earlier page's, each attempt
-   * of each page that failed and was retried (an error answer is traced too), and this page's
-   * `tracingId` last. Empty without `tracing: true`.
+   * of each page that failed and was retried (an error answer is traced too) or lost to a speculative
+   * execution (once its late answer has arrived), and this page's `tracingId` last. Empty without
+   * `tracing: true`.
    *
    * @since 0.2.0
    */

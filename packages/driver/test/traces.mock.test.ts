@@ -8,7 +8,9 @@ import { Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { env } from "./helpers/mock.ts"
+import * as Fiber from "effect/Fiber"
+import { TestClock } from "effect/testing"
+import { env, tick } from "./helpers/mock.ts"
 
 const q = "SELECT id FROM app.nums"
 const ten = Array.from({ length: 10 }, (_, i) => ({ id: i }))
@@ -110,4 +112,28 @@ describe("custom payloads", () => {
       expect(viaExecute.length).toBeGreaterThan(0)
       expect(viaExecute.every((a) => text(a.customPayload)?.["p"] === "1")).toBe(true)
     }).pipe(Effect.provide(env({ hosts: 2, tables: { "app.nums": { id: "int" } } }))))
+})
+
+describe("speculative executions' traces", () => {
+  it.effect("the losing execution's trace joins tracingIds once its late answer arrives", () =>
+    Effect.gen(function*() {
+      const row = Answer.rows({ id: "int" }, [{ id: 1 }])
+      yield* MockCluster.prime({ query: q, then: [Answer.delayed("1 second", row), row] })
+      const fiber = yield* Effect.forkChild(Session.execute(q, undefined, {
+        tracing: true,
+        idempotent: true,
+        speculativeExecution: { delay: "200 millis", maxExecutions: 1 }
+      }))
+      yield* MockCluster.awaitActivity({ query: q })
+      yield* TestClock.adjust("200 millis")
+      const rs = yield* Fiber.join(fiber)
+      expect(rs.tracingIds).toEqual([rs.tracingId])
+      // the first execution's answer comes 1 s after it started
+      yield* TestClock.adjust("800 millis")
+      yield* tick
+      yield* tick
+      expect(rs.tracingIds.length).toBe(2)
+      expect(rs.tracingIds[1]).toBe(rs.tracingId)
+      expect(new Set(rs.tracingIds).size).toBe(2)
+    }).pipe(Effect.provide(env({ hosts: 2 }))))
 })

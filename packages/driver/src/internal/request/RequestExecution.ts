@@ -140,6 +140,8 @@ export class RequestExecution implements ResponseHandler {
   // ---- 2. the answer ------------------------------------------------------------
 
   onResponse(frame: ResponseFrame): void {
+    // a traced answer is one of the request's traces, also when a speculative execution lost with it
+    if (frame.tracingId !== undefined) this.plan.noteTracedAttempt(frame.tracingId)
     this.resume!(this.ctx.complete(this.plan, frame, this.host!))
   }
 

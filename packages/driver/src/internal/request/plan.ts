@@ -42,7 +42,7 @@ export class RequestPlan {
   /** The statement and values, for the next page. */
   readonly statement: string | PreparedStatement
   readonly params: Params | undefined
-  /** The traces of attempts that failed after being traced (retried, or lost to another execution). */
+  /** The traces of the plan's traced answers: failed attempts, speculative executions that lost, and the answer itself. */
   tracedAttempts: Array<string> | undefined = undefined
 
   constructor(

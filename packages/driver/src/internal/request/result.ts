@@ -186,7 +186,9 @@ class ResultSetImpl<A> implements ResultSet<A> {
   }
 
   get tracingIds(): ReadonlyArray<string> {
-    const ids: Array<string> = [...(this.earlierTraces ?? []), ...(this.plan.tracedAttempts ?? [])]
+    const ids: Array<string> = [...(this.earlierTraces ?? [])]
+    // the plan's other traced answers (failed or lost attempts), then this answer's
+    for (const id of this.plan.tracedAttempts ?? []) if (id !== this.tracingId) ids.push(id)
     if (this.tracingId !== undefined) ids.push(this.tracingId)
     return ids
   }
