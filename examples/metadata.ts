@@ -1,9 +1,10 @@
-// Cluster metadata: hosts, keyspaces, tables with their keys and column types, user types, the token map
-// and the replicas of a partition key (what token-aware routing uses).
+// Cluster metadata: hosts, keyspaces, tables with their keys and column types, user types (one mapped to a
+// Schema.Class), a table exported as CQL, the token map and the replicas of a partition key (what token-aware
+// routing uses).
 import { NodeRuntime } from "@effect/platform-node"
 import { Cluster, Session } from "@effect-cassandra/driver"
 import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
-import { Console, Effect, Layer, Result } from "effect"
+import { Console, Effect, Layer, Result, Schema } from "effect"
 
 const program = Effect.gen(function*() {
   const cluster = yield* Cluster.Cluster
@@ -25,6 +26,19 @@ const program = Effect.gen(function*() {
     for (const c of table.columns) yield* Console.log(`  ${c.name} ${c.typeText} (${c.kind})`)
   }
   for (const [name, t] of ks?.userTypes ?? []) yield* Console.log(`user type ${name}: ${t.fields.map((f) => `${f.name} ${f.typeText}`).join(", ")}`)
+
+  // the user type mapped to a class, once for the cluster: its values in results come back as instances
+  class Address extends Schema.Class<Address>("Address")({ street: Schema.String, city: Schema.String }) {}
+  yield* cluster.registerUserType("examples", "address", Address)
+  yield* Session.execute(
+    "INSERT INTO examples.customers (region, id, name, home) VALUES (?, ?, ?, ?)",
+    ["eu", 1, "Ada", new Address({ street: "1 Main St", city: "London" })],
+    { prepare: true }
+  )
+  const home = (yield* Session.execute("SELECT home FROM examples.customers WHERE region = 'eu' AND id = 1")).first?.["home"]
+  yield* Console.log(`home is an Address: ${home instanceof Address} (${home instanceof Address ? home.city : "?"})`)
+  // the table as CQL, as DESCRIBE TABLE writes it
+  yield* Console.log(cluster.metadata.exportTable("examples", "customers") ?? "")
 
   // where the partition 'eu' lives: its Murmur3 token and replicas
   const key = serializeValue({ kind: "text" }, "eu")

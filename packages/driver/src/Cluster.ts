@@ -15,6 +15,8 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { config as ClusterOptionsConfig, type ClusterOptions, resolveOptions, type ResolvedOptions } from "./ClusterOptions.ts"
@@ -68,6 +70,16 @@ export interface ClusterShape {
   readonly loadBalancing: LoadBalancingPolicyShape
   /** Schema and token metadata. */
   readonly metadata: MetadataView
+  /**
+   * Maps the user type `keyspace.type` to a Schema (typically a `Schema.Class` over the type's fields)
+   * for every session of this cluster (the Python driver's `register_user_type`): values of the type
+   * in results, at any depth (in collections, tuples and other UDTs), are decoded with it, and its
+   * instances bind as values of the type (they are objects with its fields). `UserTypeDoesNotExist`
+   * when the metadata does not know the type (schema metadata must be on). Registering again replaces.
+   *
+   * @since 0.2.0
+   */
+  readonly registerUserType: (keyspace: string, type: string, schema: Schema.Decoder<unknown>) => Effect.Effect<void, E.UserTypeDoesNotExist>
 }
 
 /**

@@ -73,8 +73,37 @@ export interface ClusterOptions {
   readonly retry?: RetryPolicyShape | undefined
   /** Fetch schema metadata (keyspaces, tables) on connect and on schema events (default true). */
   readonly schemaMetadataEnabled?: boolean | undefined
-  /** Fetch the token map for token-aware routing (default true). */
+  /** Fetch the token map for token-aware routing (default true); off, no tokens are read. */
   readonly tokenMetadataEnabled?: boolean | undefined
+  /**
+   * The CQL version sent in STARTUP (default "3.0.0", which every Cassandra since 2.0 accepts); a server
+   * that does not support it refuses the connection.
+   *
+   * @since 0.2.0
+   */
+  readonly cqlVersion?: string | undefined
+  /**
+   * Options of the TCP sockets (the default transport's).
+   *
+   * @since 0.2.0
+   */
+  readonly socketOptions?: SocketOptions | undefined
+}
+
+/**
+ * Options of the driver's TCP sockets. Node has no API for a TCP socket's kernel buffer sizes
+ * (SO_RCVBUF / SO_SNDBUF), so they are not here: the operating system's defaults apply.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SocketOptions {
+  /** TCP_NODELAY: send small writes at once (default true: the driver coalesces writes itself). */
+  readonly noDelay?: boolean | undefined
+  /** SO_KEEPALIVE (default true). */
+  readonly keepAlive?: boolean | undefined
+  /** Idle time before the first keep-alive probe (default 0: the operating system's). A bare number is milliseconds. */
+  readonly keepAliveDelay?: Duration.Input | undefined
 }
 
 /**
@@ -105,6 +134,8 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicyShape | undefined
   readonly schemaMetadataEnabled: boolean
   readonly tokenMetadataEnabled: boolean
+  /** @since 0.2.0 */
+  readonly cqlVersion: string
 }
 
 /**
@@ -123,10 +154,13 @@ export const parseContactPoint = (cp: string, defaultPort: number): { address: s
 /** A TCP port: an integer in 1..65535. */
 const isPort = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535
 
-/** A duration option: a Duration input (a bare number is milliseconds), not negative; else InvalidInput. */
-const durationOf = (input: Duration.Input | undefined, fallback: Duration.Input, path: string): Duration.Duration | E.InvalidInput => {
+/**
+ * A duration option: a Duration input (a bare number is milliseconds), else InvalidInput. Negative only
+ * where it means something (`negative`: a refresh window or schema agreement wait turned off).
+ */
+const durationOf = (input: Duration.Input | undefined, fallback: Duration.Input, path: string, negative = false): Duration.Duration | E.InvalidInput => {
   const d = Duration.fromInput(input ?? fallback)
-  if (Option.isSome(d) && Duration.toMillis(d.value) >= 0) return d.value
+  if (Option.isSome(d) && (negative || Duration.toMillis(d.value) >= 0)) return d.value
   return new E.InvalidInput({ message: `${path}: not a duration: ${String(input)}`, path, expected: "a Duration input (a bare number is milliseconds)" })
 }
 
@@ -152,9 +186,10 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     connectTimeout: durationOf(options.connectTimeout, "5 seconds", "connectTimeout"),
     controlConnectionTimeout: durationOf(options.controlConnectionTimeout, "2 seconds", "controlConnectionTimeout"),
     idleHeartbeatInterval: durationOf(options.idleHeartbeatInterval, "30 seconds", "idleHeartbeatInterval"),
-    maxSchemaAgreementWait: durationOf(options.maxSchemaAgreementWait, "10 seconds", "maxSchemaAgreementWait"),
-    schemaEventRefreshWindow: durationOf(options.schemaEventRefreshWindow, "2 seconds", "schemaEventRefreshWindow"),
-    topologyEventRefreshWindow: durationOf(options.topologyEventRefreshWindow, "10 seconds", "topologyEventRefreshWindow")
+    maxSchemaAgreementWait: durationOf(options.maxSchemaAgreementWait, "10 seconds", "maxSchemaAgreementWait", true),
+    schemaEventRefreshWindow: durationOf(options.schemaEventRefreshWindow, "2 seconds", "schemaEventRefreshWindow", true),
+    topologyEventRefreshWindow: durationOf(options.topologyEventRefreshWindow, "10 seconds", "topologyEventRefreshWindow", true),
+    keepAliveDelay: durationOf(options.socketOptions?.keepAliveDelay, 0, "socketOptions.keepAliveDelay")
   }
   for (const d of Object.values(durations)) if (d instanceof E.InvalidInput) return d
   const auth = options.auth === undefined
@@ -170,7 +205,11 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     protocolVersion: options.protocolVersion ?? 5,
     compression: options.compression === false ? undefined : options.compression ?? "auto",
     auth,
-    transport: transport ?? nodeTransport(tlsOptions),
+    transport: transport ?? nodeTransport(tlsOptions, {
+      noDelay: options.socketOptions?.noDelay ?? true,
+      keepAlive: options.socketOptions?.keepAlive ?? true,
+      keepAliveDelay: durations.keepAliveDelay as Duration.Duration
+    }),
     ...(durations as { readonly [K in keyof typeof durations]: Duration.Duration }),
     reconnection: options.reconnection ?? defaultSchedule,
     connectionsPerHost: typeof options.connectionsPerHost === "object"
@@ -180,7 +219,8 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     retry: options.retry,
     defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,
     schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
-    tokenMetadataEnabled: options.tokenMetadataEnabled ?? true
+    tokenMetadataEnabled: options.tokenMetadataEnabled ?? true,
+    cqlVersion: options.cqlVersion ?? "3.0.0"
   }
 }
 

@@ -612,8 +612,97 @@ export class SessionClosed extends Schema.TaggedError<SessionClosed>()("SessionC
 }
 
 /**
+ * The up hosts did not report the same schema version within the wait of a metadata refresh: nothing
+ * was read, the metadata is as it was (the Python driver raises for the same reason).
+ *
+ * @since 0.2.0
+ */
+export class SchemaDisagreement extends Schema.TaggedError<SchemaDisagreement>()("SchemaDisagreement", {
+  message: Schema.String
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** true: the hosts may agree a little later. */
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/**
+ * `nextPage` on the last page: there is no page after it.
+ *
+ * @since 0.2.0
+ */
+export class QueryExhausted extends Schema.TaggedError<QueryExhausted>()("QueryExhausted", {
+  message: Schema.String
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** false: there is still no page after the last. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * `ResultSet.all()` read more rows than its `maxRows` guard allows: it stops there instead of holding
+ * an unbounded result in memory (use `Session.stream` for large results).
+ *
+ * @since 0.2.0
+ */
+export class TooManyRows extends Schema.TaggedError<TooManyRows>()("TooManyRows", {
+  message: Schema.String,
+  /** The guard that was passed. */
+  maxRows: Schema.Number
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** false: the same query has as many rows again. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * `registerUserType` named a user type the cluster's metadata does not have (the keyspace or the type
+ * is unknown, or schema metadata is off).
+ *
+ * @since 0.2.0
+ */
+export class UserTypeDoesNotExist extends Schema.TaggedError<UserTypeDoesNotExist>()("UserTypeDoesNotExist", {
+  message: Schema.String,
+  keyspace: Schema.String,
+  type: Schema.String
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** false: until the type is created and the schema read again. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
  * Any error of the driver.
  *
  * @since 0.1.0
  */
-export type CassandraError = RequestError | NoHostAvailable | InvalidInput | RowDecodeError | TraceUnavailable | SessionClosed
+export type CassandraError =
+  | RequestError
+  | NoHostAvailable
+  | InvalidInput
+  | RowDecodeError
+  | TraceUnavailable
+  | QueryExhausted
+  | TooManyRows
+  | SessionClosed
+  | SchemaDisagreement
+  | UserTypeDoesNotExist

@@ -73,6 +73,19 @@ export interface SessionOptions {
 }
 
 /**
+ * What `Session.prepare` takes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PrepareOptions {
+  /** The keyspace to prepare in (v5; the session's by default). */
+  readonly keyspace?: string | undefined
+  /** Sent with the PREPARE requests (protocol v4+). */
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
+}
+
+/**
  * The Session service.
  *
  * @since 0.1.0
@@ -84,7 +97,11 @@ export interface SessionShape {
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Effect.Effect<ResultSet<A>, E.CassandraError>
-  readonly prepare: (query: string, options?: { readonly keyspace?: string | undefined }) => Effect.Effect<PreparedStatement, E.CassandraError>
+  /**
+   * Prepares `query` (cached per keyspace and query). `customPayload` (since 0.2.0) goes with the
+   * PREPAREs this call sends: none when the statement is already cached.
+   */
+  readonly prepare: (query: string, options?: PrepareOptions) => Effect.Effect<PreparedStatement, E.CassandraError>
   readonly stream: <A = Row>(
     statement: Statement,
     params?: Params,
@@ -93,6 +110,13 @@ export interface SessionShape {
   readonly batch: (entries: ReadonlyArray<BatchEntry>, options?: BatchOptions) => Effect.Effect<ResultSet, E.CassandraError>
   /** The current keyspace of the session. */
   readonly keyspace: () => string | undefined
+  /**
+   * Switches every connection of the session to `keyspace` (`USE`, the name quoted as an identifier;
+   * the Python driver's `set_keyspace`). An empty name is `InvalidInput`, before anything is sent.
+   *
+   * @since 0.2.0
+   */
+  readonly setKeyspace: (keyspace: string) => Effect.Effect<void, E.CassandraError>
   readonly cluster: ClusterShape
 }
 
@@ -122,7 +146,7 @@ export const execute = <A = Row>(
  * @since 0.1.0
  * @category accessors
  */
-export const prepare = (query: string, options?: { readonly keyspace?: string | undefined }): Effect.Effect<PreparedStatement, E.CassandraError, Session> =>
+export const prepare = (query: string, options?: PrepareOptions): Effect.Effect<PreparedStatement, E.CassandraError, Session> =>
   Session.use((s) => s.prepare(query, options))
 
 /**
@@ -145,6 +169,15 @@ export const stream = <A = Row>(
  */
 export const batch = (entries: ReadonlyArray<BatchEntry>, options?: BatchOptions): Effect.Effect<ResultSet, E.CassandraError, Session> =>
   Session.use((s) => s.batch(entries, options))
+
+/**
+ * `yield* Session.setKeyspace(keyspace)`: every connection of the session switches to it.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const setKeyspace = (keyspace: string): Effect.Effect<void, E.CassandraError, Session> =>
+  Session.use((s) => s.setKeyspace(keyspace))
 
 /**
  * Builds a Session on the Cluster in the current scope: checks the keyspace, opens a pool per host,
@@ -193,7 +226,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
 /** The service: the executor's operations, observed when spans or metrics are on. */
 const sessionShape = (executor: Executor, instruments: Instruments, pools: PoolManager, cluster: ClusterShape): SessionShape => {
   const execute = <A = Row>(statement: Statement, params?: Params, opts?: ExecuteOptions<A>) => executor.execute<A>(statement, params, opts)
-  const prepare = (query: string, opts?: { readonly keyspace?: string | undefined }) => executor.prepare(query, opts?.keyspace)
+  const prepare = (query: string, opts?: PrepareOptions) => executor.prepare(query, opts?.keyspace, opts?.customPayload)
   const batch = (entries: ReadonlyArray<BatchEntry>, opts?: BatchOptions) => executor.batch(entries, opts)
   return {
     execute: instruments.enabled
@@ -204,6 +237,10 @@ const sessionShape = (executor: Executor, instruments: Instruments, pools: PoolM
     stream: (statement, params, opts) => executor.stream(statement, params, opts),
     batch: instruments.enabled ? (entries, opts) => instruments.observe(batch(entries, opts), "batch", undefined) : batch,
     keyspace: () => pools.keyspace,
+    setKeyspace: (keyspace) =>
+      typeof keyspace !== "string" || keyspace.length === 0
+        ? Effect.fail(new E.InvalidInput({ message: "setKeyspace: the keyspace name is empty", path: "keyspace" }))
+        : Effect.asVoid(execute(useQuery(keyspace))),
     cluster
   }
 }

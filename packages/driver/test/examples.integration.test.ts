@@ -63,6 +63,8 @@ it.live("examples/batches.ts, metadata.ts and speculative-and-metrics.ts run aga
     const metadata = yield* runExample("metadata.ts")
     expect(metadata.stdout).toContain("table customers: partition key (region), clustering (id asc)")
     expect(metadata.stdout).toContain("user type address: street text, city text")
+    expect(metadata.stdout).toContain("home is an Address: true (London)")
+    expect(metadata.stdout).toContain("CREATE TABLE examples.customers (\n    region text,\n    id int,")
     expect(metadata.stdout).toMatch(/partition 'eu': token -5180702733755678319, replicas /)
     const observability = yield* runExample("speculative-and-metrics.ts")
     expect(observability.stdout).toMatch(/requests: \d+ succeeded, 1 SyntaxError/)

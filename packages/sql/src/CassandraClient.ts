@@ -1,7 +1,7 @@
 /**
  * `CassandraClient`: effect/sql's `SqlClient` over a driver `Session`. `sql\`...\`` statements run as
  * prepared statements (cached by the session) and read every page; `.stream` is `Session.stream`;
- * `.unprepared` sends a simple statement. `SqlSchema`, `SqlResolver` and `SqlModel` helpers that need no
+ * `.unprepared` sends a simple statement (with values the driver prepares it all the same). `SqlSchema`, `SqlResolver` and `SqlModel` helpers that need no
  * transaction work as with any other client. What CQL does not have fails with a typed `SqlError` whose
  * cause is `SqlErrors.Unsupported`: `withTransaction` (Cassandra has no transactions), RETURNING,
  * multi-row `sql.insert` and `sql.updateValues`. What Cassandra has instead is the client's `batch` (a

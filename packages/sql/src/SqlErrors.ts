@@ -71,10 +71,10 @@ const allAuthentication = (error: Errors.NoHostAvailable): boolean => {
  * | `ConnectionError` | `ConnectionError`, `NoHostAvailable` (unless every host refused the credentials), `Unavailable`, `Overloaded`, `IsBootstrapping`, `SessionClosed` |
  * | `AuthenticationError` | `AuthenticationError`, `NoHostAvailable` whose every host refused the credentials |
  * | `AuthorizationError` | `Unauthorized` |
- * | `SqlSyntaxError` | `SyntaxError` (`CqlSyntaxError`), `InvalidRequest`, `ConfigurationError`, `InvalidInput` |
- * | `StatementTimeoutError` | `OperationTimedOut`, `ReadTimeout`, `WriteTimeout`, `CasWriteUnknown`, `TruncateError` |
+ * | `SqlSyntaxError` | `SyntaxError` (`CqlSyntaxError`), `InvalidRequest`, `ConfigurationError`, `InvalidInput`, `UserTypeDoesNotExist` |
+ * | `StatementTimeoutError` | `OperationTimedOut`, `ReadTimeout`, `WriteTimeout`, `CasWriteUnknown`, `TruncateError`, `SchemaDisagreement` |
  * | `ConstraintError` | `AlreadyExists` |
- * | `UnknownError` | `ServerError`, `ProtocolError`, `ReadFailure`, `WriteFailure`, `FunctionFailure`, `CdcWriteFailure`, `Unprepared`, `DriverError`, `RowDecodeError`, `TraceUnavailable` |
+ * | `UnknownError` | `ServerError`, `ProtocolError`, `ReadFailure`, `WriteFailure`, `FunctionFailure`, `CdcWriteFailure`, `Unprepared`, `DriverError`, `RowDecodeError`, `TraceUnavailable`, `QueryExhausted`, `TooManyRows` |
  *
  * @since 0.2.0
  * @category converting
@@ -98,12 +98,14 @@ export const reasonOf = (error: Errors.CassandraError, operation?: string): S.Sq
     case "InvalidRequest":
     case "ConfigurationError":
     case "InvalidInput":
+    case "UserTypeDoesNotExist":
       return new SqlSyntaxError(props)
     case "OperationTimedOut":
     case "ReadTimeout":
     case "WriteTimeout":
     case "CasWriteUnknown":
     case "TruncateError":
+    case "SchemaDisagreement":
       return new StatementTimeoutError(props)
     case "AlreadyExists":
       return new ConstraintError(props)
@@ -117,6 +119,8 @@ export const reasonOf = (error: Errors.CassandraError, operation?: string): S.Sq
     case "DriverError":
     case "RowDecodeError":
     case "TraceUnavailable":
+    case "QueryExhausted":
+    case "TooManyRows":
       return new UnknownError(props)
   }
 }

@@ -45,9 +45,13 @@ describe("statements", () => {
       expect(log.map((a) => a.kind)).toEqual(["execute"])
       expect(log[0]!.query).toBe("SELECT id, name, joined_year FROM app.users WHERE id = ?")
       expect(log[0]!.decodedValues).toEqual([ADA])
-      // .unprepared sends a simple statement
+      // .unprepared asks for a simple statement, but values still go prepared: only the server knows the
+      // columns' types (the driver never guesses them from JS values)
       yield* sql`SELECT id, name, joined_year FROM app.users WHERE id = ${ADA}`.unprepared
-      expect((yield* sent(/FROM app\.users WHERE id =/)).map((a) => a.kind)).toEqual(["execute", "query"])
+      expect((yield* sent(/FROM app\.users WHERE id =/)).map((a) => a.kind)).toEqual(["execute", "execute"])
+      // without values it is one
+      yield* sql`SELECT id, name, joined_year FROM app.users WHERE id = 1`.unprepared
+      expect((yield* sent(/FROM app\.users WHERE id =/)).map((a) => a.kind)).toEqual(["execute", "execute", "query"])
     }).pipe(Effect.provide(layer())))
 
   it.effect("sql.in renders one marker per value, each typed as the column", () =>

@@ -38,7 +38,12 @@ const cases: ReadonlyArray<readonly [Errors.CassandraError, string]> = [
   [new Errors.Unprepared({ message: "m", host, id: new Uint8Array(1) }), "UnknownError"],
   [new Errors.DriverError({ message: "m", host }), "UnknownError"],
   [new Errors.RowDecodeError({ message: "m" }), "UnknownError"],
-  [new Errors.TraceUnavailable({ message: "m", sessionId: "s" }), "UnknownError"]
+  [new Errors.TraceUnavailable({ message: "m", sessionId: "s" }), "UnknownError"],
+  [new Errors.QueryExhausted({ message: "m" }), "UnknownError"],
+  [new Errors.TooManyRows({ message: "m", maxRows: 1 }), "UnknownError"],
+  [new Errors.SessionClosed({ message: "m" }), "ConnectionError"],
+  [new Errors.SchemaDisagreement({ message: "m" }), "StatementTimeoutError"],
+  [new Errors.UserTypeDoesNotExist({ message: "m", keyspace: "ks", type: "t" }), "SqlSyntaxError"]
 ]
 
 describe("SqlErrors.fromCassandraError", () => {

@@ -121,6 +121,13 @@ export interface MockClusterShape {
   readonly topologyChange: (change: "NEW_NODE" | "REMOVED_NODE", ref: HostRef) => Effect.Effect<number, MockClusterError>
   readonly statusChange: (change: "UP" | "DOWN", ref: HostRef) => Effect.Effect<number, MockClusterError>
   readonly schemaChange: (change: SchemaChange) => Effect.Effect<number>
+  /**
+   * Sets the schema version the host reports in system.local and system.peers (every host starts with
+   * the same one), so that hosts disagree on the schema until they are given the same version again.
+   *
+   * @since 0.2.0
+   */
+  readonly setSchemaVersion: (ref: HostRef, version: string) => Effect.Effect<void, MockClusterError>
   /** Adds a host (it shows in system.peers); `notify` sends TOPOLOGY_CHANGE NEW_NODE. */
   readonly addHost: (spec: HostSpec, options?: { readonly notify?: boolean | undefined }) => Effect.Effect<MockHost, MockClusterError>
   /** Removes a host (gone from system.peers, connections closed); `notify` sends REMOVED_NODE. */
@@ -238,6 +245,11 @@ const makeShape = (
     statusChange: (change, ref) =>
       Effect.flatMap(resolve(ref), (h) => Effect.sync(() => sim.emit(statusEvent(change, h), sim.liveHosts.filter((x) => x !== h)))),
     schemaChange: (change) => Effect.sync(() => sim.emit({ type: "SCHEMA_CHANGE", change })),
+    setSchemaVersion: (ref, version) =>
+      Effect.flatMap(resolve(ref), (h) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(version)
+          ? Effect.sync(() => { h.schemaVersion = version.toLowerCase() })
+          : Effect.fail(new MockClusterError({ message: `a schema version is a uuid, got ${JSON.stringify(version)}` }))),
     addHost: (spec, options) =>
       Effect.gen(function*() {
         const h = yield* Effect.try({
@@ -267,6 +279,7 @@ const makeShape = (
 const validatePrime = (spec: PrimeSpec): string | undefined => {
   const answers: ReadonlyArray<Answer> = Array.isArray(spec.then) ? spec.then : [spec.then as Answer]
   if (answers.length === 0) return "a prime needs at least one answer"
+  if (spec.page !== undefined && !(Number.isSafeInteger(spec.page) && spec.page >= 1)) return `page must be a positive integer, got ${String(spec.page)}`
   if (spec.variables !== undefined) {
     try {
       columnSpecs(spec.variables)
@@ -643,6 +656,14 @@ export const statusChange = (change: "UP" | "DOWN", ref: HostRef): Effect.Effect
  */
 export const schemaChange = (change: SchemaChange): Effect.Effect<number, never, MockCluster> =>
   MockCluster.use((m) => m.schemaChange(change))
+
+/**
+ * `MockCluster.setSchemaVersion(ref, version)` on the service of the context.
+ *
+ * @since 0.2.0
+ */
+export const setSchemaVersion = (ref: HostRef, version: string): Effect.Effect<void, MockClusterError, MockCluster> =>
+  MockCluster.use((m) => m.setSchemaVersion(ref, version))
 
 /**
  * `MockCluster.addHost(spec, options)` on the service of the context.

@@ -81,6 +81,14 @@ export interface MockClusterOptions {
   readonly peersV2?: boolean | undefined
   /** Activity entries kept (the oldest go first); 0 records nothing. Default 10000. */
   readonly activityLimit?: number | undefined
+  /**
+   * Answer every QUERY, PREPARE, EXECUTE and BATCH with the custom payload it came with, as a node
+   * started with Cassandra's `CustomPayloadMirroringQueryHandler` does (protocol v4+). Default false: a
+   * node ignores custom payloads and sends none.
+   *
+   * @since 0.2.0
+   */
+  readonly echoCustomPayload?: boolean | undefined
 }
 
 /**
@@ -129,6 +137,15 @@ export interface PrimeSpec {
   readonly then: Answer | ReadonlyArray<Answer>
   /** The prime stops matching after this many requests. */
   readonly times?: number | undefined
+  /**
+   * Only the request for this page of a paged query: 1 is the first request, 2 the one resuming with
+   * the first page's paging state, and so on (counted by the request's page size). A later page is
+   * otherwise answered by the prime that answered the first, from its paging state; a prime with
+   * `page: 3` makes the third page fail (or wait, or go unanswered) instead.
+   *
+   * @since 0.2.0
+   */
+  readonly page?: number | undefined
   /** Bind variables of the statement, for PREPARE of a matching query (also types the logged values). */
   readonly variables?: Columns | undefined
   /**
@@ -187,6 +204,12 @@ export interface Activity {
   readonly control: boolean
   /** What the host answered, e.g. `Rows(3)`, `Void`, `Error(READ_TIMEOUT)`, `NoAnswer (unresponsive)`. */
   readonly answer: string
+  /**
+   * The custom payload the request came with (protocol v4+), if any.
+   *
+   * @since 0.2.0
+   */
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /**

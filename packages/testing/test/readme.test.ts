@@ -17,7 +17,7 @@ it.effect("a read timeout is retried once on the same host", () =>
       query: q,
       then: [Answer.readTimeout({ received: 1, blockFor: 1 }), Answer.rows({ name: "text" }, [{ name: "ada" }])]
     })
-    const rs = yield* Session.execute(q, ["5a1d1d3e-0000-4000-8000-000000000001"])
+    const rs = yield* Session.execute(q, ["5a1d1d3e-0000-4000-8000-000000000001"], { prepare: true })
     expect(rs.rows).toEqual([{ name: "ada" }])
     // values go prepared (the driver's PREPAREs are in the log too): the EXECUTEs
     const log = yield* MockCluster.activity({ query: q, kind: "execute" })

@@ -205,14 +205,15 @@ export const markers = (query: string): ReadonlyArray<Marker> => {
       else if (usingTtl) impliedType = "int"
       else if (usingTs) impliedType = "bigint"
       else {
-        const cmp = new RegExp(`(${IDENT})\\s*(=|<=|>=|<|>|!=|\\bIN\\b|\\bCONTAINS(?:\\s+KEY)?\\b|\\+|-)\\s*(?:\\(\\s*)?$`, "i").exec(before)
-        // every marker of `col IN (?, ?, ...)` binds one value of col (effect/sql's `sql.in` renders them)
-        const inLater = cmp === null ? new RegExp(`(${IDENT})\\s*\\bIN\\s*\\((?:\\s*(?:\\?|:${IDENT})\\s*,)+\\s*$`, "i").exec(before) : null
-        if (cmp !== null) {
+        // every marker of `col IN (?, ?, ...)` is a value of the column, not only the first
+        const inParens = new RegExp(`(${IDENT})\\s+IN\\s*\\(((?:\\s*(?:\\?|:${IDENT})\\s*,)*)\\s*$`, "i").exec(before)
+        const cmp = inParens === null
+          ? new RegExp(`(${IDENT})\\s*(=|<=|>=|<|>|!=|\\bIN\\b|\\bCONTAINS(?:\\s+KEY)?\\b|\\+|-)\\s*(?:\\(\\s*)?$`, "i").exec(before)
+          : null
+        if (inParens !== null) column = unquoteIdentifier(inParens[1]!)
+        else if (cmp !== null) {
           column = unquoteIdentifier(cmp[1]!)
           inList = /^IN$/i.test(cmp[2]!) && !/\(\s*$/.test(before)
-        } else if (inLater !== null) {
-          column = unquoteIdentifier(inLater[1]!)
         } else {
           // `col = col + ?` / `col[?] = ...` and tuples `(a, b) = (?, ?)` are left unnamed
         }
@@ -220,7 +221,7 @@ export const markers = (query: string): ReadonlyArray<Marker> => {
     }
     const name = explicit ?? column ?? (impliedType === undefined ? `v${anonymous}` : `[${impliedType === "bigint" ? "timestamp" : /TTL\s*$/i.test(before) ? "ttl" : "limit"}]`)
     if (explicit === undefined && column === undefined) anonymous++
-    out.push({ name, column: explicit ?? column, impliedType, inList })
+    out.push({ name, column: column ?? explicit, impliedType, inList })
   }
   return out
 }

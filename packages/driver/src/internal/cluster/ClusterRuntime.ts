@@ -25,10 +25,15 @@ import { Debouncer } from "./debounce.ts"
 import { EventDispatcher } from "./events.ts"
 import { HostRegistry } from "./HostRegistry.ts"
 import { type ClusterInternals, registerInternals } from "./internals.ts"
+import { indexCql, keyspaceStatements, tableCql, viewCql } from "../metadata/exportCql.ts"
+import { UserTypeRegistry } from "../metadata/userTypes.ts"
 import { MetadataStore } from "./MetadataStore.ts"
 import { type AdminQuery, waitForSchemaAgreement } from "./SchemaAgreement.ts"
 import { SchemaRefresh } from "./SchemaRefresh.ts"
 import { TopologyRefresh } from "./TopologyRefresh.ts"
+
+/** Keyspaces of the server itself, left out of `exportSchema`. */
+const SYSTEM_KEYSPACES = new Set(["system", "system_schema", "system_auth", "system_distributed", "system_traces", "system_views", "system_virtual_schema"])
 
 /**
  * Builds, connects and starts a cluster in the current scope.
@@ -64,6 +69,7 @@ interface Rooms {
   readonly schema: SchemaRefresh
   readonly store: MetadataStore
   readonly schemaEvents: PubSub.PubSub<ProtocolEvent>
+  readonly userTypes: UserTypeRegistry
 }
 
 /** The cluster's parts, wired; nothing connected yet. */
@@ -90,8 +96,25 @@ const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scop
       afterReconnect: () => topology.refresh,
       shuttingDown: () => shuttingDown
     })
-    const topology = new TopologyRefresh({ localDc: resolved.localDc, control, registry, connector, metadata: store, defaultPort: resolved.port })
-    const schema = new SchemaRefresh({ control, store, enabled: resolved.schemaMetadataEnabled, window: resolved.schemaEventRefreshWindow, scope })
+    const topology = new TopologyRefresh({
+      localDc: resolved.localDc,
+      control,
+      registry,
+      connector,
+      metadata: store,
+      defaultPort: resolved.port,
+      readTokens: resolved.tokenMetadataEnabled
+    })
+    const controlQuery: AdminQuery = (cql) => control.query(cql)
+    const schema = new SchemaRefresh({
+      control,
+      store,
+      enabled: resolved.schemaMetadataEnabled,
+      window: resolved.schemaEventRefreshWindow,
+      scope,
+      agreement: (maxWait) => waitForSchemaAgreement({ query: controlQuery, fallback: controlQuery, registry, maxWait }),
+      maxSchemaAgreementWait: resolved.maxSchemaAgreementWait
+    })
     const topologyDebouncer = new Debouncer<never>({
       window: resolved.topologyEventRefreshWindow,
       maxKeys: 0,
@@ -99,7 +122,7 @@ const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scop
       action: () => Effect.ignore(topology.refresh)
     })
     dispatch = new EventDispatcher({ registry, topology: topologyDebouncer, schema, schemaEvents, runFork })
-    return { registry, connector, control, topology, schema, store, schemaEvents }
+    return { registry, connector, control, topology, schema, store, schemaEvents, userTypes: new UserTypeRegistry() }
   })
 
 /** A misspelt datacenter would make every host "ignored" and every request NoHostAvailable. */
@@ -121,8 +144,33 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
     keyspace: (name) => store.keyspaces.get(name),
     table: (ks, table) => store.keyspaces.get(ks)?.tables.get(table),
     tokenMap: () => store.tokenMap,
-    refreshSchema: schema.refreshAll,
-    refreshKeyspace: (name) => schema.refreshKeyspace(name)
+    refreshSchema: schema.whenAgreed(schema.refreshAll, undefined),
+    refreshSchemaWith: (options) => schema.whenAgreed(schema.refreshAll, options),
+    refreshKeyspace: (name, options) => schema.whenAgreed(schema.refreshKeyspace(name), options),
+    refreshTable: (ks, table, options) => schema.whenAgreed(schema.refreshTable(ks, table), options),
+    refreshUserType: (ks, type, options) => schema.whenAgreed(schema.refreshUserType(ks, type), options),
+    refreshUserFunction: (ks, name, args, options) => schema.whenAgreed(schema.refreshFunction(ks, name, args), options),
+    refreshUserAggregate: (ks, name, args, options) => schema.whenAgreed(schema.refreshAggregate(ks, name, args), options),
+    exportKeyspace: (name) => {
+      const ks = store.keyspaces.get(name)
+      return ks === undefined ? undefined : keyspaceStatements(ks).join("\n\n")
+    },
+    exportTable: (ks, name) => {
+      const k = store.keyspaces.get(ks)
+      const table = k?.tables.get(name)
+      if (k === undefined) return undefined
+      if (table === undefined) {
+        const view = k.views.get(name)
+        return view === undefined ? undefined : viewCql(view)
+      }
+      const views = [...k.views.values()].filter((v) => v.baseTable === name).map(viewCql)
+      return [tableCql(table), ...table.indexes.map((i) => indexCql(table, i)), ...views].join("\n\n")
+    },
+    exportSchema: () =>
+      [...store.keyspaces.values()]
+        .filter((ks) => !SYSTEM_KEYSPACES.has(ks.name))
+        .map((ks) => keyspaceStatements(ks).join("\n\n"))
+        .join("\n\n")
   }
   return {
     options: resolved,
@@ -140,7 +188,19 @@ const publicShape = (rooms: Rooms, resolved: ResolvedOptions, loadBalancing: Loa
     waitForSchemaAgreement: waitForSchemaAgreement({ query: controlQuery, fallback: controlQuery, registry, maxWait: resolved.maxSchemaAgreementWait }),
     refreshTopology: topology.refresh,
     loadBalancing,
-    metadata
+    metadata,
+    registerUserType: (keyspace, type, schema) =>
+      Effect.suspend(() => {
+        if (store.keyspaces.get(keyspace)?.userTypes.get(type) === undefined) {
+          return Effect.fail(new E.UserTypeDoesNotExist({
+            message: `user type ${keyspace}.${type} does not exist or has not been discovered by the driver`,
+            keyspace,
+            type
+          }))
+        }
+        rooms.userTypes.register(keyspace, type, schema)
+        return Effect.void
+      })
   }
 }
 
@@ -155,6 +215,7 @@ const internals = (rooms: Rooms, resolved: ResolvedOptions, controlQuery: AdminQ
     controlQuery,
     waitForSchemaAgreementVia: (query) =>
       waitForSchemaAgreement({ query, fallback: controlQuery, registry: rooms.registry, maxWait: resolved.maxSchemaAgreementWait }),
-    openConnections: () => rooms.connector.sweepSet
+    openConnections: () => rooms.connector.sweepSet,
+    userTypes: rooms.userTypes
   }
 }

@@ -85,6 +85,7 @@ export class Connector {
       connectTimeout: o.connectTimeout,
       heartbeatInterval: o.idleHeartbeatInterval,
       defunctTimeoutThreshold: o.defunctTimeoutThreshold,
+      cqlVersion: o.cqlVersion,
       sweepSet: this.sweepSet,
       ...extra
     }

@@ -60,6 +60,19 @@ export class MetadataStore {
     this.rebuildTokenMap()
   }
 
+  /**
+   * Replaces one part of a keyspace (a table, a type, a function...): `update` gets the keyspace as it
+   * is and returns it changed. False, and nothing changed, when the keyspace is unknown.
+   */
+  updateKeyspace(name: string, update: (keyspace: KeyspaceMetadata) => KeyspaceMetadata): boolean {
+    const current = this.keyspaces.get(name)
+    if (current === undefined) return false
+    const next = new Map(this.keyspaces)
+    next.set(name, update(current))
+    this.keyspaces = next
+    return true
+  }
+
   private rebuildTokenMap(): void {
     this.ring = this.tokenMetadataEnabled && this.murmur3 ? new TokenMap(this.registry.all()) : undefined
   }

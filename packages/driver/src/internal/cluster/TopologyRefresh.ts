@@ -1,7 +1,8 @@
 /**
  * Topology refresh: reads system.local and system.peers_v2 (or system.peers before Cassandra 4)
  * through the control connection into the host registry, infers the local datacenter when none was
- * configured, caps the protocol version of a mixed-version cluster and notes the partitioner.
+ * configured, caps the protocol version of a mixed-version cluster and notes the partitioner. With
+ * token metadata off it names the columns it needs and reads no tokens.
  *
  * It does not open pools for the hosts it finds (pools follow the registry's events) nor build the
  * token map (the metadata store does, from the registry).
@@ -18,6 +19,12 @@ import type { ControlConnection } from "./ControlConnection.ts"
 import { type HostRegistry, rowString, splitEndpoint } from "./HostRegistry.ts"
 import type { MetadataStore } from "./MetadataStore.ts"
 
+/** What the registry takes of a host's row, tokens aside (the Python driver's `*_NO_TOKENS` queries). */
+const HOST_COLUMNS = "host_id, data_center, rack, release_version, schema_version"
+const LOCAL_NO_TOKENS = `SELECT ${HOST_COLUMNS}, partitioner FROM system.local WHERE key = 'local'`
+const PEERS_V2_NO_TOKENS = `SELECT peer, native_address, native_port, ${HOST_COLUMNS} FROM system.peers_v2`
+const PEERS_NO_TOKENS = `SELECT peer, rpc_address, ${HOST_COLUMNS} FROM system.peers`
+
 /**
  * Reads the cluster's hosts; owns the inferred local datacenter.
  *
@@ -31,6 +38,7 @@ export class TopologyRefresh {
   private readonly connector: Connector
   private readonly metadata: MetadataStore
   private readonly defaultPort: number
+  private readonly readTokens: boolean
 
   constructor(args: {
     readonly localDc: string | undefined
@@ -39,6 +47,8 @@ export class TopologyRefresh {
     readonly connector: Connector
     readonly metadata: MetadataStore
     readonly defaultPort: number
+    /** `tokenMetadataEnabled`: off, the tokens columns are not read. */
+    readonly readTokens: boolean
   }) {
     this.localDc = args.localDc
     this.control = args.control
@@ -46,6 +56,7 @@ export class TopologyRefresh {
     this.connector = args.connector
     this.metadata = args.metadata
     this.defaultPort = args.defaultPort
+    this.readTokens = args.readTokens
   }
 
   /** Re-reads hosts from the system tables now. */
@@ -53,7 +64,7 @@ export class TopologyRefresh {
     return Effect.gen({ self: this }, function*() {
       const controlAddress = this.control.lastAddress
       if (controlAddress === undefined) return
-      const local = yield* this.control.query("SELECT * FROM system.local WHERE key = 'local'")
+      const local = yield* this.control.query(this.readTokens ? "SELECT * FROM system.local WHERE key = 'local'" : LOCAL_NO_TOKENS)
       const { peers, v2 } = yield* this.readPeers
       const seen = new Set<string>()
       const [address, portText] = splitEndpoint(controlAddress)
@@ -72,9 +83,9 @@ export class TopologyRefresh {
   /** system.peers_v2 (Cassandra 4+, with ports), else system.peers. */
   private get readPeers(): Effect.Effect<{ readonly peers: ReadonlyArray<Row>; readonly v2: boolean }, E.RequestError | E.InvalidInput> {
     return Effect.gen({ self: this }, function*() {
-      const v2 = yield* Effect.exit(this.control.query("SELECT * FROM system.peers_v2"))
+      const v2 = yield* Effect.exit(this.control.query(this.readTokens ? "SELECT * FROM system.peers_v2" : PEERS_V2_NO_TOKENS))
       if (Exit.isSuccess(v2)) return { peers: v2.value, v2: true }
-      return { peers: yield* this.control.query("SELECT * FROM system.peers"), v2: false }
+      return { peers: yield* this.control.query(this.readTokens ? "SELECT * FROM system.peers" : PEERS_NO_TOKENS), v2: false }
     })
   }
 

@@ -1,14 +1,17 @@
 /**
  * Debouncing of refreshes: requests that arrive within a window run once, at its end, with every key
- * asked for in between (or "all" when one request named none, or too many keys piled up).
+ * asked for in between (or "all" when one request named none, or too many keys piled up). The window
+ * is jittered (a random delay in [0, window), the Python driver's rule, so that many clients do not
+ * refresh at the same instant after one event); a zero window runs at once, a negative one never.
  *
  * It does not know what it refreshes: the action gets the keys.
  *
  * @since 0.1.0
  * @internal
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 
 /**
@@ -38,9 +41,18 @@ export class Debouncer<K> {
     this.action = options.action
   }
 
-  /** Asks for the action on `key` (undefined: everything) at the end of the current window. */
+  /** Whether requests do anything: a negative window disables them. */
+  get enabled(): boolean {
+    return !Duration.isNegative(this.window)
+  }
+
+  /**
+   * Asks for the action on `key` (undefined: everything) at the end of the current window: after a
+   * random delay in [0, window), drawn from the Effect `Random` service. Nothing with a negative window.
+   */
   request(key: K | undefined): Effect.Effect<void> {
     return Effect.suspend(() => {
+      if (!this.enabled) return Effect.void
       if (key === undefined || this.pending === "all") this.pending = "all"
       else {
         this.pending.add(key)
@@ -48,10 +60,9 @@ export class Debouncer<K> {
       }
       if (this.scheduled) return Effect.void
       this.scheduled = true
-      return Effect.asVoid(Effect.forkIn(
-        Effect.andThen(Effect.sleep(this.window), Effect.suspend(() => this.run())),
-        this.scope
-      ))
+      const window = Duration.toMillis(this.window)
+      const delay = window > 0 ? Effect.flatMap(Random.next, (r) => Effect.sleep(Math.floor(r * window))) : Effect.void
+      return Effect.asVoid(Effect.forkIn(Effect.andThen(delay, Effect.suspend(() => this.run())), this.scope))
     })
   }
 

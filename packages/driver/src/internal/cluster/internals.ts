@@ -16,6 +16,7 @@ import type { ClusterShape } from "../../Cluster.ts"
 import type * as E from "../../Errors.ts"
 import type { Host, HostEvent } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { AdminQuery } from "./SchemaAgreement.ts"
 
 /**
@@ -42,6 +43,8 @@ export interface ClusterInternals {
   readonly waitForSchemaAgreementVia: (query: AdminQuery) => Effect.Effect<boolean>
   /** Every open connection of the cluster (control and pools), for tests that check stream ids. */
   readonly openConnections: () => ReadonlySet<Connection>
+  /** The user types registered on the cluster (`registerUserType`), for decoding results. */
+  readonly userTypes: UserTypeRegistry
 }
 
 const registry = new WeakMap<ClusterShape, ClusterInternals>()

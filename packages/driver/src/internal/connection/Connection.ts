@@ -85,6 +85,8 @@ export interface ResponseHandler {
   readonly timeoutMillis?: number | undefined
   onResponse(frame: ResponseFrame): void
   onFailure(error: E.RequestError | E.InvalidInput): void
+  /** Before `onFailure`, when the failed request was traced: the trace of the error answer. */
+  onTracedError?(tracingId: string): void
 }
 
 /** Keeps a stream id reserved after its request timed out, until the late answer arrives. */
@@ -275,6 +277,7 @@ export class Connection {
       if (decoded._tag === "DecodeError") {
         handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))
       } else if (decoded.frame.response._tag === "Error") {
+        if (decoded.frame.tracingId !== undefined) handler.onTracedError?.(decoded.frame.tracingId)
         handler.onFailure(fromErrorBody(decoded.frame.response.error, this.address))
       } else {
         handler.onResponse(decoded.frame)

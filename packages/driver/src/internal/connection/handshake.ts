@@ -40,6 +40,8 @@ export interface ConnectionOptions extends ConnectionSettings {
   /** Events to REGISTER for (control connection). */
   readonly events?: ReadonlyArray<"TOPOLOGY_CHANGE" | "STATUS_CHANGE" | "SCHEMA_CHANGE"> | undefined
   readonly onEvent?: ((event: Event) => void) | undefined
+  /** Sent as STARTUP's CQL_VERSION (default "3.0.0"). */
+  readonly cqlVersion?: string | undefined
   readonly driverName?: string | undefined
   readonly driverVersion?: string | undefined
   /**
@@ -120,7 +122,7 @@ const handshake = (conn: Connection, options: ConnectionOptions) =>
       ? supported.response.options["COMPRESSION"] ?? []
       : []
     const compression = pickCompression(options.version, options.compression, compressions)
-    const startup: Record<string, string> = { CQL_VERSION: "3.0.0" }
+    const startup: Record<string, string> = { CQL_VERSION: options.cqlVersion ?? "3.0.0" }
     if (compression !== undefined) startup["COMPRESSION"] = compression
     startup["DRIVER_NAME"] = options.driverName ?? "effect-cassandra"
     startup["DRIVER_VERSION"] = options.driverVersion ?? "0.1.0"

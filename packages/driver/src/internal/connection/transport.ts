@@ -15,17 +15,32 @@ import * as E from "../../Errors.ts"
 import type { Transport } from "../../Transport.ts"
 
 /**
- * TCP, or TLS when `tlsOptions` is given (hostname verification on unless the options turn it off).
+ * The socket options the default transport applies once connected.
+ *
+ * @since 0.2.0
+ */
+export interface ResolvedSocketOptions {
+  readonly noDelay: boolean
+  readonly keepAlive: boolean
+  /** 0: the operating system's default. */
+  readonly keepAliveDelay: Duration.Duration
+}
+
+const defaultSocketOptions: ResolvedSocketOptions = { noDelay: true, keepAlive: true, keepAliveDelay: Duration.zero }
+
+/**
+ * TCP, or TLS when `tlsOptions` is given (hostname verification on unless the options turn it off),
+ * with `socketOptions` applied to each socket once connected.
  *
  * @since 0.1.0
  */
-export const nodeTransport = (tlsOptions?: tls.ConnectionOptions): Transport => ({
+export const nodeTransport = (tlsOptions?: tls.ConnectionOptions, socketOptions: ResolvedSocketOptions = defaultSocketOptions): Transport => ({
   connect: ({ host, port, timeout }) =>
     Effect.callback<Duplex, E.ConnectionError>((resume) => {
       const address = `${host}:${port}`
       let done = false
       const socket: net.Socket = tlsOptions === undefined
-        ? net.connect({ host, port, noDelay: true })
+        ? net.connect({ host, port, noDelay: socketOptions.noDelay })
         : tls.connect(net.isIP(host) ? { ...tlsOptions, host, port } : { servername: host, ...tlsOptions, host, port })
       const timer = setTimeout(() => {
         if (done) return
@@ -46,8 +61,7 @@ export const nodeTransport = (tlsOptions?: tls.ConnectionOptions): Transport => 
         done = true
         clearTimeout(timer)
         socket.removeListener("error", onError)
-        socket.setNoDelay(true)
-        socket.setKeepAlive(true)
+        applySocketOptions(socket, socketOptions)
         resume(Effect.succeed(socket))
       })
       return Effect.sync(() => {
@@ -59,3 +73,13 @@ export const nodeTransport = (tlsOptions?: tls.ConnectionOptions): Transport => 
       })
     })
 })
+
+/**
+ * Sets TCP_NODELAY and SO_KEEPALIVE (with its initial delay) on a connected socket.
+ *
+ * @since 0.2.0
+ */
+export const applySocketOptions = (socket: net.Socket, options: ResolvedSocketOptions): void => {
+  socket.setNoDelay(options.noDelay)
+  socket.setKeepAlive(options.keepAlive, options.keepAlive ? Math.max(0, Math.floor(Duration.toMillis(options.keepAliveDelay))) : 0)
+}

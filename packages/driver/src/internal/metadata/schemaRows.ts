@@ -9,7 +9,9 @@
  */
 import { type CqlType, parseCqlType, type Row } from "@effect-cassandra/protocol"
 import type {
+  AggregateMetadata,
   ColumnMetadata,
+  FunctionMetadata,
   IndexMetadata,
   KeyspaceMetadata,
   TableMetadata,
@@ -47,6 +49,72 @@ const strMap = (v: unknown): Record<string, string> => {
   const out: Record<string, string> = {}
   if (v instanceof Map) for (const [k, x] of v) put(out, str(k), str(x))
   else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) put(out, k, str(x))
+  return out
+}
+
+const optStr = (v: unknown): string | undefined => (v == null ? undefined : str(v))
+
+/**
+ * `name(type, ...)`: how a function or aggregate is named among its overloads.
+ *
+ * @since 0.2.0
+ */
+export const signatureOf = (name: string, argumentTypes: ReadonlyArray<string>): string => `${name}(${argumentTypes.join(", ")})`
+
+/**
+ * A function from its system_schema.functions row.
+ *
+ * @since 0.2.0
+ */
+export const functionOf = (row: Row): FunctionMetadata => {
+  const name = str(row["function_name"])
+  const argumentTypes = strList(row["argument_types"])
+  return {
+    keyspace: str(row["keyspace_name"]),
+    name,
+    signature: signatureOf(name, argumentTypes),
+    argumentNames: strList(row["argument_names"]),
+    argumentTypes,
+    returnType: str(row["return_type"]),
+    language: str(row["language"]),
+    body: str(row["body"]),
+    calledOnNullInput: row["called_on_null_input"] === true
+  }
+}
+
+/**
+ * An aggregate from its system_schema.aggregates row.
+ *
+ * @since 0.2.0
+ */
+export const aggregateOf = (row: Row): AggregateMetadata => {
+  const name = str(row["aggregate_name"])
+  const argumentTypes = strList(row["argument_types"])
+  return {
+    keyspace: str(row["keyspace_name"]),
+    name,
+    signature: signatureOf(name, argumentTypes),
+    argumentTypes,
+    returnType: str(row["return_type"]),
+    stateFunction: str(row["state_func"]),
+    stateType: str(row["state_type"]),
+    finalFunction: optStr(row["final_func"]),
+    initialCondition: optStr(row["initcond"])
+  }
+}
+
+/** Rows made into metadata, by keyspace, then by signature. */
+const groupByKeyspace = <A extends { readonly keyspace: string; readonly signature: string }>(
+  list: ReadonlyArray<Row>,
+  make: (row: Row) => A
+): Map<string, Map<string, A>> => {
+  const out = new Map<string, Map<string, A>>()
+  for (const row of list) {
+    const item = make(row)
+    const m = out.get(item.keyspace) ?? new Map<string, A>()
+    m.set(item.signature, item)
+    out.set(item.keyspace, m)
+  }
   return out
 }
 
@@ -147,18 +215,8 @@ export const buildSchema = (rows: SchemaRows): Map<string, KeyspaceMetadata> => 
     })
     views.set(ks, m)
   }
-  const fnNames = (list: ReadonlyArray<Row>, nameKey: string) => {
-    const out = new Map<string, Array<string>>()
-    for (const f of list) {
-      const ks = str(f["keyspace_name"])
-      const l = out.get(ks) ?? []
-      l.push(`${str(f[nameKey])}(${strList(f["argument_types"]).join(", ")})`)
-      out.set(ks, l)
-    }
-    return out
-  }
-  const functions = fnNames(rows.functions, "function_name")
-  const aggregates = fnNames(rows.aggregates, "aggregate_name")
+  const functions = groupByKeyspace(rows.functions, functionOf)
+  const aggregates = groupByKeyspace(rows.aggregates, aggregateOf)
   const out = new Map<string, KeyspaceMetadata>()
   for (const k of rows.keyspaces) {
     const name = str(k["keyspace_name"])
@@ -169,8 +227,10 @@ export const buildSchema = (rows: SchemaRows): Map<string, KeyspaceMetadata> => 
       tables: tables.get(name) ?? new Map(),
       views: views.get(name) ?? new Map(),
       userTypes: types.get(name) ?? new Map(),
-      functions: functions.get(name) ?? [],
-      aggregates: aggregates.get(name) ?? []
+      functions: [...(functions.get(name)?.keys() ?? [])],
+      aggregates: [...(aggregates.get(name)?.keys() ?? [])],
+      userFunctions: functions.get(name) ?? new Map(),
+      userAggregates: aggregates.get(name) ?? new Map()
     })
   }
   return out

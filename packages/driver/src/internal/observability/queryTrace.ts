@@ -7,12 +7,11 @@
  * @since 0.1.0
  * @internal
  */
-import type { Row } from "@effect-cassandra/protocol"
+import type { ConsistencyName, Row } from "@effect-cassandra/protocol"
 import * as Effect from "effect/Effect"
-import type * as Duration from "effect/Duration"
 import * as E from "../../Errors.ts"
 import { defaultTraceWaitMillis } from "../../ExecutionProfile.ts"
-import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
 import type { PreparedStatement } from "../../Statement.ts"
 import { timeoutMillisOf } from "../request/options.ts"
 
@@ -23,28 +22,34 @@ import { timeoutMillisOf } from "../request/options.ts"
  */
 export interface TraceQueries {
   readonly prepare: (query: string) => Effect.Effect<PreparedStatement, E.CassandraError>
-  /** Runs a prepared statement at ONE. */
-  readonly executeAtOne: (statement: PreparedStatement, params: ReadonlyArray<unknown>) => Effect.Effect<ResultSet<Row>, E.CassandraError>
+  /** Runs a prepared statement at `consistency` (default ONE; an unknown name is `InvalidInput`). */
+  readonly executeAt: (
+    statement: PreparedStatement,
+    params: ReadonlyArray<unknown>,
+    consistency: ConsistencyName | undefined
+  ) => Effect.Effect<ResultSet<Row>, E.CassandraError>
 }
 
 /**
- * The trace of session `id`, once complete; `TraceUnavailable` after `maxWait` (default 5 s).
+ * The trace of session `id`, once complete; `TraceUnavailable` after `maxWait` (default 5 s). Read at
+ * the options' consistency (default ONE).
  *
  * @since 0.1.0
  */
-export const fetchTrace = (queries: TraceQueries, id: string, maxWait: Duration.Input | undefined): Effect.Effect<QueryTrace, E.CassandraError> =>
+export const fetchTrace = (queries: TraceQueries, id: string, options: TraceOptions | undefined): Effect.Effect<QueryTrace, E.CassandraError> =>
   Effect.gen(function*() {
-    const waitMillis = timeoutMillisOf(maxWait, defaultTraceWaitMillis, "maxWait")
+    const consistency = options?.consistency
+    const waitMillis = timeoutMillisOf(options?.maxWait, defaultTraceWaitMillis, "maxWait")
     if (typeof waitMillis !== "number") return yield* waitMillis
     const clock = yield* Effect.clockWith(Effect.succeed)
     const until = clock.currentTimeMillisUnsafe() + waitMillis
     for (;;) {
       const sessionsQuery = yield* queries.prepare("SELECT * FROM system_traces.sessions WHERE session_id = ?")
-      const session = yield* queries.executeAtOne(sessionsQuery, [id])
+      const session = yield* queries.executeAt(sessionsQuery, [id], consistency)
       const row = session.rows[0] as Row | undefined
       if (row !== undefined && row["duration"] != null) {
         const eventsQuery = yield* queries.prepare("SELECT * FROM system_traces.events WHERE session_id = ?")
-        const events = yield* queries.executeAtOne(eventsQuery, [id])
+        const events = yield* queries.executeAt(eventsQuery, [id], consistency)
         return traceOf(id, row, events.rows)
       }
       if (clock.currentTimeMillisUnsafe() + 100 > until) break

@@ -42,9 +42,11 @@ export const toPrepared = (frame: ResponseFrame, query: string, keyspace: string
   }))
 }
 
+type CustomPayload = ReadonlyMap<string, Uint8Array | null>
+
 /**
- * Prepares `query` on one connection (sent with its keyspace from v5 on), by `deadline` (Clock millis;
- * default: the internal request timeout from now).
+ * Prepares `query` on one connection (sent with its keyspace from v5 on, and `customPayload` when given),
+ * by `deadline` (Clock millis; default: the internal request timeout from now).
  *
  * @since 0.1.0
  */
@@ -52,13 +54,14 @@ export const prepareOn = (
   conn: Connection,
   query: string,
   keyspace: string | undefined,
-  deadline?: number
+  deadline?: number,
+  customPayload?: CustomPayload
 ): Effect.Effect<PreparedStatement, E.RequestError | E.InvalidInput> =>
   Effect.clockWith((clock) =>
     Effect.flatMap(
       conn.send(
         { _tag: "Prepare", query, keyspace: conn.version >= 5 ? keyspace : undefined },
-        { deadline: deadline ?? clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis }
+        { deadline: deadline ?? clock.currentTimeMillisUnsafe() + internalRequestTimeoutMillis, customPayload }
       ),
       (frame) => toPrepared(frame, query, keyspace)
     )
@@ -89,13 +92,13 @@ export class PreparedCache {
   private readonly prepareOnAllHosts: boolean
   private readonly reprepareOnUp: boolean
   /** Runs the first PREPARE of a statement over the query plan. */
-  private readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+  private readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
 
   constructor(args: {
     readonly pools: PoolManager
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
-    readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
+    readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
   }) {
     this.pools = args.pools
     this.prepareOnAllHosts = args.prepareOnAllHosts
@@ -103,14 +106,17 @@ export class PreparedCache {
     this.runPrepare = args.runPrepare
   }
 
-  /** The statement prepared in `keyspace` (the session's when undefined), from the cache when it is there. */
-  prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+  /**
+   * The statement prepared in `keyspace` (the session's when undefined), from the cache when it is there.
+   * `customPayload` goes with the PREPAREs this call sends (none when the statement is cached).
+   */
+  prepare(query: string, keyspace: string | undefined, customPayload?: CustomPayload): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.suspend(() => {
       const ks = keyspace ?? this.pools.keyspace
       const key = `${ks ?? ""}\u0000${query}`
       const cached = this.cache.get(key)
       if (cached !== undefined) return cached
-      return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks)), (shared) => {
+      return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks, customPayload)), (shared) => {
         this.cache.set(key, shared)
         return Effect.tapError(shared, () => Effect.sync(() => this.cache.delete(key)))
       })
@@ -135,9 +141,14 @@ export class PreparedCache {
     })
   }
 
-  private prepareNew(key: string, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
+  private prepareNew(
+    key: string,
+    query: string,
+    keyspace: string | undefined,
+    customPayload: CustomPayload | undefined
+  ): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.gen({ self: this }, function*() {
-      const { host, prepared } = yield* this.runPrepare(query, keyspace)
+      const { host, prepared } = yield* this.runPrepare(query, keyspace, customPayload)
       this.statements.set(key, prepared)
       let inKeyspace = this.ready.get(keyspace ?? "")
       if (inKeyspace === undefined) this.ready.set(keyspace ?? "", inKeyspace = new Map())
@@ -147,7 +158,7 @@ export class PreparedCache {
           this.pools.others(host),
           (p) => {
             const conn = p.borrow()
-            return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, keyspace))
+            return conn === undefined ? Effect.void : Effect.ignore(prepareOn(conn, query, keyspace, undefined, customPayload))
           },
           { concurrency: "unbounded", discard: true }
         )

@@ -18,7 +18,6 @@
  */
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Clock from "effect/Clock"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -29,10 +28,11 @@ import type { Host } from "../../Host.ts"
 import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryPolicyShape } from "../../policies/Retry.ts"
 import { monotonic } from "../../policies/Timestamps.ts"
-import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
 import type { Connection } from "../connection/Connection.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { Instruments } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
@@ -52,6 +52,8 @@ const hasValues = (params: Params | undefined): boolean => {
   for (const _ in params) return true
   return false
 }
+
+type CustomPayload = ReadonlyMap<string, Uint8Array | null>
 
 /**
  * A session's request path.
@@ -105,12 +107,16 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       pools,
       prepareOnAllHosts: args.prepareOnAllHosts,
       reprepareOnUp: args.reprepareOnUp,
-      runPrepare: (query, keyspace) => this.runPrepare(query, keyspace)
+      runPrepare: (query, keyspace, customPayload) => this.runPrepare(query, keyspace, customPayload)
     })
     const atOne = this.defaults.resolve({ consistency: "ONE" }) as ResolvedRequest
     this.traceQueries = {
       prepare: (query) => this.prepare(query, undefined),
-      executeAtOne: (statement, params) => this.executePage<Row>(statement, params, atOne, undefined)
+      executeAt: (statement, params, consistency) => {
+        const options = consistency === undefined ? atOne : this.defaults.resolve({ consistency })
+        if (options instanceof E.InvalidInput) return Effect.fail(options)
+        return this.executePage<Row>(statement, params, options, undefined)
+      }
     }
   }
 
@@ -148,7 +154,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     if (ready !== undefined) return this.executePage<A>(ready, values, options, options.pagingState)
     return Effect.suspend(() => {
       const deadline = this.now() + options.timeoutMillis
-      const prepare = Effect.timeoutOrElse(this.prepare(query, options.keyspace), {
+      const prepare = Effect.timeoutOrElse(this.prepare(query, options.keyspace, options.customPayload), {
         duration: options.timeoutMillis,
         orElse: () => Effect.fail(new E.OperationTimedOut({ message: `no answer within ${options.timeoutMillis} ms (preparing the statement)`, timeoutMillis: options.timeoutMillis }))
       })
@@ -199,13 +205,13 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     })
   }
 
-  /** `Session.prepare`: cached per keyspace and query. */
-  prepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
-    if (keyspace === undefined) return this.prepared.prepare(query, keyspace)
+  /** `Session.prepare`: cached per keyspace and query; `customPayload` goes with its PREPAREs. */
+  prepare(query: string, keyspace: string | undefined, customPayload?: CustomPayload): Effect.Effect<PreparedStatement, E.CassandraError> {
+    if (keyspace === undefined) return this.prepared.prepare(query, keyspace, customPayload)
     // below v5 a PREPARE carries no keyspace: one other than the session's would be a lie
     return Effect.suspend(() => {
       const wrong = unsupportedKeyspace(this.planContext, keyspace)
-      return wrong === undefined ? this.prepared.prepare(query, keyspace) : Effect.fail(wrong)
+      return wrong === undefined ? this.prepared.prepare(query, keyspace, customPayload) : Effect.fail(wrong)
     })
   }
 
@@ -231,9 +237,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   }
 
   /** The first PREPARE of a statement, over the query plan. */
-  private runPrepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
+  private runPrepare(query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
     return Effect.callback<PreparedOn, E.CassandraError>((resume) => {
-      this.runPlan(planPrepare(this.planContext, query, keyspace, prepareOptions), resume as Resume)
+      const options = customPayload === undefined ? prepareOptions : { ...prepareOptions, customPayload }
+      this.runPlan(planPrepare(this.planContext, query, keyspace, options), resume as Resume)
     })
   }
 
@@ -277,8 +284,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     return this.executePage<A>(plan.statement, plan.params, plan.options, pagingState)
   }
 
-  fetchTrace(id: string, maxWait: Duration.Input | undefined): Effect.Effect<QueryTrace, E.CassandraError> {
-    return fetchTrace(this.traceQueries, id, maxWait)
+  fetchTrace(id: string, options: TraceOptions | undefined): Effect.Effect<QueryTrace, E.CassandraError> {
+    return fetchTrace(this.traceQueries, id, options)
   }
 
   // ---- ResultEffects ------------------------------------------------------------------
@@ -289,5 +296,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   afterSchemaChange(change: SchemaChange, host: Host): Effect.Effect<boolean> {
     return afterSchemaChange(this.cluster, this.internals, this.pools, change, host)
+  }
+
+  get userTypes(): UserTypeRegistry {
+    return this.internals.userTypes
   }
 }

@@ -153,6 +153,8 @@ export class RequestExecution implements ResponseHandler {
   // ---- 2. the answer ------------------------------------------------------------
 
   onResponse(frame: ResponseFrame): void {
+    // a traced answer is one of the request's traces, also when a speculative execution lost with it
+    if (frame.tracingId !== undefined) this.plan.noteTracedAttempt(frame.tracingId)
     this.resume!(this.ctx.complete(this.plan, frame, this.host!))
   }
 
@@ -160,6 +162,11 @@ export class RequestExecution implements ResponseHandler {
 
   onFailure(error: E.RequestError | E.InvalidInput): void {
     this.resume!(this.decide(error))
+  }
+
+  /** A traced attempt answered with an error: its trace is one of the request's (`rs.tracingIds`). */
+  onTracedError(tracingId: string): void {
+    this.plan.noteTracedAttempt(tracingId)
   }
 
   /** What the failure of the current attempt leads to. */

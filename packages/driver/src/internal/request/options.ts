@@ -94,14 +94,21 @@ const batchTypeCode = (type: BatchOptions["type"]): 0 | 1 | 2 | E.InvalidInput =
 }
 
 /**
- * A statement object's options under the call's (the call's keys win, even when undefined).
+ * A statement object's options under the call's (the call's keys win, even when undefined). Custom
+ * payloads are merged entry by entry: the statement's entries, with the call's on top.
  *
  * @since 0.1.0
  */
 export const mergeStatementOptions = <A>(
   statementOptions: ExecuteOptions<any> | undefined,
   call: ExecuteOptions<A> | undefined
-): ExecuteOptions<A> | undefined => statementOptions === undefined ? call : { ...statementOptions, ...call }
+): ExecuteOptions<A> | undefined => {
+  if (statementOptions === undefined) return call
+  const merged = { ...statementOptions, ...call }
+  const ours = statementOptions.customPayload
+  const theirs = call?.customPayload
+  return ours !== undefined && theirs !== undefined ? { ...merged, customPayload: new Map([...ours, ...theirs]) } : merged
+}
 
 /**
  * The session's defaults, and the resolution of each request's options over them.

@@ -42,6 +42,8 @@ export class RequestPlan {
   /** The statement and values, for the next page. */
   readonly statement: string | PreparedStatement
   readonly params: Params | undefined
+  /** The traces of the plan's traced answers: failed attempts, speculative executions that lost, and the answer itself. */
+  tracedAttempts: Array<string> | undefined = undefined
 
   constructor(
     kind: PlanKind,
@@ -63,6 +65,12 @@ export class RequestPlan {
     this.batchPrepared = batchPrepared
     this.statement = statement
     this.params = params
+  }
+
+  /** Notes the trace of a traced attempt that failed. */
+  noteTracedAttempt(tracingId: string): void {
+    if (this.tracedAttempts === undefined) this.tracedAttempts = [tracingId]
+    else this.tracedAttempts.push(tracingId)
   }
 
   /** A simple statement's routing key (the `routingKey` option). */

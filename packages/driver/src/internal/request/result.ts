@@ -10,12 +10,12 @@
  * @internal
  */
 import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
-import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
+import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
+import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { RequestPlan } from "./plan.ts"
 
 /**
@@ -25,7 +25,7 @@ import type { RequestPlan } from "./plan.ts"
  */
 export interface Pager {
   readonly nextPage: <A>(plan: RequestPlan, pagingState: Uint8Array) => Effect.Effect<ResultSet<A>, E.CassandraError>
-  readonly fetchTrace: (id: string, maxWait: Duration.Input | undefined) => Effect.Effect<QueryTrace, E.CassandraError>
+  readonly fetchTrace: (id: string, options: TraceOptions | undefined) => Effect.Effect<QueryTrace, E.CassandraError>
 }
 
 /**
@@ -37,9 +37,13 @@ export interface ResultEffects {
   readonly useKeyspace: (keyspace: string) => Effect.Effect<void>
   /** Waits for agreement after DDL run on `host`, then refreshes the keyspace; true when agreed. */
   readonly afterSchemaChange: (change: SchemaChange, host: Host) => Effect.Effect<boolean>
+  /** The cluster's registered user types: rows holding one are converted. */
+  readonly userTypes: UserTypeRegistry
 }
 
 const emptyWarnings: ReadonlyArray<string> = []
+/** `ResultSet.all()`'s default guard on the number of rows. */
+const DEFAULT_MAX_ROWS = 100_000
 const noRows: Array<Row> = []
 const noColumns: ReadonlyArray<ColumnSpec> = []
 
@@ -66,6 +70,11 @@ export const buildResultSet = <A>(
     if (result.kind === "Rows") {
       rows = result.rows
       columns = result.columns
+      if (effects.userTypes.size > 0 && rows.length > 0) {
+        const converted = effects.userTypes.convertRows(columns, rows)
+        if (converted instanceof E.RowDecodeError) return Effect.fail(converted)
+        rows = converted as Array<Row>
+      }
       pagingState = result.metadata.pagingState
       if (result.metadata.newMetadataId !== undefined && plan.prepared !== undefined && result.metadata.columns !== undefined) {
         plan.prepared.resultMetadataId = result.metadata.newMetadataId
@@ -128,6 +137,8 @@ class ResultSetImpl<A> implements ResultSet<A> {
   readonly customPayload: ReadonlyMap<string, Uint8Array | null> | undefined
   schemaChange: SchemaChange | undefined = undefined
   schemaAgreed: boolean | undefined = undefined
+  /** The trace ids of the pages before this one (set by the previous page's `nextPage`). */
+  earlierTraces: ReadonlyArray<string> | undefined = undefined
   private readonly pager: Pager
   private readonly plan: RequestPlan
 
@@ -165,17 +176,72 @@ class ResultSetImpl<A> implements ResultSet<A> {
 
   get nextPage(): Effect.Effect<ResultSet<A>, E.CassandraError> {
     return this.pagingState === undefined
-      ? Effect.fail(new E.InvalidInput({ message: "there is no next page" }))
+      ? Effect.fail(new E.QueryExhausted({ message: "there is no next page: this is the last page" }))
+      : this.plan.options.tracing
+      ? Effect.map(this.pager.nextPage<A>(this.plan, this.pagingState), (next) => {
+        if (next instanceof ResultSetImpl) next.earlierTraces = this.tracingIds
+        return next
+      })
       : this.pager.nextPage<A>(this.plan, this.pagingState)
+  }
+
+  get tracingIds(): ReadonlyArray<string> {
+    const ids: Array<string> = [...(this.earlierTraces ?? [])]
+    // the plan's other traced answers (failed or lost attempts), then this answer's
+    for (const id of this.plan.tracedAttempts ?? []) if (id !== this.tracingId) ids.push(id)
+    if (this.tracingId !== undefined) ids.push(this.tracingId)
+    return ids
+  }
+
+  allTraces(options?: TraceOptions): Effect.Effect<ReadonlyArray<QueryTrace>, E.CassandraError> {
+    return Effect.suspend(() => {
+      const ids = this.tracingIds
+      if (ids.length === 0) return Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
+      return Effect.forEach(ids, (id) => this.pager.fetchTrace(id, options))
+    })
+  }
+
+  get first(): A | undefined {
+    return this.rows[0]
+  }
+
+  one(): A | undefined {
+    return this.rows[0]
+  }
+
+  [Symbol.iterator](): Iterator<A> {
+    return this.rows[Symbol.iterator]()
+  }
+
+  all(options?: { readonly maxRows?: number | undefined }): Effect.Effect<ReadonlyArray<A>, E.CassandraError> {
+    const maxRows = options?.maxRows ?? DEFAULT_MAX_ROWS
+    if (!Number.isSafeInteger(maxRows) || maxRows < 0) {
+      return Effect.fail(new E.InvalidInput({ message: `maxRows must be a non-negative integer, got ${String(maxRows)}`, path: "maxRows" }))
+    }
+    const tooMany = () =>
+      new E.TooManyRows({ message: `more than ${maxRows} rows: use Session.stream, or raise maxRows`, maxRows })
+    return Effect.suspend(() => {
+      if (this.rows.length > maxRows) return Effect.fail(tooMany())
+      const rows: Array<A> = [...this.rows]
+      const more = (rs: ResultSet<A>): Effect.Effect<ReadonlyArray<A>, E.CassandraError> =>
+        rs.hasMorePages
+          ? Effect.flatMap(rs.nextPage, (next) => {
+            if (rows.length + next.rows.length > maxRows) return Effect.fail(tooMany())
+            for (const row of next.rows) rows.push(row)
+            return more(next)
+          })
+          : Effect.succeed(rows)
+      return more(this)
+    })
   }
 
   get trace(): Effect.Effect<QueryTrace, E.CassandraError> {
     return this.traceWith()
   }
 
-  traceWith(options?: { readonly maxWait?: Duration.Input | undefined }): Effect.Effect<QueryTrace, E.CassandraError> {
+  traceWith(options?: TraceOptions): Effect.Effect<QueryTrace, E.CassandraError> {
     return this.tracingId === undefined
       ? Effect.fail(new E.InvalidInput({ message: "the request was not traced (use tracing: true)" }))
-      : this.pager.fetchTrace(this.tracingId, options?.maxWait)
+      : this.pager.fetchTrace(this.tracingId, options)
   }
 }

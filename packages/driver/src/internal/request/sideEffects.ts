@@ -20,7 +20,8 @@ import { adminQuery } from "../connection/adminQuery.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
 
 /**
- * Waits for schema agreement after DDL answered by `host`, then refreshes the changed keyspace.
+ * Waits for schema agreement after DDL answered by `host`, then refreshes the changed keyspace (without
+ * waiting for agreement a second time).
  *
  * @since 0.1.0
  */
@@ -37,5 +38,5 @@ export const afterSchemaChange = (
       if (conn === undefined) return Effect.fail(new E.ConnectionError({ message: "no open connection", host: host.endpoint, sent: false }))
       return adminQuery(conn, cql, internalRequestTimeoutMillis)
     }),
-    () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshKeyspace(change.keyspace)) : Effect.void
+    () => cluster.options.schemaMetadataEnabled ? Effect.ignore(cluster.metadata.refreshKeyspace(change.keyspace, { maxSchemaAgreementWait: 0 })) : Effect.void
   )

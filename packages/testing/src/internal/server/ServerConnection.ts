@@ -56,6 +56,8 @@ export class ServerConnection implements RequestConnection, HostConnection {
   version: ProtocolVersion | undefined = undefined
   keyspace: string | undefined = undefined
   compression: BodyCompression | undefined = undefined
+  /** The custom payload of the request being answered, when the cluster echoes payloads. */
+  echoPayload: ReadonlyMap<string, Uint8Array | null> | undefined = undefined
   closed = false
   readonly registered = new Set<string>()
   private readonly decoder = new FrameDecoder({ version: 5 })
@@ -202,7 +204,12 @@ export class ServerConnection implements RequestConnection, HostConnection {
       this.log.record(request, env, at, tracing, "NoAnswer (unresponsive)", undefined, isControlRequest(request, this.sim))
       return
     }
+    const payload = decoded.success.customPayload
+    this.echoPayload = this.sim.options.echoCustomPayload === true ? payload : undefined
+    this.log.currentPayload = payload
     this.dispatch(request, env, at, tracing)
+    this.echoPayload = undefined
+    this.log.currentPayload = undefined
   }
 
   /**
@@ -297,6 +304,12 @@ export class ServerConnection implements RequestConnection, HostConnection {
         return
       }
     }
+    const cqlRefusal = refuseCqlVersion(request.options["CQL_VERSION"])
+    if (cqlRefusal !== undefined) {
+      this.respond(stream, protocolError(cqlRefusal))
+      this.log.record(request, env, at, false, "Error(PROTOCOL_ERROR)", undefined, true)
+      return
+    }
     const compression = requested === "lz4" || requested === "snappy" ? requested : undefined
     const auth = this.sim.auth
     if (auth !== undefined) {
@@ -358,4 +371,18 @@ const isControlRequest = (request: RawRequest, sim: SimulatedCluster): boolean =
     default:
       return false
   }
+}
+
+/**
+ * Why Cassandra refuses a STARTUP's CQL_VERSION (missing, not a version, or below 2.99.0; it accepts
+ * any 3.x and above, however high), undefined when it does not.
+ */
+const refuseCqlVersion = (version: string | undefined): string | undefined => {
+  if (version === undefined) return "Missing value CQL_VERSION in STARTUP message"
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:-[.\w]+)?(?:[.+][.\w]+)?$/.exec(version)
+  if (m === null) return `Invalid version value: ${version}`
+  // Cassandra compares with 2.99.0
+  const [major, minor] = [Number(m[1]), Number(m[2])]
+  if (major < 2 || (major === 2 && minor < 99)) return `CQL version ${version} is not supported by the binary protocol (supported version are >= 3.0.0)`
+  return undefined
 }

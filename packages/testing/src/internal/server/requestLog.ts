@@ -40,6 +40,8 @@ export class RequestLog {
   private readonly sim: SimulatedCluster
   private readonly host: SimHost
   private readonly connection: number
+  /** The custom payload of the request being handled (set around its dispatch). */
+  currentPayload: ReadonlyMap<string, Uint8Array | null> | undefined = undefined
 
   constructor(sim: SimulatedCluster, host: SimHost, connection: number) {
     this.sim = sim
@@ -127,7 +129,8 @@ export class RequestLog {
       batch,
       tracing,
       control,
-      answer
+      answer,
+      customPayload: this.currentPayload
     }
   }
 }

@@ -21,7 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import { type Answer, describe, errorBody } from "../../Answer.ts"
 import type { BatchActivity, RequestKind } from "../../Model.ts"
-import { normalizeCached } from "../cql.ts"
+import { normalizeCached, statementKind } from "../cql.ts"
 import { idKey, toHex } from "../ids.ts"
 import type { SimHost } from "../sim/hosts.ts"
 import { metadataIdOf, type PreparedInfo, sameColumns } from "../sim/prepared.ts"
@@ -54,6 +54,8 @@ export interface RequestConnection {
   flush(): void
   /** Closes the connection after the next flush. */
   closeAfterFlush(): void
+  /** The custom payload of the request being answered, when the cluster echoes payloads. */
+  readonly echoPayload: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /** What answering one request needs to know about it. */
@@ -68,6 +70,8 @@ interface RequestContext {
   readonly skipMetadata: boolean
   readonly tracing: boolean
   readonly text: string | undefined
+  /** Sent back with the answer (`echoCustomPayload`). */
+  readonly customPayload?: ReadonlyMap<string, Uint8Array | null> | undefined
 }
 
 /**
@@ -99,11 +103,14 @@ export const answerQuery = (
     system
   }
   const paging = decodePagingState(p.pagingState)
-  const match: Match | undefined = sim.primes.resumed(paging) ?? sim.primes.match(input)
+  // a node validates the values against the columns' types before anything else
+  const refused = system ? undefined : sim.valueCheck.check(normalized, p.keyspace ?? c.keyspace, values, p.values?.names)
+  const match: Match | undefined = refused === undefined ? sim.primes.answerFor(input, paging, p.pageSize) : undefined
   const decodedValues = decodeValues(values, match?.prime.variables)
   let answer: Answer
   let control = false
-  if (match !== undefined) answer = match.answer
+  if (refused !== undefined) answer = { _tag: "Error", code: ErrorCode.INVALID, fields: { message: refused } }
+  else if (match !== undefined) answer = match.answer
   else {
     const builtin = system ? sim.builtins.answer(c.host, normalized, decodedValues ?? values) : undefined
     control = builtin !== undefined
@@ -119,7 +126,8 @@ export const answerQuery = (
     offset: paging?.offset ?? 0,
     skipMetadata: false,
     tracing,
-    text: request.query
+    text: request.query,
+    customPayload: c.echoPayload
   }
   c.log.record(request, env, at, tracing, describe(answer), decodedValues, control)
   deliver(c, ctx, answer, match)
@@ -161,7 +169,8 @@ export const answerPrepare = (
     offset: 0,
     skipMetadata: false,
     tracing,
-    text: request.query
+    text: request.query,
+    customPayload: c.echoPayload
   }
   const answerPrepared = (): void => {
     const info = sim.prepared.prepare(c.host, request.query, keyspace)
@@ -234,7 +243,8 @@ export const answerExecute = (
     preparedId: request.id,
     pageSize: p.pageSize,
     skipMetadata: p.skipMetadata === true,
-    tracing
+    tracing,
+    customPayload: c.echoPayload
   }
   if (info === undefined) {
     const answer: Answer = { _tag: "Error", code: ErrorCode.UNPREPARED, fields: { id: request.id } }
@@ -245,7 +255,7 @@ export const answerExecute = (
   const system = info.system
   const decodedValues = decodeValues(values, info.variables)
   const paging = decodePagingState(p.pagingState)
-  const match: Match | undefined = sim.primes.resumed(paging) ?? sim.primes.match({
+  const match: Match | undefined = sim.primes.answerFor({
     kind: "execute",
     query: info.normalized,
     preparedId: request.id,
@@ -255,7 +265,7 @@ export const answerExecute = (
     consistency: p.consistency,
     host: c.host,
     system
-  })
+  }, paging, p.pageSize)
   let answer: Answer
   let control = false
   if (match !== undefined) answer = match.answer
@@ -295,19 +305,24 @@ export const answerBatch = (
     offset: 0,
     skipMetadata: false,
     tracing,
-    text: "BATCH"
+    text: "BATCH",
+    customPayload: c.echoPayload
   }
   const entries: Array<BatchActivity> = []
   const queries: Array<string | undefined> = []
   let unknown: Uint8Array | undefined
+  // Cassandra checks the statements in order: the first one unknown or not a modification fails the batch
+  let refused: "unknown" | "not a modification" | undefined
   for (const s of request.statements) {
     if (s.kind === "query") {
       queries.push(normalizeCached(s.query))
       entries.push({ query: s.query, preparedId: undefined, values: s.values, decodedValues: undefined })
+      if (refused === undefined && !isModification(s.query)) refused = "not a modification"
     } else {
       const idHex = idKey(s.id)
       const info = c.host.prepared.has(idHex) ? sim.prepared.get(idHex) : undefined
       if (info === undefined && unknown === undefined) unknown = s.id
+      if (refused === undefined) refused = info === undefined ? "unknown" : isModification(info.query) ? undefined : "not a modification"
       queries.push(info?.normalized)
       entries.push({
         query: info?.query,
@@ -319,8 +334,10 @@ export const answerBatch = (
   }
   let answer: Answer
   let match: Match | undefined
-  if (unknown !== undefined) {
+  if (refused === "unknown") {
     answer = { _tag: "Error", code: ErrorCode.UNPREPARED, fields: { id: unknown } }
+  } else if (refused === "not a modification") {
+    answer = { _tag: "Error", code: ErrorCode.INVALID, fields: { message: "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed." } }
   } else {
     match = sim.primes.match({
       kind: "batch",
@@ -340,6 +357,12 @@ export const answerBatch = (
   deliver(c, { ...ctx, preparedId: unknown }, answer, match)
 }
 
+/** Whether a statement may go in a BATCH: INSERT, UPDATE or DELETE (a node refuses anything else). */
+const isModification = (query: string): boolean => {
+  const kind = statementKind(query)
+  return kind === "insert" || kind === "update" || kind === "delete"
+}
+
 // ---- answers -------------------------------------------------------------------------------
 
 const respondTraced = (c: RequestConnection, ctx: RequestContext, response: Response, warnings?: ReadonlyArray<string>): void => {
@@ -354,8 +377,13 @@ const responseOptions = (
 ): ResponseEncodeOptions | undefined => {
   const tracingId = ctx.tracing ? c.sim.traces.start(c.host, ctx.text ?? "") : undefined
   const w = warnings !== undefined && warnings.length > 0 && (c.version ?? 4) >= 4 ? warnings : undefined
-  if (tracingId === undefined && w === undefined) return undefined
-  return { ...(tracingId === undefined ? {} : { tracingId }), ...(w === undefined ? {} : { warnings: w }) }
+  const payload = ctx.customPayload !== undefined && (c.version ?? 4) >= 4 ? ctx.customPayload : undefined
+  if (tracingId === undefined && w === undefined && payload === undefined) return undefined
+  return {
+    ...(tracingId === undefined ? {} : { tracingId }),
+    ...(w === undefined ? {} : { warnings: w }),
+    ...(payload === undefined ? {} : { customPayload: payload })
+  }
 }
 
 /** Writes `answer` (or schedules it, or drops it) for the request `ctx`. */
@@ -446,7 +474,7 @@ const respondCached = (
   build: () => Response,
   warnings: ReadonlyArray<string> | undefined
 ): void => {
-  if (match === undefined || ctx.tracing) return respondTraced(c, ctx, build(), warnings)
+  if (match === undefined || ctx.tracing || ctx.customPayload !== undefined) return respondTraced(c, ctx, build(), warnings)
   const version = c.version ?? 4
   const key = `${match.answerIndex}|${version}|${c.compression ?? ""}|${shape}`
   let envelope = match.prime.cache.get(key)

@@ -16,6 +16,7 @@ import { defaultToken, SimHost } from "./hosts.ts"
 import { PreparedStatements } from "./prepared.ts"
 import { PrimeTable } from "./primes.ts"
 import { SimSchema } from "./schema.ts"
+import { SimpleValueCheck } from "./validate.ts"
 
 /**
  * The time source and scheduler a simulation runs with.
@@ -49,6 +50,8 @@ export class SimulatedCluster {
   readonly traces: Traces
   readonly builtins: Builtins
   readonly log: ActivityLog
+  /** What a node refuses in a simple statement's values. */
+  readonly valueCheck: SimpleValueCheck
   /** Bumped on every change of primes or prepared statements (invalidates per-statement caches). */
   epoch = 0
   /** The last connection number given (numbers are unique in the cluster). */
@@ -76,6 +79,7 @@ export class SimulatedCluster {
     this.builtins = new Builtins(this)
     this.prepared = new PreparedStatements(this, changed)
     this.log = new ActivityLog(options.activityLimit ?? 10_000, resolveHost)
+    this.valueCheck = new SimpleValueCheck(this.schema)
   }
 
   private makeHost(spec: HostSpec, index: number, count: number, defaultPort: number, schemaVersion: string): SimHost {

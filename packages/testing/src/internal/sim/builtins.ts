@@ -140,9 +140,10 @@ export class Builtins {
           return { _tag: "Error", code: 0x2200, fields: { message: `table system_schema.${name} does not exist` } }
         }
         const all = schemaRows(name, cluster.schema.userTables(), cluster.schema.keyspaces, uuidOf)
-        // `WHERE keyspace_name = 'x'` (a driver's refresh of one keyspace): that keyspace's rows only
-        const only = /\bkeyspace_name\s*=\s*'((?:[^']|'')*)'/i.exec(query)?.[1]?.replace(/''/g, "'")
-        return rows(columns, only === undefined ? all : all.filter((r) => r["keyspace_name"] === only))
+        // `WHERE keyspace_name = 'x' AND table_name = 'y'` (a driver's refresh of one keyspace, table,
+        // type...): the rows with those text values only
+        const where = textEqualities(query)
+        return rows(columns, where.length === 0 ? all : all.filter((r) => where.every(([c, v]) => r[c] === v)))
       }
     }
   }
@@ -194,6 +195,15 @@ export class Builtins {
       truncated_at: null
     }
   }
+}
+
+/** The `column = 'text'` conditions of a query's WHERE clause. */
+const textEqualities = (query: string): ReadonlyArray<readonly [string, string]> => {
+  const where = /\bWHERE\b([\s\S]*)$/i.exec(query)?.[1]
+  if (where === undefined) return []
+  const out: Array<readonly [string, string]> = []
+  for (const m of where.matchAll(/\b([a-z_][a-z0-9_]*)\s*=\s*'((?:[^']|'')*)'/gi)) out.push([m[1]!.toLowerCase(), m[2]!.replace(/''/g, "'")])
+  return out
 }
 
 const peerRow = (h: SimHost): Row => ({

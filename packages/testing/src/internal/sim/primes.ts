@@ -77,6 +77,8 @@ export interface MatchInput {
   readonly consistency: number | undefined
   readonly host: SimHost
   readonly system: boolean
+  /** Which page of a paged query the request asks for (1: the first; default 1). */
+  readonly page?: number | undefined
 }
 
 /**
@@ -175,10 +177,23 @@ export class PrimeTable {
       : undefined
   }
 
-  /** The newest prime matching `input` (its use is counted), or undefined. */
-  match(input: MatchInput): Match | undefined {
+  /**
+   * The answer to a request: for a later page, a prime declaring that `page` first, else the prime
+   * that answered the first page (resumed from the paging state); for a first request, the newest
+   * matching prime.
+   */
+  answerFor(input: MatchInput, paging: PagingPosition | undefined, pageSize: number | undefined): Match | undefined {
+    if (paging === undefined) return this.match(input)
+    const page = pageSize !== undefined && pageSize > 0 ? Math.floor(paging.offset / pageSize) + 1 : 1
+    const paged = { ...input, page }
+    return this.match(paged, true) ?? this.resumed(paging) ?? this.match(paged)
+  }
+
+  /** The newest prime matching `input` (its use is counted), or undefined; `paged`: only primes with a `page`. */
+  match(input: MatchInput, paged = false): Match | undefined {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const p = this.list[i]!
+      if (paged && p.spec.page === undefined) continue
       if (!this.matches(p, input)) continue
       const answerIndex = Math.min(p.used, p.answers.length - 1)
       p.used++
@@ -196,6 +211,7 @@ export class PrimeTable {
     if (p.spec.preparedId !== undefined && (input.preparedId === undefined || idKey(input.preparedId) !== idKey(p.spec.preparedId))) {
       return false
     }
+    if (p.spec.page !== undefined && p.spec.page !== (input.page ?? 1)) return false
     if (p.consistencies !== undefined && (input.consistency === undefined || !p.consistencies.has(input.consistency))) return false
     const hostRef = p.spec.host
     if (hostRef !== undefined) {

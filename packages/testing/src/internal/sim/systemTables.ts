@@ -344,7 +344,40 @@ export const schemaRows = (
       }
       return out
     }
+    case "types":
+      return userTypesOf(tables).map((t) => ({
+        keyspace_name: t.keyspace,
+        type_name: t.name,
+        field_names: t.fields.map((f) => f.name),
+        field_types: t.fields.map((f) => formatType(f.type))
+      }))
     default:
       return []
   }
+}
+
+/** The user types the tables' columns use (at any depth), each once, inner ones first. */
+const userTypesOf = (tables: ReadonlyArray<KnownTable>): ReadonlyArray<CqlType & { kind: "udt" }> => {
+  const seen = new Map<string, CqlType & { kind: "udt" }>()
+  const visit = (t: CqlType): void => {
+    switch (t.kind) {
+      case "list":
+      case "set":
+      case "vector":
+        return visit(t.element)
+      case "map":
+        visit(t.key)
+        return visit(t.value)
+      case "tuple":
+        return t.elements.forEach(visit)
+      case "udt":
+        for (const f of t.fields) visit(f.type)
+        if (!seen.has(`${t.keyspace}.${t.name}`)) seen.set(`${t.keyspace}.${t.name}`, t)
+        return
+      default:
+        return
+    }
+  }
+  for (const tb of tables) for (const c of tb.columns) visit(c.type)
+  return [...seen.values()]
 }
