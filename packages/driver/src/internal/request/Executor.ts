@@ -33,7 +33,7 @@ import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
 import type { Connection } from "../connection/Connection.ts"
-import type { Instruments } from "../observability/instrument.ts"
+import type { Instruments, Observation } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
@@ -149,9 +149,15 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
     const resolved = this.defaults.resolve(call)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
+    if (!this.instruments.enabled) return this.batchRequest(entries, resolved, undefined)
+    return this.instruments.observe({ kind: "batch", entries }, resolved, (obs) => this.batchRequest(entries, resolved, obs))
+  }
+
+  private batchRequest(entries: ReadonlyArray<BatchEntry>, resolved: ResolvedRequest, obs: Observation | undefined): Effect.Effect<ResultSet, E.CassandraError> {
     return Effect.callback<ResultSet, E.CassandraError>((resume) => {
       const plan = planBatch(this.planContext, entries, resolved)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+      plan.observation = obs
       this.runPlan(plan, resume as Resume)
     })
   }
@@ -164,9 +170,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   // ---- one page, one plan -----------------------------------------------------------
 
   /**
-   * One page of an execution. The common case is a single Effect primitive: the plan is made and the
-   * request written from the callback's registration, and the answer resumes the fiber with its
-   * ResultSet from the socket callback.
+   * One page of an execution, under its span and metrics (`Instruments.observe`). The request itself
+   * is a single Effect primitive (`page`).
    */
   private executePage<A>(
     statement: string | PreparedStatement,
@@ -174,18 +179,38 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     options: ResolvedRequest,
     pagingState: Uint8Array | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    if (!this.instruments.enabled) return this.page<A>(statement, params, options, pagingState, undefined)
+    return this.instruments.observe({ kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, obs))
+  }
+
+  /**
+   * One page: the plan is made and the request written from the callback's registration, and the
+   * answer resumes the fiber with its ResultSet from the socket callback.
+   */
+  private page<A>(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    obs: Observation | undefined
+  ): Effect.Effect<ResultSet<A>, E.CassandraError> {
     return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
       const plan = planExecute(this.planContext, statement, params, options, pagingState)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+      plan.observation = obs
       this.runPlan(plan, resume as Resume)
     })
   }
 
-  /** The first PREPARE of a statement, over the query plan. */
+  /** The first PREPARE of a statement, over the query plan, under its span. */
   private runPrepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
-    return Effect.callback<PreparedOn, E.CassandraError>((resume) => {
-      this.runPlan(planPrepare(this.planContext, query, keyspace, prepareOptions), resume as Resume)
-    })
+    const prepare = (obs: Observation | undefined) =>
+      Effect.callback<PreparedOn, E.CassandraError>((resume) => {
+        const plan = planPrepare(this.planContext, query, keyspace, prepareOptions)
+        plan.observation = obs
+        this.runPlan(plan, resume as Resume)
+      })
+    return this.instruments.enabled ? this.instruments.observe({ kind: "prepare", query, keyspace }, prepareOptions, prepare) : prepare(undefined)
   }
 
   /** Runs a plan: one execution, or speculative ones when the request allows them. */

@@ -11,6 +11,7 @@
 import type { BoundValues, QueryParameters, Request } from "@effect-cassandra/protocol"
 import * as E from "../../Errors.ts"
 import type { TimestampGenerator } from "../../policies/Timestamps.ts"
+import type { Observation } from "../observability/instrument.ts"
 import type { BatchEntry, Params, PreparedStatement } from "../../Statement.ts"
 import { bindPrepared, bindSimple } from "./bind.ts"
 import type { ResolvedRequest } from "./options.ts"
@@ -42,6 +43,8 @@ export class RequestPlan {
   /** The statement and values, for the next page. */
   readonly statement: string | PreparedStatement
   readonly params: Params | undefined
+  /** Set when a span or metrics observe the request: the execution notes its host there. */
+  observation: Observation | undefined = undefined
 
   constructor(
     kind: PlanKind,
