@@ -85,13 +85,13 @@ export interface SessionOptions {
  */
 export interface SessionShape {
   readonly execute: <A = Row>(
-    statement: Statement,
+    statement: Statement<A>,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Effect.Effect<ResultSet<A>, E.CassandraError>
   readonly prepare: (query: string, options?: { readonly keyspace?: string | undefined }) => Effect.Effect<PreparedStatement, E.CassandraError>
   readonly stream: <A = Row>(
-    statement: Statement,
+    statement: Statement<A>,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Stream.Stream<A, E.CassandraError>
@@ -116,7 +116,7 @@ export class Session extends Context.Service<Session, SessionShape>()("@effect-c
  * @category accessors
  */
 export const execute = <A = Row>(
-  statement: Statement,
+  statement: Statement<A>,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Effect.Effect<ResultSet<A>, E.CassandraError, Session> => Session.use((s) => s.execute(statement, params, options))
@@ -137,7 +137,7 @@ export const prepare = (query: string, options?: { readonly keyspace?: string | 
  * @category accessors
  */
 export const stream = <A = Row>(
-  statement: Statement,
+  statement: Statement<A>,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Stream.Stream<A, E.CassandraError, Session> => Stream.unwrap(Session.useSync((s) => s.stream(statement, params, options)))

@@ -25,6 +25,11 @@ export * as Cluster from "./Cluster.ts"
 export * as ClusterOptions from "./ClusterOptions.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as CqlSchema from "./CqlSchema.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Errors from "./Errors.ts"
@@ -88,3 +93,8 @@ export * as Timestamps from "./policies/Timestamps.ts"
  * @since 0.1.0
  */
 export * as Transport from "./Transport.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as Uuid from "./Uuid.ts"
