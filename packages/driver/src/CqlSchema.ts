@@ -202,15 +202,13 @@ export const void_ = <Req extends Schema.Top>(options: { readonly query: string;
 (request: Req["Type"]): Effect.Effect<void, E.CassandraError, Session.Session | Req["EncodingServices"]> =>
   Effect.flatMap(encodeParams(options.Request, request), (params) => Effect.asVoid(Session.execute(options.query, params, { prepare: true, ...options.options })))
 
-export {
-  /**
-   * `void`: runs a statement whose rows do not matter, encoding its request.
-   *
-   * @since 0.2.0
-   * @category constructors
-   */
-  void_ as void
-}
+/**
+ * `CqlSchema.void`: runs a statement whose rows do not matter, encoding its request.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export { void_ as void }
 
 /**
  * Every row of every page, decoded, fetched as the consumer pulls (`Session.stream`).
