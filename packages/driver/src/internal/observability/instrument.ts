@@ -5,7 +5,8 @@
  * in flight per session, retries, speculative executions, pool gauges).
  *
  * Spans are on by default and cost one `Effect.withFiber` per request when no tracer is installed
- * (the fiber's tracer is Effect's native one, or tracing is disabled): then nothing else is made.
+ * (the fiber's tracer is Effect's native one, or tracing is disabled): then nothing else is made
+ * (`wants` says so; the executor runs the request as it is).
  * The request path calls named hooks: the execution notes the host it sent to (`Observation.host`),
  * speculative executions count themselves.
  *
@@ -370,31 +371,47 @@ export class Instruments {
   }
 
   /**
-   * One request under its span and the metrics that are on. `run` makes the request, with the
-   * observation its execution notes the host in (undefined when nothing observes it).
+   * Whether a request on `fiber` is observed: a tracer other than Effect's native one is installed (and
+   * spans are on), or metrics are on. The request path asks from its `Effect.withFiber` and, when not,
+   * runs the request as it is (nothing else is made).
    */
+  wants(fiber: Fiber.Fiber<unknown, unknown>): boolean {
+    return this.metrics || (this.spans && activeTracer(fiber) !== undefined)
+  }
+
+  /**
+   * One request under its span and the metrics that are on. `run` makes the request, with the
+   * observation its execution notes the host in.
+   */
+  observeIn<A>(
+    fiber: Fiber.Fiber<unknown, unknown>,
+    subject: Subject,
+    options: ResolvedRequest,
+    run: (observation: Observation) => Effect.Effect<A, E.CassandraError>
+  ): Effect.Effect<A, E.CassandraError> {
+    const tracer = this.spans ? activeTracer(fiber) : undefined
+    const op = describe(subject, options, this.keyspace())
+    const obs = new Observation()
+    if (tracer === undefined) return this.measured(run(obs), op, obs, fiber)
+    return Effect.useSpan(spanName(op), { kind: "client", attributes: startAttributes(op, subject, options) }, (span) =>
+      this.measured(
+        Effect.onExit(run(obs), (exit) => {
+          endAttributes(span, obs, exit)
+          return Effect.void
+        }),
+        op,
+        obs,
+        fiber
+      ))
+  }
+
+  /** `observeIn` from the fiber that runs the request (less hot requests: batches, prepares). */
   observe<A>(
     subject: Subject,
     options: ResolvedRequest,
     run: (observation: Observation | undefined) => Effect.Effect<A, E.CassandraError>
   ): Effect.Effect<A, E.CassandraError> {
-    return Effect.withFiber((fiber) => {
-      const tracer = this.spans ? activeTracer(fiber) : undefined
-      if (tracer === undefined && !this.metrics) return run(undefined)
-      const op = describe(subject, options, this.keyspace())
-      const obs = new Observation()
-      if (tracer === undefined) return this.measured(run(obs), op, obs, fiber)
-      return Effect.useSpan(spanName(op), { kind: "client", attributes: startAttributes(op, subject, options) }, (span) =>
-        this.measured(
-          Effect.onExit(run(obs), (exit) => {
-            endAttributes(span, obs, exit)
-            return Effect.void
-          }),
-          op,
-          obs,
-          fiber
-        ))
-    })
+    return Effect.withFiber((fiber) => this.wants(fiber) ? this.observeIn(fiber, subject, options, run) : run(undefined))
   }
 
   /** The request with its duration, outcome and the session's in-flight count, when metrics are on. */

@@ -179,8 +179,14 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     options: ResolvedRequest,
     pagingState: Uint8Array | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    if (!this.instruments.enabled) return this.page<A>(statement, params, options, pagingState, undefined)
-    return this.instruments.observe({ kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, obs))
+    const ins = this.instruments
+    if (!ins.enabled) return this.page<A>(statement, params, options, pagingState, undefined)
+    // one closure and one primitive per request when nothing observes it (no tracer installed, metrics off)
+    return Effect.withFiber((fiber) =>
+      ins.wants(fiber)
+        ? ins.observeIn(fiber, { kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, obs))
+        : this.page<A>(statement, params, options, pagingState, undefined)
+    )
   }
 
   /**
