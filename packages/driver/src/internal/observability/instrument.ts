@@ -181,6 +181,20 @@ export type Subject =
   | { readonly kind: "batch"; readonly entries: ReadonlyArray<BatchEntry> }
   | { readonly kind: "prepare"; readonly query: string; readonly keyspace: string | undefined }
 
+/** Operations of executions, by target and keyspace: made once, so their span attributes and series are too. */
+const executeOperations = new WeakMap<Target, Map<string | undefined, Operation>>()
+
+const executeOperation = (t: Target, query: string, namespace: string | undefined): Operation => {
+  let byNamespace = executeOperations.get(t)
+  if (byNamespace === undefined) executeOperations.set(t, byNamespace = new Map())
+  let op = byNamespace.get(namespace)
+  if (op === undefined) {
+    op = { name: t.operation, namespace, collection: t.table, query, batchSize: undefined }
+    byNamespace.set(namespace, op)
+  }
+  return op
+}
+
 const describe = (subject: Subject, options: ResolvedRequest, sessionKeyspace: string | undefined): Operation => {
   switch (subject.kind) {
     case "batch":
@@ -192,13 +206,7 @@ const describe = (subject: Subject, options: ResolvedRequest, sessionKeyspace: s
     case "execute": {
       const s = subject.statement
       const t = typeof s === "string" ? targetOfText(s) : targetOfPrepared(s)
-      return {
-        name: t.operation,
-        namespace: t.keyspace ?? options.keyspace ?? sessionKeyspace,
-        collection: t.table,
-        query: typeof s === "string" ? s : s.query,
-        batchSize: undefined
-      }
+      return executeOperation(t, typeof s === "string" ? s : s.query, t.keyspace ?? options.keyspace ?? sessionKeyspace)
     }
   }
 }
@@ -297,12 +305,31 @@ export interface PoolStats {
   readonly inFlight: number
 }
 
-const durationBySeries = new Map<string, Metric.Metric<number, unknown>>()
+/**
+ * A series of a metric: the metric made with its attributes, which Effect keys once (a `withAttributes`
+ * metric computes its series key on every update). Read with `Metric.withAttributes(metric, attributes)`.
+ */
+const seriesOf = <M extends Metric.Metric<any, any>>(metric: M, attributes: Record<string, string>): M => {
+  const options = { description: metric.description, attributes }
+  switch (metric.type) {
+    case "Histogram":
+      return Metric.histogram(metric.id, { ...options, boundaries: Metrics.operationDurationBoundaries }) as unknown as M
+    case "Gauge":
+      return Metric.gauge(metric.id, options) as unknown as M
+    default:
+      return Metric.counter(metric.id, { ...options, incremental: true }) as unknown as M
+  }
+}
+
+/** Each operation's duration series, by host and error type. */
+const durationSeriesByOperation = new WeakMap<Operation, Map<string, Metric.Metric<number, unknown>>>()
 
 /** The duration histogram with the attributes of one series (made once per series). */
 const durationSeries = (op: Operation, host: Host | undefined, failure: ReturnType<typeof failureOf>): Metric.Metric<number, unknown> => {
-  const key = `${op.name}\u0000${op.namespace}\u0000${op.collection}\u0000${host?.endpoint}\u0000${failure?.errorType}`
-  let m = durationBySeries.get(key)
+  let byKey = durationSeriesByOperation.get(op)
+  if (byKey === undefined) durationSeriesByOperation.set(op, byKey = new Map())
+  const key = failure === undefined ? (host?.endpoint ?? "") : `${host?.endpoint ?? ""} ${failure.errorType}`
+  let m = byKey.get(key)
   if (m === undefined) {
     const attributes: Record<string, string> = { "db.system.name": "cassandra", "db.operation.name": op.name }
     if (op.namespace !== undefined) attributes["db.namespace"] = op.namespace
@@ -315,10 +342,18 @@ const durationSeries = (op: Operation, host: Host | undefined, failure: ReturnTy
       attributes["error.type"] = failure.errorType
       if (failure.statusCode !== undefined) attributes["db.response.status_code"] = failure.statusCode
     }
-    m = Metric.withAttributes(Metrics.operationDuration, attributes)
-    if (durationBySeries.size >= 10_000) durationBySeries.clear()
-    durationBySeries.set(key, m)
+    m = seriesOf(Metrics.operationDuration, attributes)
+    byKey.set(key, m)
   }
+  return m
+}
+
+const outcomeSeries = new Map<string, Metric.Metric<number, unknown>>()
+
+/** `cassandra_requests_total` for one outcome. */
+const requestsFor = (outcome: string): Metric.Metric<number, unknown> => {
+  let m = outcomeSeries.get(outcome)
+  if (m === undefined) outcomeSeries.set(outcome, m = seriesOf(Metrics.requests, { outcome }))
   return m
 }
 
@@ -351,7 +386,7 @@ export class Instruments {
     this.keyspace = args.keyspace
     this.clock = args.clock
     this.session = args.session ?? `session-${++sessionCount}`
-    this.inFlightMetric = Metric.withAttributes(Metrics.inFlight, { session: this.session })
+    this.inFlightMetric = seriesOf(Metrics.inFlight, { session: this.session })
   }
 
   /** Whether any request is observed at all. */
@@ -393,7 +428,8 @@ export class Instruments {
     const op = describe(subject, options, this.keyspace())
     const obs = new Observation()
     if (tracer === undefined) return this.measured(run(obs), op, obs, fiber)
-    return Effect.useSpan(spanName(op), { kind: "client", attributes: startAttributes(op, subject, options) }, (span) =>
+    const start = spanStart(op, subject, options)
+    return Effect.useSpan(start.name, start.options, (span) =>
       this.measured(
         Effect.onExit(run(obs), (exit) => {
           endAttributes(span, obs, exit)
@@ -426,7 +462,7 @@ export class Instruments {
       const failure = failureOf(exit)
       durationSeries(op, obs.host, failure).updateUnsafe(Number(nanos) / 1e9, context)
       Metrics.requestLatency.updateUnsafe(Duration.nanos(nanos), context)
-      Metric.withAttributes(Metrics.requests, { outcome: failure === undefined ? "success" : outcomeOf(exit) }).updateUnsafe(1, context)
+      requestsFor(failure === undefined ? "success" : outcomeOf(exit)).updateUnsafe(1, context)
       return Effect.void
     })
   }
@@ -461,6 +497,23 @@ const outcomeOf = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "success"
   const fail = exit.cause.reasons.find((r) => r._tag === "Fail") as { readonly error?: { readonly _tag?: unknown } } | undefined
   return typeof fail?.error?._tag === "string" ? fail.error._tag : "defect"
+}
+
+interface SpanStart {
+  readonly request: ResolvedRequest
+  readonly name: string
+  readonly options: Tracer.SpanOptionsNoTrace
+}
+
+const spanStarts = new WeakMap<Operation, SpanStart>()
+
+/** The span's name and start attributes, made once per operation and options (a call without options reuses the session's). */
+const spanStart = (op: Operation, subject: Subject, request: ResolvedRequest): SpanStart => {
+  const last = spanStarts.get(op)
+  if (last !== undefined && last.request === request) return last
+  const start: SpanStart = { request, name: spanName(op), options: { kind: "client", attributes: startAttributes(op, subject, request) } }
+  spanStarts.set(op, start)
+  return start
 }
 
 /** The attributes known when the span starts (those sampling decisions may use). */
