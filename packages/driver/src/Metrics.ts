@@ -12,7 +12,8 @@
 import * as Metric from "effect/Metric"
 
 /**
- * Latency of each `execute`/`batch`, retries and speculative executions included.
+ * Latency of each request (a page of `execute` or `stream`, a batch, a first PREPARE), retries and
+ * speculative executions included.
  *
  * @since 0.1.0
  */
@@ -21,7 +22,7 @@ export const requestLatency = Metric.timer("cassandra_request_latency", {
 })
 
 /**
- * Requests that completed, by outcome (`success` or the error tag).
+ * Requests that completed (pages, batches, first PREPAREs), by outcome (`success` or the error tag).
  *
  * @since 0.1.0
  */
