@@ -3,6 +3,7 @@
  *
  *   execute / batch / prepare / stream
  *     -> options resolved once (`options.ts`)
+ *     -> the request's span and metrics when something observes it (`observability/instrument.ts`)
  *     -> a plan (`plan.ts`), made when the Effect runs
  *     -> the query plan (`routing/queryPlan.ts`)
  *     -> one `RequestExecution`, or a speculative race of several (`speculative.ts`)
