@@ -2,6 +2,7 @@
 //
 //   node --conditions=source bench/cachegrind.ts [--n 20000] [--warmup 10000] [--concurrency 64]
 //                                               [--drivers ours,peer,ours-v5] [--repeat 1] [--responder 127.0.0.52:9042]
+//   (a driver "ours@MODE" runs ours with --observe MODE: off, default, traced, metrics, all)
 //
 // For each driver, two client runs under
 //   valgrind --tool=cachegrind --cache-sim=no --smc-check=all-non-file node --single-threaded --predictable
@@ -42,13 +43,16 @@ const startResponder = async () => {
 }
 
 const instructions = (label: string, requests: number): number => {
-  const [driver, v5] = label === "ours-v5" ? ["ours", true] : [label, false]
+  // "ours@MODE": ours with --observe MODE (the instrumentation: off, default, traced, metrics, all)
+  const [base, mode] = label.split("@") as [string, string | undefined]
+  const [driver, v5] = base === "ours-v5" ? ["ours", true] : [base, false]
   const outFile = path.join(os.tmpdir(), `cachegrind.bench.${process.pid}.${label}.${requests}`)
   const cmd = taskset("0", [
     "valgrind", "--tool=cachegrind", "--cache-sim=no", "--smc-check=all-non-file", `--cachegrind-out-file=${outFile}`,
     process.execPath, "--single-threaded", "--predictable", "--conditions=source",
     path.join(benchDir, "run-one.ts"), "overhead", driver!, "--host", responderAddress, "--protocol", v5 ? "5" : "4",
-    "--concurrency", String(concurrency), "--warmup", String(warmup), "--requests", String(requests)
+    "--concurrency", String(concurrency), "--warmup", String(warmup), "--requests", String(requests),
+    ...(mode === undefined ? [] : ["--observe", mode])
   ])
   const t0 = Date.now()
   try {

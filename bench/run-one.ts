@@ -9,6 +9,8 @@
 //           --pages P  --warmup W                        (decode: sequential EXECUTEs of the 5000-row page)
 //           --rows R  --pause-every K  --pause-ms M      (stream: the slow consumer sleeps M ms every K rows)
 //           --token-metadata false                       (ours: no token map; default: the driver's default)
+//           --observe off|default|traced|metrics|all     (ours: spans off / on without a tracer (default) / with a
+//                                                        tracer that keeps nothing / metrics on / both)
 //           --responder-pid PID                          (report the responder's core share in the window)
 //           --cpu-profile FILE [--sampling-interval 100] (a V8 CPU profile of the measured window, µs interval)
 //
@@ -23,6 +25,7 @@ import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as fs from "node:fs"
 import { PerformanceObserver } from "node:perf_hooks"
 import {
@@ -216,7 +219,17 @@ const emit = (result: Record<string, unknown>) => {
 // ---------------------------------------------------------------------------------------------------
 // ours
 
-const oursLayer = Session.layer().pipe(
+// --observe: the driver's instrumentation (ours): off (spans: false), default (spans on, no tracer installed),
+// traced (a tracer that makes spans and keeps nothing), metrics (metrics: true, no tracer), all (traced + metrics)
+const observe = args.str("observe", "default")
+if (!["off", "default", "traced", "metrics", "all"].includes(observe)) {
+  console.error("--observe off|default|traced|metrics|all")
+  process.exit(2)
+}
+const traced = observe === "traced" || observe === "all"
+const keepNothing = Tracer.make({ span: (options) => new Tracer.NativeSpan(options) })
+
+const oursLayer = Session.layer({ spans: observe !== "off", metrics: observe === "metrics" || observe === "all" }).pipe(
   Layer.provideMerge(Cluster.layer({
     contactPoints: [hostPort],
     localDc: "datacenter1",
@@ -429,7 +442,7 @@ const runPeer = async () => {
 
 const main = async () => {
   const result = driver === "ours"
-    ? await Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(oursLayer), (ctx) => Effect.provide(runOurs, ctx))))
+    ? await Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(oursLayer), (ctx) => Effect.provide(traced ? Effect.withTracer(runOurs, keepNothing) : runOurs, ctx))))
     : await runPeer()
   emit(result as Record<string, unknown>)
   process.exit(0)

@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,decode,stream,e2e]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,e2e]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -21,7 +21,7 @@ import { E2E_ROWS, gitInfo, machine, median, parseArgs } from "./common.ts"
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,decode,stream,e2e").split(","))
+const only = new Set(args.str("only", "overhead,observability,decode,stream,e2e").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -183,6 +183,8 @@ interface Scenario {
   readonly host?: string
   /** Unreported rounds first (a real server warms up: JIT, caches, memtables) */
   readonly warmupRounds?: number
+  /** Compare with ours run with these extra options instead of the peer (the "peer" column), e.g. instrumentation off */
+  readonly baseline?: { readonly label: string; readonly extra: ReadonlyArray<string> } | undefined
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -218,6 +220,29 @@ if (only.has("overhead")) {
       ],
       metrics: overheadMetrics(c),
       withV5: true
+    })
+  }
+}
+if (only.has("observability")) {
+  // the driver's instrumentation at concurrency 64: each mode of ours next to ours with spans off (the baseline
+  // column) in the same round, so that the ratio is the mode's cost whatever else the machine does
+  const modes: Record<string, string> = {
+    default: "spans on, no tracer installed (the default)",
+    traced: "spans on, a tracer installed that keeps nothing",
+    metrics: "metrics on, no tracer",
+    all: "spans with a tracer, and metrics"
+  }
+  const base = ["--concurrency", "64", "--warmup", q(30000, 5000), "--requests", q(200000, 20000)]
+  for (const [mode, what] of Object.entries(modes)) {
+    scenarios.push({
+      id: `observe-${mode}`,
+      title: `Instrumentation: ${what}, versus spans off; prepared SELECT of one small row, concurrency 64`,
+      group: "observability",
+      scenario: "overhead",
+      extra: [...base, "--observe", mode],
+      metrics: overheadMetrics(64).map((m) => ({ ...m, target: undefined })),
+      withV5: false,
+      baseline: { label: "ours, spans off", extra: [...base, "--observe", "off"] }
     })
   }
 }
@@ -299,7 +324,9 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
     // A B, then B A, then A B ... ; ours on v5 last in even rounds, first in odd ones
     const ab: Array<[string, RunSpec]> = [
       ["ours", { scenario: s.scenario, driver: "ours", protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags }],
-      ["peer", { scenario: s.scenario, driver: "peer", protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags }]
+      ["peer", s.baseline === undefined
+        ? { scenario: s.scenario, driver: "peer", protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags }
+        : { scenario: s.scenario, driver: "ours", protocol: 4, extra: s.baseline.extra, host, nodeFlags: s.nodeFlags }]
     ]
     let order = round % 2 === 0 ? ab : [ab[1]!, ab[0]!]
     if (s.withV5) {
@@ -312,7 +339,7 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
       if (s.scenario === "stream") result.cpuMicrosPerRow = cpuPerRow(result)
       runs.push({ round, order: i, label, result })
       const headline = s.metrics[0]!
-      log(`  ${s.id} round ${round + 1}/${rounds} ${label.padEnd(7)} ${headline.label} ${fmt(get(result, headline.key), headline.digits)}` +
+      log(`  ${s.id} round ${round + 1}/${rounds} ${(label === "peer" && s.baseline !== undefined ? "off" : label).padEnd(7)} ${headline.label} ${fmt(get(result, headline.key), headline.digits)}` +
         (result.cpuMicrosPerReq !== undefined ? `  CPU µs/req ${fmt(result.cpuMicrosPerReq, 2)}` : "") +
         (result.latencyMicros !== undefined ? `  p99 µs ${fmt(result.latencyMicros.p99, 0)}` : "") +
         (result.foreignCpuShare !== undefined ? `  (other procs on core: ${fmt(result.foreignCpuShare * 100, 0)}%)` : ""))
@@ -422,7 +449,8 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push(`\`${s.scenario} ${s.extra.join(" ")}\``)
     lines.push("")
     const v5 = s.withV5
-    lines.push(`| metric | ours (v4) | cassandra-driver (v4) | ratio ours/peer | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
+    const peer = s.baseline?.label ?? "cassandra-driver (v4)"
+    lines.push(`| metric | ours (v4) | ${peer} | ratio ours/${s.baseline === undefined ? "peer" : "baseline"} | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
     lines.push(`|---|---|---|---|---|---|${v5 ? "---|---|" : ""}`)
     for (const r of rows) {
       const m = s.metrics.find((x) => x.key === r.key)!
@@ -442,7 +470,7 @@ const printTable = (results: Array<ScenarioResult>) => {
   for (const sr of results) {
     const rows = summarize(sr)
     console.log(`\n${sr.scenario.title}`)
-    const header = ["metric", "ours v4", "peer v4", "ratio", "target", sr.scenario.withV5 ? "ours v5" : ""]
+    const header = ["metric", "ours v4", sr.scenario.baseline?.label ?? "peer v4", "ratio", "target", sr.scenario.withV5 ? "ours v5" : ""]
     const body = rows.map((r) => {
       const m = sr.scenario.metrics.find((x) => x.key === r.key)!
       return [r.metric, cell(r.ours, m.digits), cell(r.peer, m.digits), ratioCell(r.ratio), r.target ? `${r.target} ${r.met ? "ok" : "MISSED"}` : "", cell(r.oursV5, m.digits)]

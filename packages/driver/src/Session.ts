@@ -12,7 +12,9 @@ import { type Row } from "@effect-cassandra/protocol"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Cluster, type ClusterShape, layer as clusterLayer, layerConfig as clusterLayerConfig } from "./Cluster.ts"
@@ -22,7 +24,7 @@ import * as E from "./Errors.ts"
 import { readConfig, unwrapDefined } from "./internal/cluster/config.ts"
 import { internalsOf } from "./internal/cluster/internals.ts"
 import { useQuery } from "./internal/connection/adminQuery.ts"
-import { Instruments, queryText } from "./internal/observability/instrument.ts"
+import { Instruments } from "./internal/observability/instrument.ts"
 import { PoolManager } from "./internal/pool/PoolManager.ts"
 import { Executor } from "./internal/request/Executor.ts"
 import { RequestDefaults } from "./internal/request/options.ts"
@@ -65,9 +67,16 @@ export interface SessionOptions {
   readonly reprepareOnUp?: boolean | undefined
   /** Record the driver's Effect Metrics (see `Metrics`) for every request (default false). */
   readonly metrics?: boolean | undefined
+  /** How often the pool gauges of `Metrics` are sampled when `metrics` is on (default every second). */
+  readonly metricsInterval?: Duration.Input | undefined
+  /** The session's name in metric attributes (`session`; default `session-N`, N counting the process's sessions). */
+  readonly name?: string | undefined
   /**
-   * A client span per execute/prepare/batch (`cassandra.execute`, with the OpenTelemetry database
-   * attributes `db.system.name`, `db.query.text`, `db.namespace`), for Effect's tracer (default false).
+   * A client span per request (each page of `execute` and `stream`, each batch, each first PREPARE) by
+   * the OpenTelemetry database conventions: named `SELECT ks.table`, with `db.system.name`,
+   * `db.namespace`, `db.collection.name`, `db.operation.name`, `db.query.text`, the coordinator and
+   * the `cassandra.*` attributes (default true). Without a tracer installed (Effect's native tracer)
+   * nothing is recorded and requests pay one `Effect.withFiber`; `false` removes even that.
    */
   readonly spans?: boolean | undefined
 }
@@ -93,7 +102,7 @@ export interface PrepareOptions {
  */
 export interface SessionShape {
   readonly execute: <A = Row>(
-    statement: Statement,
+    statement: Statement<A>,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Effect.Effect<ResultSet<A>, E.CassandraError>
@@ -103,7 +112,7 @@ export interface SessionShape {
    */
   readonly prepare: (query: string, options?: PrepareOptions) => Effect.Effect<PreparedStatement, E.CassandraError>
   readonly stream: <A = Row>(
-    statement: Statement,
+    statement: Statement<A>,
     params?: Params,
     options?: ExecuteOptions<A>
   ) => Stream.Stream<A, E.CassandraError>
@@ -135,7 +144,7 @@ export class Session extends Context.Service<Session, SessionShape>()("@effect-c
  * @category accessors
  */
 export const execute = <A = Row>(
-  statement: Statement,
+  statement: Statement<A>,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Effect.Effect<ResultSet<A>, E.CassandraError, Session> => Session.use((s) => s.execute(statement, params, options))
@@ -156,7 +165,7 @@ export const prepare = (query: string, options?: PrepareOptions): Effect.Effect<
  * @category accessors
  */
 export const stream = <A = Row>(
-  statement: Statement,
+  statement: Statement<A>,
   params?: Params,
   options?: ExecuteOptions<A>
 ): Stream.Stream<A, E.CassandraError, Session> => Stream.unwrap(Session.useSync((s) => s.stream(statement, params, options)))
@@ -205,14 +214,21 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       runFork: Effect.runForkWith(yield* Effect.context<never>()),
       keyspace: options.keyspace
     })
-    const instruments = new Instruments(options.metrics === true, options.spans === true, () => pools.keyspace)
+    const clock = yield* Effect.clockWith(Effect.succeed)
+    const instruments = new Instruments({
+      metrics: options.metrics === true,
+      spans: options.spans !== false,
+      keyspace: () => pools.keyspace,
+      clock,
+      session: options.name
+    })
     const executor = new Executor({
       cluster,
       internals,
       pools,
       defaults,
       retryPolicy: cluster.options.retry ?? (yield* RetryPolicy),
-      clock: yield* Effect.clockWith(Effect.succeed),
+      clock,
       scope,
       instruments,
       prepareOnAllHosts: options.prepareOnAllHosts ?? true,
@@ -220,30 +236,23 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     })
     pools.reprepare = (pool) => executor.prepared.reprepare(pool)
     yield* pools.start
-    return sessionShape(executor, instruments, pools, cluster)
+    yield* Effect.forkIn(instruments.samplePools(() => pools.stats(), Schedule.spaced(options.metricsInterval ?? "1 second")), scope)
+    return sessionShape(executor, pools, cluster)
   })
 
-/** The service: the executor's operations, observed when spans or metrics are on. */
-const sessionShape = (executor: Executor, instruments: Instruments, pools: PoolManager, cluster: ClusterShape): SessionShape => {
-  const execute = <A = Row>(statement: Statement, params?: Params, opts?: ExecuteOptions<A>) => executor.execute<A>(statement, params, opts)
-  const prepare = (query: string, opts?: PrepareOptions) => executor.prepare(query, opts?.keyspace, opts?.customPayload)
-  const batch = (entries: ReadonlyArray<BatchEntry>, opts?: BatchOptions) => executor.batch(entries, opts)
-  return {
-    execute: instruments.enabled
-      ? <A = Row>(statement: Statement, params?: Params, opts?: ExecuteOptions<A>) =>
-        instruments.observe(execute<A>(statement, params, opts), "execute", queryText(statement))
-      : execute,
-    prepare: instruments.spans ? (query, opts) => instruments.observe(prepare(query, opts), "prepare", query) : prepare,
-    stream: (statement, params, opts) => executor.stream(statement, params, opts),
-    batch: instruments.enabled ? (entries, opts) => instruments.observe(batch(entries, opts), "batch", undefined) : batch,
-    keyspace: () => pools.keyspace,
-    setKeyspace: (keyspace) =>
-      typeof keyspace !== "string" || keyspace.length === 0
-        ? Effect.fail(new E.InvalidInput({ message: "setKeyspace: the keyspace name is empty", path: "keyspace" }))
-        : Effect.asVoid(execute(useQuery(keyspace))),
-    cluster
-  }
-}
+/** The service: the executor's operations (the executor observes each request). */
+const sessionShape = (executor: Executor, pools: PoolManager, cluster: ClusterShape): SessionShape => ({
+  execute: (statement, params, opts) => executor.execute(statement, params, opts),
+  prepare: (query, opts) => executor.prepare(query, opts?.keyspace, opts?.customPayload),
+  stream: (statement, params, opts) => executor.stream(statement, params, opts),
+  batch: (entries, opts) => executor.batch(entries, opts),
+  keyspace: () => pools.keyspace,
+  setKeyspace: (keyspace) =>
+    typeof keyspace !== "string" || keyspace.length === 0
+      ? Effect.fail(new E.InvalidInput({ message: "setKeyspace: the keyspace name is empty", path: "keyspace" }))
+      : Effect.asVoid(executor.execute(useQuery(keyspace), undefined, undefined)),
+  cluster
+})
 
 /**
  * A Session layer on top of a Cluster layer.

@@ -57,23 +57,24 @@ export class PreparedStatement {
     this.variableIndex = index
   }
 
-  /** Binds values (and options) into a statement object. */
-  bind(params?: Params, options?: ExecuteOptions<any>): BoundStatement {
-    return new BoundStatement(this, params, options)
+  /** Binds values (and options) into a statement object; a `schema` option gives it its row type. */
+  bind<A = Record<string, unknown>>(params?: Params, options?: ExecuteOptions<A>): BoundStatement<A> {
+    return new BoundStatement<A>(this, params, options)
   }
 }
 
 /**
  * A simple (unprepared) statement carrying its values and options (the Python driver's `SimpleStatement`).
+ * `A` is the type of its rows: `Session.execute(statement)` gives a `ResultSet<A>` (a `schema` option sets it).
  *
  * @since 0.1.0
  */
-export class SimpleStatement {
+export class SimpleStatement<A = Record<string, unknown>> {
   readonly _tag = "SimpleStatement"
   readonly query: string
   readonly params: Params | undefined
-  readonly options: ExecuteOptions<any> | undefined
-  constructor(query: string, params?: Params, options?: ExecuteOptions<any>) {
+  readonly options: ExecuteOptions<A> | undefined
+  constructor(query: string, params?: Params, options?: ExecuteOptions<A>) {
     this.query = query
     this.params = params
     this.options = options
@@ -81,16 +82,17 @@ export class SimpleStatement {
 }
 
 /**
- * A prepared statement with its values and options (the Python driver's `BoundStatement`).
+ * A prepared statement with its values and options (the Python driver's `BoundStatement`); `A` is the
+ * type of its rows, as for `SimpleStatement`.
  *
  * @since 0.1.0
  */
-export class BoundStatement {
+export class BoundStatement<A = Record<string, unknown>> {
   readonly _tag = "BoundStatement"
   readonly prepared: PreparedStatement
   readonly params: Params | undefined
-  readonly options: ExecuteOptions<any> | undefined
-  constructor(prepared: PreparedStatement, params?: Params, options?: ExecuteOptions<any>) {
+  readonly options: ExecuteOptions<A> | undefined
+  constructor(prepared: PreparedStatement, params?: Params, options?: ExecuteOptions<A>) {
     this.prepared = prepared
     this.params = params
     this.options = options
@@ -98,19 +100,19 @@ export class BoundStatement {
 }
 
 /**
- * Anything `Session.execute` and `Session.stream` run.
+ * Anything `Session.execute` and `Session.stream` run; statement objects carry their row type `A`.
  *
  * @since 0.1.0
  */
-export type Statement = string | PreparedStatement | SimpleStatement | BoundStatement
+export type Statement<A = any> = string | PreparedStatement | SimpleStatement<A> | BoundStatement<A>
 
 /**
  * A simple statement object: `Session.execute(statement("SELECT ...", [1], { consistency: "ONE" }))`.
  *
  * @since 0.1.0
  */
-export const statement = (query: string, params?: Params, options?: ExecuteOptions<any>): SimpleStatement =>
-  new SimpleStatement(query, params, options)
+export const statement = <A = Record<string, unknown>>(query: string, params?: Params, options?: ExecuteOptions<A>): SimpleStatement<A> =>
+  new SimpleStatement<A>(query, params, options)
 
 /**
  * Values of a statement: positional, or by name (`:name` markers, or column names of a prepared statement).

@@ -27,6 +27,11 @@ export * as ClusterOptions from "./ClusterOptions.ts"
 /**
  * @since 0.2.0
  */
+export * as CqlSchema from "./CqlSchema.ts"
+
+/**
+ * @since 0.2.0
+ */
 export * as Environment from "./Environment.ts"
 
 /**
@@ -93,3 +98,8 @@ export * as Timestamps from "./policies/Timestamps.ts"
  * @since 0.1.0
  */
 export * as Transport from "./Transport.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as Uuid from "./Uuid.ts"

@@ -7,7 +7,6 @@ import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { TestClock } from "effect/testing"
 import { env, eventually, tick } from "./helpers/mock.ts"
@@ -73,7 +72,7 @@ describe("heartbeats", () => {
 })
 
 describe("spans", () => {
-  it.effect("a client span per execute with the database attributes, when the session asks for them", () =>
+  it.effect("a client span per execute with the database attributes (spans are on by default)", () =>
     Effect.gen(function*() {
       const spans: Array<Tracer.Span> = []
       const recording = Tracer.make({
@@ -85,15 +84,12 @@ describe("spans", () => {
       })
       yield* MockCluster.prime({ query: fast, then: Answer.rows({ v: "text" }, [{ v: "fast" }]) })
       yield* Session.execute(fast).pipe(Effect.withTracer(recording))
-      const span = spans.find((s) => s.name === "cassandra.execute")
+      const span = spans.find((s) => s.name === "SELECT app.fast")
       expect(span?.kind).toBe("client")
       expect(span?.attributes.get("db.system.name")).toBe("cassandra")
       expect(span?.attributes.get("db.query.text")).toBe(fast)
     }).pipe(Effect.provide(
-      Session.layer({ spans: true }).pipe(
-        Layer.provideMerge(MockCluster.clusterLayer({ schemaMetadataEnabled: false })),
-        Layer.provideMerge(MockCluster.layer({ hosts: 1 }))
-      )
+      env({ hosts: 1 })
     )))
 })
 

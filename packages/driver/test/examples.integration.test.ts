@@ -69,4 +69,5 @@ it.live("examples/batches.ts, metadata.ts and speculative-and-metrics.ts run aga
     const observability = yield* runExample("speculative-and-metrics.ts")
     expect(observability.stdout).toMatch(/requests: \d+ succeeded, 1 SyntaxError/)
     expect(observability.stdout).toMatch(/in flight now: 0/)
+    expect(observability.stdout).toMatch(/spans: \d+, e\.g\. "SELECT system\.local" on 127\.0\.0\.1 \(1 row, consistency local_one\)/)
   }), { timeout: 180_000 })

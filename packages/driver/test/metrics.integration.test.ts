@@ -1,7 +1,12 @@
 /**
- * Effect Metrics of a session with `metrics: true`, and schema metadata, against the test node.
+ * Effect Metrics of a session with `metrics: true`, spans by the OpenTelemetry conventions, CqlSchema's
+ * values, and schema metadata, against the test node.
  */
-import { Cluster, Metrics, Session } from "@effect-cassandra/driver"
+import { Cluster, CqlSchema, Metrics, Session, Uuid } from "@effect-cassandra/driver"
+import { LocalDate, LocalTime } from "@effect-cassandra/protocol"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { testCluster } from "@effect-cassandra/local/vitest"
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -9,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 
 const info = testCluster()
-const live = Session.layer({ metrics: true }).pipe(
+const live = Session.layer({ metrics: true, name: "it" }).pipe(
   Layer.provideMerge(Cluster.layer({ contactPoints: info.contactPoints, localDc: info.localDatacenter }))
 )
 
@@ -26,8 +31,67 @@ layer(live, { excludeTestServices: true })("metrics and metadata", (it) => {
       expect(Number(after.count) - Number(before.count)).toBe(5)
       expect(Number(syntax.count)).toBeGreaterThanOrEqual(1)
       expect(latency.count - latencyBefore.count).toBe(6)
-      const inFlight = yield* Metric.value(Metrics.inFlight)
+      const inFlight = yield* Metric.value(Metric.withAttributes(Metrics.inFlight, { session: "it" }))
       expect(inFlight.value).toBe(0)
+      const duration = yield* Metric.value(Metric.withAttributes(Metrics.operationDuration, {
+        "db.system.name": "cassandra",
+        "db.operation.name": "SELECT",
+        "db.namespace": "system",
+        "db.collection.name": "local",
+        "server.address": info.contactPoints[0]!.split(":")[0]!,
+        "server.port": "9042"
+      }))
+      expect(duration.count).toBeGreaterThanOrEqual(5)
+      expect(duration.max).toBeGreaterThan(0)
+      expect(duration.max).toBeLessThan(10)
+    }))
+
+  it.effect("a span per request with the coordinator the node reports", () =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.Span> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = Tracer.nativeTracer.span(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const cluster = yield* Cluster.Cluster
+      const local = yield* Session.execute("SELECT host_id, data_center FROM system.local").pipe(Effect.withTracer(tracer))
+      const row = local.rows[0]!
+      const span = spans.find((s) => s.name === "SELECT system.local")!
+      const attrs = Object.fromEntries(span.attributes)
+      expect(attrs).toMatchObject({
+        "db.system.name": "cassandra",
+        "db.namespace": "system",
+        "db.collection.name": "local",
+        "db.operation.name": "SELECT",
+        "db.response.returned_rows": 1,
+        "cassandra.coordinator.dc": row["data_center"],
+        "cassandra.coordinator.id": String(row["host_id"]),
+        "cassandra.consistency.level": "local_one"
+      })
+      expect(cluster.getHost(`${attrs["server.address"]}:${attrs["server.port"]}`)).toBeDefined()
+      yield* Effect.flip(Session.execute("SELECT * FROM system.no_such_table").pipe(Effect.withTracer(tracer)))
+      const failed = spans.find((s) => s.name === "SELECT system.no_such_table")!
+      expect(failed.attributes.get("db.response.status_code")).toBe("0x2200")
+    }))
+
+  it.effect("CqlSchema: date, time, timeuuid and inet through a real table", () =>
+    Effect.gen(function*() {
+      yield* Session.execute("CREATE KEYSPACE IF NOT EXISTS schema_it WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+      yield* Session.execute("CREATE TABLE IF NOT EXISTS schema_it.events (id timeuuid PRIMARY KEY, day date, at time, peer inet)")
+      const Event = Schema.Struct({ id: CqlSchema.TimeUuid, day: CqlSchema.DateFromLocalDate, at: CqlSchema.LocalTime, peer: CqlSchema.Inet })
+      const insert = CqlSchema.void({ query: "INSERT INTO schema_it.events (id, day, at, peer) VALUES (?, ?, ?, ?)", Request: Schema.Tuple([Event.fields.id, Event.fields.day, Event.fields.at, Event.fields.peer]) })
+      const byId = CqlSchema.findOne({ query: "SELECT id, day, at, peer FROM schema_it.events WHERE id = ?", Request: Schema.Tuple([CqlSchema.TimeUuid]), Result: Event })
+      const id = Uuid.timeBased()
+      yield* insert([id, new Date("2024-02-29T00:00:00Z"), LocalTime.of(13, 45, 0, 500), "10.1.2.3"])
+      const found = yield* byId([id])
+      expect(Option.getOrThrow(found)).toEqual({ id, day: new Date("2024-02-29T00:00:00Z"), at: LocalTime.of(13, 45, 0, 500), peer: "10.1.2.3" })
+      // the node's own view of the timeuuid's time and the date
+      const check = yield* Session.execute("SELECT toTimestamp(id) AS t, day FROM schema_it.events WHERE id = ?", [id], { prepare: true })
+      expect((check.rows[0]!["t"] as Date).getTime()).toBe(Uuid.timestampOf(id))
+      expect((check.rows[0]!["day"] as LocalDate).toString()).toBe("2024-02-29")
     }))
 
   it.effect("schema metadata follows DDL", () =>

@@ -4,6 +4,7 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ensureJars } from "../src/internal/jars.ts"
+import { Progress, type ProgressEvent } from "../src/internal/progress.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "jars-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -14,7 +15,7 @@ const fakeMvn = (name: string, body: string): string => {
   fs.writeFileSync(file, [
     "#!/bin/sh",
     `echo run >> "${root}/${name}.runs"`,
-    "pom=\"$4\"",
+    "while [ \"$1\" != \"-f\" ]; do shift; done; pom=\"$2\"",
     "out=$(sed -n 's:.*<outputDirectory>\\(.*\\)</outputDirectory>.*:\\1:p' \"$pom\")",
     "ver=$(sed -n 's:.*<version>\\(5[^<]*\\)</version>.*:\\1:p' \"$pom\")",
     "mkdir -p \"$out\"",
@@ -46,5 +47,25 @@ describe("fetching jars", () => {
 
       const missing = yield* Effect.flip(ensureJars("5.0.98", { EFFECT_CASSANDRA_CACHE: cache, EFFECT_CASSANDRA_MVN: path.join(root, "nope") }))
       expect(missing.message).toMatch(/not found/)
+    }))
+
+  it.live("progress: each artifact Maven downloads, with the bytes so far", () =>
+    Effect.gen(function*() {
+      const cache = path.join(root, "cache-progress")
+      const mvn = fakeMvn("progress", [
+        "echo '[INFO] Scanning for projects...'",
+        "echo 'Downloading from central: https://repo/x/a.jar'",
+        "echo 'Downloaded from central: https://repo/x/a.jar (1.5 MB at 3.0 MB/s)'",
+        "echo 'Downloaded from central: https://repo/x/b.pom (2 kB at 10 kB/s)'",
+        "touch \"$out/cassandra-all-$ver.jar\""
+      ].join("\n"))
+      const events: Array<ProgressEvent> = []
+      yield* ensureJars("5.0.97", { EFFECT_CASSANDRA_CACHE: cache, EFFECT_CASSANDRA_MVN: mvn }).pipe(
+        Effect.provideService(Progress, (e) => events.push(e))
+      )
+      expect(events).toEqual([
+        { _tag: "Download", artifacts: 1, bytes: 1572864 },
+        { _tag: "Download", artifacts: 2, bytes: 1572864 + 2048 }
+      ])
     }))
 })

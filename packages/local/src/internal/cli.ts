@@ -1,12 +1,18 @@
 /**
- * The cassandra-local command line: argument parsing (pure) and the start/stop/status/env commands.
- * It does not run itself (bin.ts does) and leaves the node lifecycle to `cluster.ts`.
+ * The cassandra-local command line, on `effect/cli`: the command tree (`start`, `stop`, `status`, `env`, with
+ * `--help`, `--version`, `--completions` from effect/cli), each command's flags into a {@link Command}, and the
+ * commands themselves. It does not run itself (bin.ts does: exit codes, where help goes) and leaves the node
+ * lifecycle to `cluster.ts`.
+ *
+ * Adding an option to `start`: one entry in `startFlags` and one line in `startOptions`.
  *
  * @internal
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { Command as Cli, Flag } from "effect/cli"
 import { type Env, EnvVars } from "../Env.ts"
 import { ControlError, InvalidOptions } from "../Errors.ts"
 import type { LocalCassandraError } from "../Errors.ts"
@@ -17,47 +23,7 @@ import { clustersRoot, DEFAULT_CREDENTIALS } from "./layout.ts"
 import { cmdlineOf, readText, signal, staleVerdict } from "./proc.ts"
 
 /**
- * The help text of `cassandra-local`.
- *
- * @since 0.1.0
- */
-export const USAGE = `Usage: cassandra-local <command> [options]
-
-Runs a real Apache Cassandra 5.0 (from Maven Central jars) on this machine. Nodes started by
-"start" keep running after the command exits; "stop" stops them.
-
-Commands:
-  start     start a cluster and wait until every node serves CQL
-  stop      stop a cluster (SIGTERM, SIGKILL after the grace)
-  status    show each node: pid, state, whether it answers CQL
-  env       print the CASSANDRA_* variables that point tests and the demo at a cluster
-  help      show this text
-
-Options of start:
-  --nodes N              number of nodes, 1..9 (default 1); node i listens on 127.0.0.i
-  --auth                 PasswordAuthenticator (user cassandra, password cassandra)
-  --tls                  client TLS; the CA certificate is written to <dir>/tls/ca.pem
-  --mirror               custom payload mirroring query handler
-  --name NAME            cluster folder name (default "default")
-  --dir DIR              work folder (default $EFFECT_CASSANDRA_CLUSTERS/NAME, i.e. ~/.cache/effect-cassandra/clusters/NAME)
-  --cluster-name NAME    Cassandra cluster_name (default effect-cassandra)
-  --port PORT            native (CQL) port (default 9042)
-  --storage-port PORT    internode port (default 7000)
-  --first-address K      node 1 listens on 127.0.0.K (default 1)
-  --heap SIZE            JVM heap per node (default 768m for 1 node, 640m each for more)
-  --version V            cassandra-all version (default the pinned 5.0 release)
-  --keep-data            keep the data of the previous run of this cluster
-  --timeout SECONDS      time allowed for the start (default 180)
-
-Options of stop / status / env:
-  --name NAME            the cluster (default: stop/env "default", status every cluster)
-  --dir DIR              the cluster's work folder
-  --all                  stop: every cluster under the clusters folder
-  --grace SECONDS        stop: seconds between SIGTERM and SIGKILL (default 10)
-`
-
-/**
- * A parsed command line: `start` with its options, `stop`, `status`, `env` or `help`.
+ * A parsed command line: `start` with its options, `stop`, `status` or `env`.
  *
  * @since 0.1.0
  */
@@ -66,102 +32,133 @@ export type Command =
   | { readonly _tag: "stop"; readonly name: string | undefined; readonly dir: string | undefined; readonly all: boolean; readonly graceMillis: number }
   | { readonly _tag: "status"; readonly name: string | undefined; readonly dir: string | undefined }
   | { readonly _tag: "env"; readonly name: string | undefined; readonly dir: string | undefined }
-  | { readonly _tag: "help" }
+
+/** A whole number flag within [min, max], optional. */
+const intFlag = (name: string, min: number, max: number, description: string) =>
+  Flag.Int(name).pipe(
+    Flag.filter((n) => n >= min && n <= max, (n) => `--${name} must be between ${min} and ${max}, got ${n}`),
+    Flag.withDescription(description),
+    Flag.optional
+  )
+const textFlag = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const switchFlag = (name: string, description: string) => Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
+
+const nameFlag = (fallback: string) => textFlag("name", `the cluster's folder name (default ${fallback})`)
+const dirFlag = textFlag("dir", "the cluster's work folder (default $EFFECT_CASSANDRA_CLUSTERS/NAME, i.e. ~/.cache/effect-cassandra/clusters/NAME)")
 
 /**
- * A command line that cannot be parsed; bin.ts prints its message with {@link USAGE}.
+ * The flags of `start`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export class UsageError extends Error {
-  override readonly name = "UsageError"
+export const startFlags = {
+  nodes: intFlag("nodes", 1, 9, "number of nodes (default 1); node i listens on 127.0.0.i"),
+  auth: switchFlag("auth", "PasswordAuthenticator (user cassandra, password cassandra)"),
+  tls: switchFlag("tls", "client TLS; the CA certificate is written to <dir>/tls/ca.pem"),
+  mirror: switchFlag("mirror", "custom payload mirroring query handler"),
+  name: nameFlag("\"default\""),
+  dir: dirFlag,
+  clusterName: textFlag("cluster-name", "Cassandra cluster_name (default effect-cassandra)"),
+  port: intFlag("port", 1, 65535, "native (CQL) port (default 9042)"),
+  storagePort: intFlag("storage-port", 1, 65535, "internode port (default 7000)"),
+  firstAddress: intFlag("first-address", 1, 254, "node 1 listens on 127.0.0.K (default 1)"),
+  heap: textFlag("heap", "JVM heap per node (default 768m for 1 node, 640m each for more)"),
+  version: textFlag("version", "cassandra-all version (default the pinned 5.0 release)"),
+  keepData: switchFlag("keep-data", "keep the data of the previous run of this cluster"),
+  timeout: intFlag("timeout", 1, 3600, "seconds allowed for the start (default 180)")
 }
 
-const FLAGS = new Set(["--auth", "--tls", "--mirror", "--keep-data", "--all", "--help", "-h"])
-const VALUED = new Set([
-  "--nodes", "--name", "--dir", "--cluster-name", "--port", "--storage-port", "--first-address", "--heap", "--version",
-  "--timeout", "--grace"
-])
+type Parsed<F> = { readonly [K in keyof F]: F[K] extends Flag.Flag<infer A> ? A : never }
 
-const int = (flag: string, v: string, min: number, max: number): number => {
-  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} needs a whole number, got ${JSON.stringify(v)}`)
-  const n = Number(v)
-  if (n < min || n > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${n}`)
-  return n
+/**
+ * The StartOptions of the parsed flags of `start` (only those given).
+ *
+ * @since 0.2.0
+ */
+export const startOptions = (f: Parsed<typeof startFlags>): StartOptions => {
+  const o: { -readonly [K in keyof StartOptions]: StartOptions[K] } = {}
+  const set = <K extends keyof StartOptions, A>(key: K, value: Option.Option<A>, f: (a: A) => StartOptions[K] = (a) => a as StartOptions[K]) => {
+    if (Option.isSome(value)) o[key] = f(value.value)
+  }
+  set("nodes", f.nodes)
+  set("name", f.name)
+  set("dir", f.dir, (d) => path.resolve(d))
+  set("clusterName", f.clusterName)
+  set("nativePort", f.port)
+  set("storagePort", f.storagePort)
+  set("firstAddress", f.firstAddress)
+  set("heap", f.heap)
+  set("version", f.version)
+  set("startTimeout", f.timeout, (s) => `${s} seconds`)
+  if (f.auth) o.auth = true
+  if (f.tls) o.tls = true
+  if (f.mirror) o.customPayloadMirroring = true
+  if (f.keepData) o.keepData = true
+  return o
+}
+
+const value = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
+
+/**
+ * The command tree; each command hands its {@link Command} to `run`.
+ *
+ * @since 0.2.0
+ */
+export const cli = <E, R>(run: (command: Command) => Effect.Effect<void, E, R>) => {
+  const start = Cli.make("start", startFlags, (f) => run({ _tag: "start", options: startOptions(f) })).pipe(
+    Cli.withDescription("start a cluster and wait until every node serves CQL (the nodes keep running after the command exits)"),
+    Cli.withExamples([
+      { command: "cassandra-local start", description: "one node on 127.0.0.1:9042" },
+      { command: "cassandra-local start --nodes 3 --auth --tls", description: "three nodes with authentication and client TLS" }
+    ])
+  )
+  const stop = Cli.make("stop", {
+    name: nameFlag("\"default\""),
+    dir: dirFlag,
+    all: switchFlag("all", "every cluster under the clusters folder"),
+    grace: intFlag("grace", 0, 600, "seconds between SIGTERM and SIGKILL (default 10)")
+  }, (f) =>
+    run({
+      _tag: "stop",
+      name: value(f.name),
+      dir: value(f.dir),
+      all: f.all,
+      graceMillis: Option.match(f.grace, { onNone: () => 10_000, onSome: (s) => s * 1000 })
+    })).pipe(Cli.withDescription("stop a cluster (SIGTERM, SIGKILL after the grace)"))
+  const status = Cli.make("status", { name: nameFlag("every cluster"), dir: dirFlag }, (f) => run({ _tag: "status", name: value(f.name), dir: value(f.dir) })).pipe(
+    Cli.withDescription("show each node of each cluster as a table: address, pid, state, whether it answers CQL")
+  )
+  const env = Cli.make("env", { name: nameFlag("\"default\""), dir: dirFlag }, (f) => run({ _tag: "env", name: value(f.name), dir: value(f.dir) })).pipe(
+    Cli.withDescription("print the CASSANDRA_* variables that point tests and the demo at a cluster: eval \"$(cassandra-local env)\"")
+  )
+  return Cli.make("cassandra-local").pipe(
+    Cli.withDescription("Runs a real Apache Cassandra 5.0 (from Maven Central jars) on this machine."),
+    Cli.withSubcommands([start, stop, status, env])
+  )
 }
 
 /**
- * Parses `argv` (without node and the script). Throws UsageError.
+ * The version of @effect-cassandra/local (its package.json), for `--version`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const parseArgs = (argv: ReadonlyArray<string>): Command => {
-  const [command, ...rest] = argv
-  const values = new Map<string, string>()
-  const flags = new Set<string>()
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] as string
-    const eq = arg.indexOf("=")
-    const key = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg
-    if (FLAGS.has(key)) {
-      flags.add(key)
-    } else if (VALUED.has(key)) {
-      const value = eq > 0 && arg.startsWith("--") ? arg.slice(eq + 1) : rest[++i]
-      if (value === undefined || value === "") throw new UsageError(`${key} needs a value`)
-      values.set(key, value)
-    } else throw new UsageError(`unknown option ${arg}`)
+export const VERSION: string = (() => {
+  try {
+    return (JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version
+  } catch {
+    return "0.0.0"
   }
-  if (command === undefined || command === "help" || command === "--help" || command === "-h" || flags.has("--help") || flags.has("-h")) {
-    return { _tag: "help" }
-  }
-  const allowed = (ok: ReadonlyArray<string>) => {
-    for (const k of [...values.keys(), ...flags]) if (!ok.includes(k)) throw new UsageError(`${k} is not an option of ${command}`)
-  }
-  const name = values.get("--name")
-  const dir = values.get("--dir")
-  switch (command) {
-    case "start": {
-      allowed([...VALUED].filter((k) => k !== "--grace").concat(["--auth", "--tls", "--mirror", "--keep-data"]))
-      const v = (k: string) => values.get(k)
-      const options: { -readonly [K in keyof StartOptions]: StartOptions[K] } = {}
-      const nodes = v("--nodes")
-      if (nodes !== undefined) options.nodes = int("--nodes", nodes, 1, 9)
-      if (name !== undefined) options.name = name
-      if (dir !== undefined) options.dir = path.resolve(dir)
-      const clusterName = v("--cluster-name")
-      if (clusterName !== undefined) options.clusterName = clusterName
-      const port = v("--port")
-      if (port !== undefined) options.nativePort = int("--port", port, 1, 65535)
-      const storagePort = v("--storage-port")
-      if (storagePort !== undefined) options.storagePort = int("--storage-port", storagePort, 1, 65535)
-      const first = v("--first-address")
-      if (first !== undefined) options.firstAddress = int("--first-address", first, 1, 254)
-      const heap = v("--heap")
-      if (heap !== undefined) options.heap = heap
-      const version = v("--version")
-      if (version !== undefined) options.version = version
-      const timeout = v("--timeout")
-      if (timeout !== undefined) options.startTimeout = `${int("--timeout", timeout, 1, 3600)} seconds`
-      if (flags.has("--auth")) options.auth = true
-      if (flags.has("--tls")) options.tls = true
-      if (flags.has("--mirror")) options.customPayloadMirroring = true
-      if (flags.has("--keep-data")) options.keepData = true
-      return { _tag: "start", options }
-    }
-    case "stop": {
-      allowed(["--name", "--dir", "--all", "--grace"])
-      const grace = values.get("--grace")
-      return { _tag: "stop", name, dir, all: flags.has("--all"), graceMillis: grace === undefined ? 10_000 : int("--grace", grace, 0, 600) * 1000 }
-    }
-    case "status":
-      allowed(["--name", "--dir"])
-      return { _tag: "status", name, dir }
-    case "env":
-      allowed(["--name", "--dir"])
-      return { _tag: "env", name, dir }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`)
-  }
+})()
+
+/**
+ * Rows as a table: columns padded to their widest cell, two spaces apart, indented by `indent`.
+ *
+ * @since 0.2.0
+ */
+export const formatTable = (rows: ReadonlyArray<ReadonlyArray<string>>, indent = "  "): string => {
+  const widths: Array<number> = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)))
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n")
 }
 
 const say = (s: string) => Effect.sync(() => console.log(s))
@@ -254,27 +251,27 @@ const stopDir = (dir: string, graceMillis: number) =>
       }), { concurrency: "unbounded", discard: true })
   })
 
+/** One node's row of the status table: node, address, pid, state, CQL. */
+const statusRow = (n: ClusterStateFile["nodes"][number], state: ClusterStateFile, ca: string | undefined) =>
+  Effect.gen(function*() {
+    const pid = livePid(n.dir, n.pidFile)
+    const row = (what: string, cql: string) => [`node${n.index}`, `${n.address}:${n.nativePort}`, pid === undefined ? "-" : String(pid), what, cql]
+    if (pid === undefined) return row("stopped", "-")
+    if (procState(pid) === "T") return row("paused", "-")
+    const answer = yield* Effect.tryPromise(() =>
+      probe({ host: n.address, port: n.nativePort, timeoutMillis: 3000, ca, credentials: state.auth ? DEFAULT_CREDENTIALS : undefined })
+    ).pipe(Effect.option)
+    return answer._tag === "Some" ? row("running", `serves CQL, Cassandra ${answer.value}`) : row("running", "not answering CQL yet")
+  })
+
 const statusDir = (dir: string) =>
   Effect.gen(function*() {
     const state = readState(dir)
     if (state === undefined) return yield* new ControlError({ message: `no cluster in ${dir} (cluster.json missing)` })
-    const lines = [`cluster ${state.name} (${state.nodes.length} node(s), Cassandra ${state.version}${state.auth ? ", auth" : ""}${state.tls ? ", tls" : ""}) in ${state.dir}`]
+    const title = `cluster ${state.name} (${state.nodes.length} node(s), Cassandra ${state.version}${state.auth ? ", auth" : ""}${state.tls ? ", tls" : ""}) in ${state.dir}`
     const ca = state.tls && state.caFile !== undefined ? readText(state.caFile) : undefined
-    for (const n of state.nodes) {
-      const pid = livePid(n.dir, n.pidFile)
-      let what = "stopped"
-      if (pid !== undefined) {
-        if (procState(pid) === "T") what = `paused (pid ${pid})`
-        else {
-          const answer = yield* Effect.tryPromise(() =>
-            probe({ host: n.address, port: n.nativePort, timeoutMillis: 3000, ca, credentials: state.auth ? DEFAULT_CREDENTIALS : undefined })
-          ).pipe(Effect.option)
-          what = answer._tag === "Some" ? `running (pid ${pid}), serves CQL, Cassandra ${answer.value}` : `running (pid ${pid}), not answering CQL yet`
-        }
-      }
-      lines.push(`  node${n.index}  ${n.address}:${n.nativePort}  ${what}`)
-    }
-    yield* say(lines.join("\n"))
+    const rows = yield* Effect.forEach(state.nodes, (n) => statusRow(n, state, ca), { concurrency: "unbounded" })
+    yield* say(`${title}\n${formatTable([["NODE", "ADDRESS", "PID", "STATE", "CQL"], ...rows])}`)
   })
 
 const envDir = (dir: string) =>
@@ -299,8 +296,6 @@ const envDir = (dir: string) =>
  */
 export const runCommand = (command: Command, env: Env = process.env): Effect.Effect<void, LocalCassandraError> => {
   switch (command._tag) {
-    case "help":
-      return say(USAGE)
     case "start":
       return runStart(command.options, env)
     case "stop":

@@ -28,6 +28,7 @@ import {
 } from "./layout.ts"
 import { fileSize, readFrom, scanLog, tail, upAfterDown } from "./logs.ts"
 import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
+import { Progress } from "./progress.ts"
 import { resource } from "./resources.ts"
 
 /**
@@ -371,7 +372,9 @@ const awaitReady = (rt: Runtime, node: NodeState, offset: number, peers: Readonl
     const started = Date.now()
     const deadline = started + rt.options.startTimeoutMillis
     let waitingFor = "the process to start"
+    const report = yield* Progress
     for (;;) {
+      report({ _tag: "NodeWaiting", node: p.index, waitingFor, elapsedMillis: Date.now() - started })
       const pid = node.pid
       if (pid === undefined || !isAlive(pid) || node.spawnError !== undefined) {
         return yield* new NodeStartError({
@@ -398,6 +401,7 @@ const awaitReady = (rt: Runtime, node: NodeState, offset: number, peers: Readonl
         ).pipe(Effect.option)
         if (version._tag === "Some") {
           rt.version = version.value
+          report({ _tag: "NodeReady", node: p.index, elapsedMillis: Date.now() - started })
           yield* Effect.logInfo(`node ${p.index} (${p.address}:${p.nativePort}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s, Cassandra ${version.value}`)
           return version.value
         }

@@ -12,6 +12,7 @@ import { MavenFetchError } from "../Errors.ts"
 import type { Env } from "../Env.ts"
 import { cacheRoot, jarsDir } from "./layout.ts"
 import { lastLines } from "./logs.ts"
+import { downloadedBytes, Progress } from "./progress.ts"
 import { resource } from "./resources.ts"
 
 const isComplete = (lib: string, version: string): boolean => fs.existsSync(path.join(lib, `cassandra-all-${version}.jar`))
@@ -21,9 +22,10 @@ const isComplete = (lib: string, version: string): boolean => fs.existsSync(path
  *
  * @since 0.1.0
  */
-export const run = (cmd: string, args: ReadonlyArray<string>, options: childProcess.SpawnOptions = {}) =>
+export const run = (cmd: string, args: ReadonlyArray<string>, options: childProcess.SpawnOptions = {}, onLine?: (line: string) => void) =>
   Effect.callback<{ code: number | null; output: string }, Error>((resume) => {
     let output = ""
+    let partial = ""
     let child: childProcess.ChildProcess
     try {
       child = childProcess.spawn(cmd, args, { ...options, stdio: ["ignore", "pipe", "pipe"] })
@@ -31,8 +33,16 @@ export const run = (cmd: string, args: ReadonlyArray<string>, options: childProc
       resume(Effect.fail(e as Error))
       return
     }
-    child.stdout?.on("data", (d: Buffer) => (output += d.toString()))
-    child.stderr?.on("data", (d: Buffer) => (output += d.toString()))
+    const collect = (d: Buffer) => {
+      const text = d.toString()
+      output += text
+      if (onLine === undefined) return
+      const lines = (partial + text).split("\n")
+      partial = lines.pop() ?? ""
+      for (const line of lines) onLine(line)
+    }
+    child.stdout?.on("data", collect)
+    child.stderr?.on("data", collect)
     child.on("error", (e) => resume(Effect.fail(e)))
     child.on("close", (code) => resume(Effect.succeed({ code, output })))
     return Effect.sync(() => {
@@ -68,7 +78,17 @@ export const ensureJars = (version: string, env: Env = process.env): Effect.Effe
       fs.writeFileSync(pom, template.replaceAll("@@CASSANDRA_VERSION@@", version).replaceAll("@@OUTPUT_DIR@@", path.join(tmp, "lib")))
       yield* Effect.logInfo(`fetching Apache Cassandra ${version} jars with Maven into ${final}`)
       const mvn = env.EFFECT_CASSANDRA_MVN ?? "mvn"
-      const result = yield* run(mvn, ["-q", "-B", "-f", pom, "dependency:copy-dependencies"], { cwd: tmp }).pipe(
+      // not -q: Maven's "Downloaded from ..." lines are the progress (artifacts and bytes)
+      const report = yield* Progress
+      const downloads = { artifacts: 0, bytes: 0 }
+      const onLine = (line: string) => {
+        const bytes = downloadedBytes(line)
+        if (bytes === undefined) return
+        downloads.artifacts++
+        downloads.bytes += bytes
+        report({ _tag: "Download", ...downloads })
+      }
+      const result = yield* run(mvn, ["-B", "-f", pom, "dependency:copy-dependencies"], { cwd: tmp }, onLine).pipe(
         Effect.mapError((e) =>
           fail(
             (e as NodeJS.ErrnoException).code === "ENOENT"

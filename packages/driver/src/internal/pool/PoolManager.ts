@@ -23,6 +23,7 @@ import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { ClusterInternals } from "../cluster/internals.ts"
 import { useStatement } from "../connection/adminQuery.ts"
 import type { Connection } from "../connection/Connection.ts"
+import type { PoolStats } from "../observability/instrument.ts"
 import { HostPool, type PoolContext } from "./HostPool.ts"
 
 /**
@@ -85,6 +86,24 @@ export class PoolManager {
     let n = 0
     for (const c of pool.connections) n += c.inFlight
     return n
+  }
+
+  /** Each pool's connections and requests in flight, for the pool gauges (metrics). */
+  stats(): Array<PoolStats> {
+    const out: Array<PoolStats> = []
+    for (const pool of this.pools.values()) {
+      let open = 0
+      let used = 0
+      let inFlight = 0
+      for (const c of pool.connections) {
+        if (c.closed !== undefined) continue
+        open++
+        if (c.inFlight > 0) used++
+        inFlight += c.inFlight
+      }
+      out.push({ host: pool.host, open, used, inFlight, max: this.context.sizeOf(pool.host) })
+    }
+    return out
   }
 
   /** The pools of every host but `host`. */

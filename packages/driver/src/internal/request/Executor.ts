@@ -3,6 +3,7 @@
  *
  *   execute / batch / prepare / stream
  *     -> options resolved once (`options.ts`)
+ *     -> the request's span and metrics when something observes it (`observability/instrument.ts`)
  *     -> a plan (`plan.ts`), made when the Effect runs
  *     -> the query plan (`routing/queryPlan.ts`)
  *     -> one `RequestExecution`, or a speculative race of several (`speculative.ts`)
@@ -33,13 +34,13 @@ import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatemen
 import type { ClusterInternals } from "../cluster/internals.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { UserTypeRegistry } from "../metadata/userTypes.ts"
-import type { Instruments } from "../observability/instrument.ts"
+import type { Instruments, Observation } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
 import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
-import { type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan, unsupportedKeyspace } from "./plan.ts"
+import { batchEntry, type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan, unsupportedKeyspace } from "./plan.ts"
 import { RequestExecution, type ExecutionContext, type Resume } from "./RequestExecution.ts"
 import { buildResultSet, type Pager, type ResultEffects } from "./result.ts"
 import { afterSchemaChange } from "./sideEffects.ts"
@@ -183,25 +184,44 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     const resolved = this.defaults.resolve(call)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
     if (!Array.isArray(entries)) return Effect.fail(new E.InvalidInput({ message: "a batch takes an array of statements", path: "statements" }))
-    const run = (ready: ReadonlyArray<BatchEntry>, deadline: number | undefined) =>
-      Effect.callback<ResultSet, E.CassandraError>((resume) => {
-        const plan = planBatch(this.planContext, ready, resolved, deadline)
-        if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-        this.runPlan(plan, resume as Resume)
-      })
-    if (!entries.some((e) => typeof e?.query === "string" && hasValues(e.params))) return run(entries, undefined)
-    // query strings with values go prepared, as in `execute` (their PREPAREs count against the timeout)
+    if (!this.instruments.enabled) return this.batchPrepared(entries, resolved, undefined)
+    return this.instruments.observe({ kind: "batch", entries }, resolved, (obs) => this.batchPrepared(entries, resolved, obs))
+  }
+
+  /** A batch whose query strings with values go prepared first, as in `execute` (their PREPAREs count against the timeout). */
+  private batchPrepared(entries: ReadonlyArray<BatchEntry>, resolved: ResolvedRequest, obs: Observation | undefined): Effect.Effect<ResultSet, E.CassandraError> {
+    const withValues = (e: BatchEntry, i: number) => {
+      const entry = batchEntry(e, i)
+      return entry instanceof E.InvalidInput || typeof entry.query !== "string" || !hasValues(entry.params) ? undefined : entry
+    }
+    if (!entries.some((e, i) => withValues(e, i) !== undefined)) return this.batchRequest(entries, resolved, undefined, obs)
     return Effect.suspend(() => {
       const deadline = this.now() + resolved.timeoutMillis
-      const prepared = Effect.forEach(entries, (e): Effect.Effect<BatchEntry, E.CassandraError> =>
-        typeof e?.query === "string" && hasValues(e.params)
-          ? Effect.map(this.prepare(e.query, resolved.keyspace), (p) => ({ query: p, params: e.params }))
-          : Effect.succeed(e), { concurrency: "unbounded" })
+      const prepared = Effect.forEach(entries, (e, i): Effect.Effect<BatchEntry, E.CassandraError> => {
+        const entry = withValues(e, i)
+        return entry === undefined
+          ? Effect.succeed(e)
+          : Effect.map(this.prepare(entry.query as string, resolved.keyspace), (p) => ({ query: p, params: entry.params }))
+      }, { concurrency: "unbounded" })
       const bounded = Effect.timeoutOrElse(prepared, {
         duration: resolved.timeoutMillis,
         orElse: () => Effect.fail(new E.OperationTimedOut({ message: `no answer within ${resolved.timeoutMillis} ms (preparing the batch's statements)`, timeoutMillis: resolved.timeoutMillis }))
       })
-      return Effect.flatMap(bounded, (ready) => run(ready, deadline))
+      return Effect.flatMap(bounded, (ready) => this.batchRequest(ready, resolved, deadline, obs))
+    })
+  }
+
+  private batchRequest(
+    entries: ReadonlyArray<BatchEntry>,
+    resolved: ResolvedRequest,
+    deadline: number | undefined,
+    obs: Observation | undefined
+  ): Effect.Effect<ResultSet, E.CassandraError> {
+    return Effect.callback<ResultSet, E.CassandraError>((resume) => {
+      const plan = planBatch(this.planContext, entries, resolved, deadline)
+      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+      plan.observation = obs
+      this.runPlan(plan, resume as Resume)
     })
   }
 
@@ -218,9 +238,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   // ---- one page, one plan -----------------------------------------------------------
 
   /**
-   * One page of an execution. The common case is a single Effect primitive: the plan is made and the
-   * request written from the callback's registration, and the answer resumes the fiber with its
-   * ResultSet from the socket callback.
+   * One page of an execution, under its span and metrics (`Instruments.observe`). The request itself
+   * is a single Effect primitive (`page`).
    */
   private executePage<A>(
     statement: string | PreparedStatement,
@@ -229,19 +248,46 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     pagingState: Uint8Array | undefined,
     deadline?: number
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    const ins = this.instruments
+    if (!ins.enabled) return this.page<A>(statement, params, options, pagingState, deadline, undefined)
+    // one closure and one primitive per request when nothing observes it (no tracer installed, metrics off)
+    return Effect.withFiber((fiber) =>
+      ins.wants(fiber)
+        ? ins.observeIn(fiber, { kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, deadline, obs))
+        : this.page<A>(statement, params, options, pagingState, deadline, undefined)
+    )
+  }
+
+  /**
+   * One page: the plan is made and the request written from the callback's registration, and the
+   * answer resumes the fiber with its ResultSet from the socket callback.
+   */
+  private page<A>(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    deadline: number | undefined,
+    obs: Observation | undefined
+  ): Effect.Effect<ResultSet<A>, E.CassandraError> {
     return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
       const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+      plan.observation = obs
       this.runPlan(plan, resume as Resume)
     })
   }
 
-  /** The first PREPARE of a statement, over the query plan. */
+  /** The first PREPARE of a statement, over the query plan, under its span. */
   private runPrepare(query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
-    return Effect.callback<PreparedOn, E.CassandraError>((resume) => {
-      const options = customPayload === undefined ? prepareOptions : { ...prepareOptions, customPayload }
-      this.runPlan(planPrepare(this.planContext, query, keyspace, options), resume as Resume)
-    })
+    const options = customPayload === undefined ? prepareOptions : { ...prepareOptions, customPayload }
+    const prepare = (obs: Observation | undefined) =>
+      Effect.callback<PreparedOn, E.CassandraError>((resume) => {
+        const plan = planPrepare(this.planContext, query, keyspace, options)
+        plan.observation = obs
+        this.runPlan(plan, resume as Resume)
+      })
+    return this.instruments.enabled ? this.instruments.observe({ kind: "prepare", query, keyspace }, options, prepare) : prepare(undefined)
   }
 
   /** Runs a plan: one execution, or speculative ones when the request allows them. */

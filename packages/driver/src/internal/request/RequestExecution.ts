@@ -144,6 +144,7 @@ export class RequestExecution implements ResponseHandler {
     this.startAttempt()
     this.host = host
     this.conn = conn
+    if (this.plan.observation !== undefined) this.plan.observation.host = host
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)

@@ -11,6 +11,7 @@
 import type { BoundValues, QueryParameters, Request } from "@effect-cassandra/protocol"
 import * as E from "../../Errors.ts"
 import type { TimestampGenerator } from "../../policies/Timestamps.ts"
+import type { Observation } from "../observability/instrument.ts"
 import type { BatchEntry, Params, PreparedStatement } from "../../Statement.ts"
 import { bindPrepared, bindSimple } from "./bind.ts"
 import type { ResolvedRequest } from "./options.ts"
@@ -44,6 +45,8 @@ export class RequestPlan {
   readonly params: Params | undefined
   /** The traces of the plan's traced answers: failed attempts, speculative executions that lost, and the answer itself. */
   tracedAttempts: Array<string> | undefined = undefined
+  /** Set when a span or metrics observe the request: the execution notes its host there. */
+  observation: Observation | undefined = undefined
 
   constructor(
     kind: PlanKind,
@@ -168,8 +171,12 @@ type BatchStatement =
 const isPrepared = (x: unknown): x is PreparedStatement =>
   x !== null && typeof x === "object" && (x as { _tag?: unknown })._tag === "PreparedStatement"
 
-/** A batch entry as a query (text or prepared) and its values; anything else is bad input. */
-const batchEntry = (entry: BatchEntry | undefined, i: number): { readonly query: string | PreparedStatement; readonly params: Params | undefined } | E.InvalidInput => {
+/**
+ * A batch entry as a query (text or prepared) and its values; anything else is bad input.
+ *
+ * @since 0.2.0
+ */
+export const batchEntry = (entry: BatchEntry | undefined, i: number): { readonly query: string | PreparedStatement; readonly params: Params | undefined } | E.InvalidInput => {
   const e = entry as { readonly _tag?: unknown; readonly query?: unknown; readonly prepared?: unknown; readonly params?: Params } | undefined
   if (e !== null && typeof e === "object") {
     if (e._tag === "BoundStatement" && isPrepared(e.prepared)) return { query: e.prepared, params: e.params }

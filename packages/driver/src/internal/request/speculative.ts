@@ -39,7 +39,7 @@ export const speculate = (
   const executions: Array<Effect.Effect<unknown, E.CassandraError>> = [RequestExecution.run(ctx, plan, hosts, errors)]
   for (let i = 1; i <= spec.maxExecutions; i++) {
     executions.push(Effect.delay(
-      Effect.andThen(ctx.instruments.speculativeStarted, RequestExecution.run(ctx, plan, hosts, errors)),
+      Effect.andThen(Effect.suspend(() => ctx.instruments.speculativeStarted(plan.observation)), RequestExecution.run(ctx, plan, hosts, errors)),
       Duration.times(delay, i)
     ))
   }
