@@ -2,7 +2,7 @@
  * The executor: a session's request path, from the public operations down to one execution.
  *
  *   execute / batch / prepare / stream
- *     -> options resolved once (`options.ts`)
+ *     -> options resolved once, when the Effect runs (`options.ts`: call, statement, profile, session)
  *     -> a plan (`plan.ts`), made when the Effect runs
  *     -> the query plan (`routing/queryPlan.ts`)
  *     -> one `RequestExecution`, or a speculative race of several (`speculative.ts`)
@@ -38,7 +38,7 @@ import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
-import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
+import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest, scopedProfile } from "./options.ts"
 import { type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan } from "./plan.ts"
 import { RequestExecution, type ExecutionContext, type Resume } from "./RequestExecution.ts"
 import { buildResultSet, type Pager, type ResultEffects } from "./result.ts"
@@ -99,7 +99,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       reprepareOnUp: args.reprepareOnUp,
       runPrepare: (query, keyspace) => this.runPrepare(query, keyspace)
     })
-    const atOne = this.defaults.resolve({ consistency: "ONE" }) as ResolvedRequest
+    const atOne = this.defaults.resolve({ consistency: "ONE" }, undefined) as ResolvedRequest
     this.traceQueries = {
       prepare: (query) => this.prepare(query, undefined),
       executeAtOne: (statement, params) => this.executePage<Row>(statement, params, atOne, undefined)
@@ -108,7 +108,11 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   // ---- the public operations -------------------------------------------------------
 
-  /** `Session.execute`: a statement (string, prepared, or a statement object) and its values. */
+  /**
+   * `Session.execute`: a statement (string, prepared, or a statement object) and its values. The
+   * options are resolved when the Effect runs, inside its one callback: the profile that
+   * `ExecutionProfile.with` scopes is the running fiber's.
+   */
   execute<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Effect.Effect<ResultSet<A>, E.CassandraError> {
     let target: string | PreparedStatement
     let values = params
@@ -121,12 +125,14 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    const resolved = this.defaults.resolve(options)
-    if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-    if (typeof target === "string" && resolved.prepare) {
-      return Effect.flatMap(this.prepare(target, resolved.keyspace), (p) => this.executePage<A>(p, values, resolved, resolved.pagingState))
-    }
-    return this.executePage<A>(target, values, resolved, resolved.pagingState)
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
+      const resolved = this.defaults.resolve(options, scopedProfile())
+      if (resolved instanceof E.InvalidInput) return resume(Effect.fail(resolved))
+      if (typeof target === "string" && resolved.prepare) {
+        return resume(Effect.flatMap(this.prepare(target, resolved.keyspace), (p) => this.executePage<A>(p, values, resolved, resolved.pagingState)))
+      }
+      this.startPage(target, values, resolved, resolved.pagingState, resume as Resume)
+    })
   }
 
   /** `Session.stream`: every row of every page, a page fetched as the consumer pulls. */
@@ -147,9 +153,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   /** `Session.batch`. */
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
-    const resolved = this.defaults.resolve(call)
-    if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
     return Effect.callback<ResultSet, E.CassandraError>((resume) => {
+      const resolved = this.defaults.resolve(call, scopedProfile())
+      if (resolved instanceof E.InvalidInput) return resume(Effect.fail(resolved))
       const plan = planBatch(this.planContext, entries, resolved)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
       this.runPlan(plan, resume as Resume)
@@ -174,11 +180,20 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     options: ResolvedRequest,
     pagingState: Uint8Array | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      const plan = planExecute(this.planContext, statement, params, options, pagingState)
-      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      this.runPlan(plan, resume as Resume)
-    })
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.startPage(statement, params, options, pagingState, resume as Resume))
+  }
+
+  /** Plans one page and runs it; `resume` gets its outcome. */
+  private startPage(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    resume: Resume
+  ): void {
+    const plan = planExecute(this.planContext, statement, params, options, pagingState)
+    if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
+    this.runPlan(plan, resume)
   }
 
   /** The first PREPARE of a statement, over the query plan. */
@@ -188,11 +203,15 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     })
   }
 
-  /** Runs a plan: one execution, or speculative ones when the request allows them. */
+  /**
+   * Runs a plan over its query plan (the profile's load balancing, else the cluster's): one execution,
+   * or speculative ones when the request allows them (idempotent, not pinned to a host).
+   */
   private runPlan(plan: RequestPlan, resume: Resume): void {
-    const hosts = queryPlan(plan, this.lb, this.cluster)[Symbol.iterator]()
-    const spec = plan.options.speculative
-    if (spec !== undefined && plan.options.idempotent && spec.maxExecutions >= 1 && plan.options.host === undefined) {
+    const options = plan.options
+    const hosts = queryPlan(plan, options.loadBalancing ?? this.lb, this.cluster)[Symbol.iterator]()
+    const spec = options.speculative
+    if (spec !== undefined && options.idempotent && options.host === undefined) {
       return resume(speculate(this, plan, hosts, spec))
     }
     new RequestExecution(this, plan, hosts, undefined).start(resume)
