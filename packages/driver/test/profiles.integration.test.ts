@@ -28,7 +28,8 @@ const sessionLayer = Layer.provideMerge(
   setup,
   Session.layer({
     profiles: {
-      strict: { consistency: "TWO" },
+      // never retried: the default policy would try the next host, and with one node end in NoHostAvailable
+      strict: { consistency: "TWO", retry: Retry.neverRetryPolicy },
       downgrading: { consistency: "TWO", retry: Retry.downgradingConsistencyRetryPolicy },
       scan: { fetchSize: 2, tracing: true }
     }
