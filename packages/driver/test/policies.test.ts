@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { buildSchema } from "../src/internal/metadata/schemaRows.ts"
+import { RequestDefaults, type ResolvedRequest } from "../src/internal/request/options.ts"
 import { TokenMap } from "../src/internal/routing/TokenMap.ts"
 
 type Host = HostModule.Host
@@ -257,6 +258,30 @@ describe("speculative execution policies", () => {
       const bad = SpeculativeExecution.percentile({ percentile: 0, maxExecutions: 1 })
       expect(bad.invalid).toMatchObject({ path: "percentile" })
     }))
+})
+
+describe("request options resolution (RequestDefaults)", () => {
+  const defaults = RequestDefaults.make(
+    { consistency: "QUORUM", fetchSize: 50 },
+    { analytics: { consistency: "ONE", timeout: "1 minute", retry: Retry.neverRetryPolicy } }
+  ) as RequestDefaults
+
+  it("a call without options reuses one resolution per profile: nothing is allocated per request", () => {
+    expect(defaults.resolve(undefined, undefined)).toBe(defaults.resolve(undefined, undefined))
+    expect(defaults.resolve(undefined, "analytics")).toBe(defaults.resolve(undefined, "analytics"))
+    expect(defaults.resolve(undefined, "analytics")).not.toBe(defaults.resolve(undefined, undefined))
+  })
+
+  it("call over profile over session defaults over the constants", () => {
+    const plain = defaults.resolve(undefined, undefined) as ResolvedRequest
+    expect([plain.consistency, plain.fetchSize, plain.timeoutMillis, plain.retry, plain.profile]).toEqual([Consistency.QUORUM, 50, 10_000, undefined, undefined])
+    const analytics = defaults.resolve({ fetchSize: 7 }, "analytics") as ResolvedRequest
+    expect([analytics.consistency, analytics.fetchSize, analytics.timeoutMillis, analytics.retry, analytics.profile])
+      .toEqual([Consistency.ONE, 7, 60_000, Retry.neverRetryPolicy, "analytics"])
+    // a profile named by the call wins over the scoped one
+    expect((defaults.resolve({ profile: "analytics" }, "nope") as ResolvedRequest).profile).toBe("analytics")
+    expect(defaults.resolve({ fetchSize: 1 }, "nope")).toMatchObject({ _tag: "InvalidInput", path: "ExecutionProfile.with" })
+  })
 })
 
 describe("schema metadata from system_schema rows", () => {

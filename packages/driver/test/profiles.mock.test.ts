@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import { tick } from "./helpers/mock.ts"
 
@@ -86,11 +87,12 @@ describe("execution profiles", () => {
       yield* built
       yield* ExecutionProfile.with("oltp")(built)
       expect(yield* sent).toEqual([["LOCAL_ONE", 5000], ["LOCAL_QUORUM", 100]])
-      // a stream's pages keep the profile of its first page
-      yield* MockCluster.prime({ query: "SELECT * FROM app.big", then: Answer.rows({ id: "int" }, [{ id: 1 }]) })
-      const rs = yield* ExecutionProfile.with("analytics")(Session.execute("SELECT * FROM app.big"))
-      expect(rs.rows.length).toBe(1)
-      expect((yield* MockCluster.activity({ query: "SELECT * FROM app.big" })).map((a) => a.pageSize)).toEqual([10])
+      // a stream inside the region: every page with the profile's fetch size
+      const big = "SELECT * FROM app.big"
+      yield* MockCluster.prime({ query: big, then: Answer.rows({ id: "int" }, Array.from({ length: 25 }, (_, id) => ({ id }))) })
+      const count = yield* ExecutionProfile.with("analytics")(Stream.runCount(Session.stream(big)))
+      expect(count).toBe(25)
+      expect((yield* MockCluster.activity({ query: big })).map((a) => [a.consistency, a.pageSize])).toEqual([["ONE", 10], ["ONE", 10], ["ONE", 10]])
     }).pipe(Effect.provide(env({ profiles }))))
 
   it.effect("defaults.profile is the profile of requests that name none", () =>
