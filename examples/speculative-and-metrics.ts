@@ -2,7 +2,7 @@
 // db.client.operation.duration, retries, speculative executions, requests in flight per session) and its
 // OpenTelemetry spans ("SELECT system.local", with the database attributes) through @effect/opentelemetry.
 import { NodeRuntime } from "@effect/platform-node"
-import { Cluster, Metrics, Session } from "@effect-cassandra/driver"
+import { Cluster, Metrics, Session, SpeculativeExecution } from "@effect-cassandra/driver"
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Console, Effect, Layer, Metric } from "effect"
@@ -14,10 +14,12 @@ const TracingLive = OtelTracer.layer.pipe(Layer.provide(Layer.succeed(OtelTracer
 
 const program = Effect.gen(function*() {
   // an idempotent read: when no answer came after 50 ms, the same request starts on the next host of the
-  // plan (up to 2 more); the first answer wins and the others are interrupted
+  // plan (up to 2 more); the first answer wins and the others are interrupted (`{ delay, maxExecutions }`
+  // is the same constant policy; `SpeculativeExecution.percentile` waits for the host's p-th latency)
+  const speculativeExecution = SpeculativeExecution.constant({ delay: "50 millis", maxExecutions: 2 })
   const p = yield* Session.prepare("SELECT release_version FROM system.local WHERE key = ?")
   for (let i = 0; i < 20; i++) {
-    yield* Session.execute(p, ["local"], { idempotent: true, speculativeExecution: { delay: "50 millis", maxExecutions: 2 } })
+    yield* Session.execute(p, ["local"], { idempotent: true, speculativeExecution })
   }
   yield* Effect.flip(Session.execute("SELEKT 1"))
 

@@ -28,7 +28,9 @@ import { Instruments } from "./internal/observability/instrument.ts"
 import { PoolManager } from "./internal/pool/PoolManager.ts"
 import { Executor } from "./internal/request/Executor.ts"
 import { RequestDefaults } from "./internal/request/options.ts"
+import type { ExecutionProfile } from "./ExecutionProfile.ts"
 import { RetryPolicy } from "./policies/Retry.ts"
+import { SpeculativeExecutionPolicy } from "./policies/SpeculativeExecution.ts"
 import type { ResultSet } from "./ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "./Statement.ts"
 
@@ -55,8 +57,18 @@ export type { BatchEntry, BatchOptions, ExecuteOptions, Params, SpeculativeExecu
 export interface SessionOptions {
   /** The keyspace every connection of the session uses (`USE`). */
   readonly keyspace?: string | undefined
-  /** Defaults for every execution of this session. */
+  /**
+   * Defaults for every execution of this session, under its profile's settings (`defaults.profile`
+   * names the profile of requests that choose none).
+   */
   readonly defaults?: ExecuteOptions | undefined
+  /**
+   * Execution profiles by name (`{ oltp: {...}, analytics: {...} }`), chosen per call or statement
+   * (`{ profile: "analytics" }`) or over a region of code (`ExecutionProfile.with("analytics")`). A
+   * profile's settings are over the session's `defaults` and under the call's options; a bad one fails
+   * the layer with `InvalidInput`.
+   */
+  readonly profiles?: Readonly<Record<string, ExecutionProfile>> | undefined
   /** Prepare statements on every up host, not only the first (default true). */
   readonly prepareOnAllHosts?: boolean | undefined
   /**
@@ -200,7 +212,7 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const cluster = yield* Cluster
     const internals = internalsOf(cluster)
     const scope = yield* Effect.scope
-    const defaults = RequestDefaults.make(options.defaults)
+    const defaults = RequestDefaults.make(options.defaults, options.profiles, yield* SpeculativeExecutionPolicy)
     if (defaults instanceof E.InvalidInput) return yield* defaults
     if (options.keyspace !== undefined) {
       // like the Python driver's connect(keyspace): an unknown keyspace fails here, not as hosts going down

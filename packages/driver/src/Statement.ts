@@ -9,6 +9,8 @@ import type { ColumnSpec, ConsistencyName, CqlType } from "@effect-cassandra/pro
 import type * as Duration from "effect/Duration"
 import type * as Schema from "effect/Schema"
 import type { Host } from "./Host.ts"
+import type { RetryPolicyShape } from "./policies/Retry.ts"
+import type { SpeculativeExecutionPolicyShape } from "./policies/SpeculativeExecution.ts"
 
 /**
  * A statement prepared on the cluster. Values bind by position (array) or by name (object).
@@ -175,14 +177,24 @@ export interface ExecuteOptions<A = Record<string, unknown>> {
   readonly routingKey?: Uint8Array | ReadonlyArray<Uint8Array> | undefined
   /**
    * Speculative execution: while no answer came, start the same request on the next host of the
-   * plan every `delay`, up to `maxExecutions` extra executions. Only for idempotent statements;
-   * the first answer wins and the others are interrupted.
+   * plan, after each delay of the policy (`SpeculativeExecution.constant`, `percentile`, `none`);
+   * `{ delay, maxExecutions }` is the constant policy. Only for idempotent statements; the first answer
+   * wins and the others are interrupted, and a failure the retry policy rethrows ends them all.
    */
-  readonly speculativeExecution?: SpeculativeExecution | undefined
+  readonly speculativeExecution?: SpeculativeExecution | SpeculativeExecutionPolicyShape | undefined
+  /** The retry policy of this request (over its profile's and the session's). */
+  readonly retry?: RetryPolicyShape | undefined
+  /**
+   * The execution profile (one of the session's `profiles`) whose settings this request takes where
+   * its own options say nothing; over the profile `ExecutionProfile.with` scopes. An unknown name is
+   * `InvalidInput` before anything is sent.
+   */
+  readonly profile?: string | undefined
 }
 
 /**
- * Speculative execution of one request: how long to wait before each extra execution, and how many.
+ * Speculative execution of one request: how long to wait before each extra execution, and how many
+ * (a finite integer >= 0). The constant policy (`SpeculativeExecution.constant`).
  *
  * @since 0.1.0
  */

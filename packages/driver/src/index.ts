@@ -85,6 +85,11 @@ export * as Retry from "./policies/Retry.ts"
 export * as Session from "./Session.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as SpeculativeExecution from "./policies/SpeculativeExecution.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Statement from "./Statement.ts"

@@ -54,7 +54,7 @@ it.live("examples/paging.ts, errors-and-policies.ts and tracing.ts run against t
     expect(tracing.stdout).toMatch(/custom payload sent: example=hello; came back: (hello|\(nothing: no mirroring handler\))/)
   }), { timeout: 180_000 })
 
-it.live("examples/batches.ts, metadata.ts and speculative-and-metrics.ts run against the node", () =>
+it.live("examples/batches.ts, metadata.ts, speculative-and-metrics.ts and profiles.ts run against the node", () =>
   Effect.gen(function*() {
     const batches = yield* runExample("batches.ts")
     expect(batches.stdout).toContain("logged batch: Ada=100, Grace=50")
@@ -70,4 +70,10 @@ it.live("examples/batches.ts, metadata.ts and speculative-and-metrics.ts run aga
     expect(observability.stdout).toMatch(/requests: \d+ succeeded, 1 SyntaxError/)
     expect(observability.stdout).toMatch(/in flight now: 0/)
     expect(observability.stdout).toMatch(/spans: \d+, e\.g\. "SELECT system\.local" on 127\.0\.0\.1 \(1 row, consistency local_one\)/)
+    const profiles = yield* runExample("profiles.ts")
+    expect(profiles.stdout).toMatch(/^oltp read: release 5\./m)
+    expect(profiles.stdout).toMatch(/^analytics page: 100 rows, more pages: true$/m)
+    expect(profiles.stdout).toMatch(/^columns counted under the analytics profile, 100 rows a page: \d{3,}$/m)
+    expect(profiles.stdout).toContain("per-statement retry policy: 1 row")
+    expect(profiles.stdout).toContain(`InvalidInput: options.profile: unknown execution profile "olap"`)
   }), { timeout: 180_000 })

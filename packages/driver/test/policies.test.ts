@@ -1,14 +1,17 @@
 /**
  * Pure parts of the driver: configuration, contact points, the token map, query plans, retry decisions.
  */
-import { Cluster, Errors, type Host as HostModule, LoadBalancing, Retry } from "@effect-cassandra/driver"
-import { murmur3Token } from "@effect-cassandra/protocol"
+import { Cluster, Errors, type Host as HostModule, LoadBalancing, Retry, SpeculativeExecution } from "@effect-cassandra/driver"
+import { Consistency, murmur3Token } from "@effect-cassandra/protocol"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import { buildSchema } from "../src/internal/metadata/schemaRows.ts"
+import { RequestDefaults, type ResolvedRequest } from "../src/internal/request/options.ts"
 import { TokenMap } from "../src/internal/routing/TokenMap.ts"
 
 type Host = HostModule.Host
@@ -165,6 +168,136 @@ describe("default retry policy", () => {
     expect(decide(new ConnectionError({ message: "" }), 0, true)).toBe("RetryNextHost")
     expect(decide(new IsBootstrapping({ message: "" }))).toBe("RetryNextHost")
     expect(decide(new SyntaxError({ message: "" }), 0, true)).toBe("Rethrow")
+  })
+})
+
+describe("downgrading consistency retry policy (the Python driver's)", () => {
+  const decide = (error: Retry.RetryContext["error"], retryCount = 0, idempotent = false) =>
+    Retry.downgradingConsistencyRetryPolicy.decide({ error, retryCount, idempotent, consistency: Consistency.QUORUM })
+  const rt = (received: number, blockFor: number, dataPresent: boolean, consistency = "QUORUM") =>
+    new ReadTimeout({ message: "", consistency, received, blockFor, dataPresent })
+  const wt = (writeType: string, received: number) => new WriteTimeout({ message: "", consistency: "QUORUM", received, blockFor: 3, writeType })
+  const un = (alive: number, consistency = "QUORUM") => new Unavailable({ message: "", consistency, required: 3, alive })
+
+  it("read timeout: fewer replicas answered: the level they give; enough without data: the same level; serial: rethrow", () => {
+    expect(decide(rt(2, 3, false))).toEqual({ _tag: "RetrySameHost", consistency: Consistency.TWO })
+    expect(decide(rt(1, 3, true))).toEqual({ _tag: "RetrySameHost", consistency: Consistency.ONE })
+    expect(decide(rt(3, 4, false))).toEqual({ _tag: "RetrySameHost", consistency: Consistency.THREE })
+    expect(decide(rt(0, 3, false))._tag).toBe("Rethrow")
+    expect(decide(rt(3, 3, false))).toEqual({ _tag: "RetrySameHost" })
+    expect(decide(rt(3, 3, true))._tag).toBe("Rethrow")
+    expect(decide(rt(1, 2, false, "SERIAL"))._tag).toBe("Rethrow")
+    expect(decide(rt(1, 2, false), 1)._tag).toBe("Rethrow")
+  })
+
+  it("write timeout: acknowledged simple, batch and counter writes are ignored; unlogged batches downgrade; batch log retries", () => {
+    expect(decide(wt("SIMPLE", 1))._tag).toBe("Ignore")
+    expect(decide(wt("BATCH", 2))._tag).toBe("Ignore")
+    expect(decide(wt("COUNTER", 1))._tag).toBe("Ignore")
+    expect(decide(wt("SIMPLE", 0))._tag).toBe("Rethrow")
+    expect(decide(wt("UNLOGGED_BATCH", 2))).toEqual({ _tag: "RetrySameHost", consistency: Consistency.TWO })
+    expect(decide(wt("UNLOGGED_BATCH", 0))._tag).toBe("Rethrow")
+    expect(decide(wt("BATCH_LOG", 0))).toEqual({ _tag: "RetrySameHost" })
+    expect(decide(wt("CAS", 1))._tag).toBe("Rethrow")
+    expect(decide(wt("SIMPLE", 1), 1)._tag).toBe("Rethrow")
+  })
+
+  it("unavailable: the level the alive replicas give; a serial consistency goes to the next host; other errors as the default", () => {
+    expect(decide(un(2))).toEqual({ _tag: "RetrySameHost", consistency: Consistency.TWO })
+    expect(decide(un(0))._tag).toBe("Rethrow")
+    expect(decide(un(1, "LOCAL_SERIAL"))).toEqual({ _tag: "RetryNextHost" })
+    expect(decide(un(2), 1)._tag).toBe("Rethrow")
+    expect(decide(new ConnectionError({ message: "" }), 0, true)._tag).toBe("RetryNextHost")
+    expect(decide(new ConnectionError({ message: "" }), 0, false)._tag).toBe("Rethrow")
+    expect(decide(new SyntaxError({ message: "" }), 0, true)._tag).toBe("Rethrow")
+  })
+})
+
+describe("idempotence-aware write-timeout retry policy", () => {
+  const wt = (writeType: string) => new WriteTimeout({ message: "", consistency: "QUORUM", received: 0, blockFor: 2, writeType })
+  const decide = (policy: Retry.RetryPolicyShape, error: Retry.RetryContext["error"], retryCount: number, idempotent: boolean) =>
+    policy.decide({ error, retryCount, idempotent, consistency: Consistency.QUORUM })._tag
+
+  it("retries replayable writes of idempotent statements up to maxRetries; never counters, CAS or non-idempotent ones", () => {
+    const once = Retry.idempotentWriteTimeoutRetryPolicy()
+    for (const type of ["SIMPLE", "BATCH", "UNLOGGED_BATCH", "BATCH_LOG"]) {
+      expect(decide(once, wt(type), 0, true)).toBe("RetrySameHost")
+      expect(decide(once, wt(type), 1, true)).toBe("Rethrow")
+      expect(decide(once, wt(type), 0, false)).toBe("Rethrow")
+    }
+    for (const type of ["COUNTER", "CAS", "VIEW", "CDC"]) expect(decide(once, wt(type), 0, true)).toBe("Rethrow")
+    const thrice = Retry.idempotentWriteTimeoutRetryPolicy({ maxRetries: 3, base: Retry.neverRetryPolicy })
+    expect(decide(thrice, wt("SIMPLE"), 2, true)).toBe("RetrySameHost")
+    expect(decide(thrice, wt("SIMPLE"), 3, true)).toBe("Rethrow")
+    // everything else is the base policy's
+    const un = new Unavailable({ message: "", consistency: "QUORUM", required: 2, alive: 1 })
+    expect(decide(thrice, un, 0, true)).toBe("Rethrow")
+    expect(decide(once, un, 0, true)).toBe("RetryNextHost")
+  })
+})
+
+describe("speculative execution policies", () => {
+  const h = host("10.0.0.1", "dc1", 1n)
+  const other = host("10.0.0.2", "dc1", 2n)
+  /** The delays of the first `n` steps of the policy's Schedule (without sleeping them). */
+  const delaysOf = (policy: SpeculativeExecution.SpeculativeExecutionPolicyShape, at: Host, n: number) =>
+    Effect.gen(function*() {
+      const step = yield* Schedule.toStep(policy.delays(at))
+      const out: Array<number> = []
+      for (let i = 0; i < n; i++) {
+        const next = yield* Effect.exit(step(i * 1000, undefined))
+        if (next._tag === "Failure") break
+        out.push(Duration.toMillis(next.value[1]))
+      }
+      return out
+    })
+
+  it.effect("constant: the same delay each time; none: no step", () =>
+    Effect.gen(function*() {
+      expect(yield* delaysOf(SpeculativeExecution.constant({ delay: "75 millis", maxExecutions: 3 }), h, 3)).toEqual([75, 75, 75])
+      expect(yield* delaysOf(SpeculativeExecution.none, h, 3)).toEqual([])
+      expect(SpeculativeExecution.constant({ delay: "soon" as never, maxExecutions: 1 }).invalid).toMatchObject({ path: "delay" })
+    }))
+
+  it.effect("percentile: the fallback until a host has minSamples answers, then the p-th percentile of its last `window`", () =>
+    Effect.gen(function*() {
+      const policy = SpeculativeExecution.percentile({ percentile: 90, maxExecutions: 2, minSamples: 5, window: 10 })
+      for (let i = 1; i <= 4; i++) policy.observe!(h, i * 10)
+      expect(yield* delaysOf(policy, h, 2)).toEqual([100, 100])
+      policy.observe!(h, 50)
+      // 10..50: the 90th percentile (nearest rank) is 50
+      expect(yield* delaysOf(policy, h, 1)).toEqual([50])
+      // another host has its own latencies
+      expect(yield* delaysOf(policy, other, 1)).toEqual([100])
+      // the window keeps the last 10: after ten answers of 1 ms the old ones are gone
+      for (let i = 0; i < 10; i++) policy.observe!(h, 1)
+      expect(yield* delaysOf(policy, h, 1)).toEqual([1])
+      const bad = SpeculativeExecution.percentile({ percentile: 0, maxExecutions: 1 })
+      expect(bad.invalid).toMatchObject({ path: "percentile" })
+    }))
+})
+
+describe("request options resolution (RequestDefaults)", () => {
+  const defaults = RequestDefaults.make(
+    { consistency: "QUORUM", fetchSize: 50 },
+    { analytics: { consistency: "ONE", timeout: "1 minute", retry: Retry.neverRetryPolicy } }
+  ) as RequestDefaults
+
+  it("a call without options reuses one resolution per profile: nothing is allocated per request", () => {
+    expect(defaults.resolve(undefined, undefined)).toBe(defaults.resolve(undefined, undefined))
+    expect(defaults.resolve(undefined, "analytics")).toBe(defaults.resolve(undefined, "analytics"))
+    expect(defaults.resolve(undefined, "analytics")).not.toBe(defaults.resolve(undefined, undefined))
+  })
+
+  it("call over profile over session defaults over the constants", () => {
+    const plain = defaults.resolve(undefined, undefined) as ResolvedRequest
+    expect([plain.consistency, plain.fetchSize, plain.timeoutMillis, plain.retry, plain.profile]).toEqual([Consistency.QUORUM, 50, 10_000, undefined, undefined])
+    const analytics = defaults.resolve({ fetchSize: 7 }, "analytics") as ResolvedRequest
+    expect([analytics.consistency, analytics.fetchSize, analytics.timeoutMillis, analytics.retry, analytics.profile])
+      .toEqual([Consistency.ONE, 7, 60_000, Retry.neverRetryPolicy, "analytics"])
+    // a profile named by the call wins over the scoped one
+    expect((defaults.resolve({ profile: "analytics" }, "nope") as ResolvedRequest).profile).toBe("analytics")
+    expect(defaults.resolve({ fetchSize: 1 }, "nope")).toMatchObject({ _tag: "InvalidInput", path: "ExecutionProfile.with" })
   })
 })
 

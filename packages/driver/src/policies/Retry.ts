@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { Consistency } from "@effect-cassandra/protocol"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
@@ -57,6 +58,7 @@ export interface RetryPolicyShape {
 const rethrow: RetryDecision = { _tag: "Rethrow" }
 const same: RetryDecision = { _tag: "RetrySameHost" }
 const next: RetryDecision = { _tag: "RetryNextHost" }
+const ignore: RetryDecision = { _tag: "Ignore" }
 
 /**
  * The Python driver's default semantics:
@@ -99,6 +101,102 @@ export const defaultRetryPolicy: RetryPolicyShape = {
  * @since 0.1.0
  */
 export const fallthroughRetryPolicy: RetryPolicyShape = { decide: () => rethrow }
+
+/**
+ * Never retries (the same policy as `fallthroughRetryPolicy`, the Python driver's name for it).
+ *
+ * @since 0.2.0
+ */
+export const neverRetryPolicy: RetryPolicyShape = fallthroughRetryPolicy
+
+const isSerial = (consistency: string): boolean => consistency === "SERIAL" || consistency === "LOCAL_SERIAL"
+
+/** The Python driver's `_pick_consistency`: the level the replicas that answered (or are alive) can give. */
+const downgradeTo = (replicas: number): RetryDecision =>
+  replicas >= 3
+    ? { _tag: "RetrySameHost", consistency: Consistency.THREE }
+    : replicas === 2
+    ? { _tag: "RetrySameHost", consistency: Consistency.TWO }
+    : replicas === 1
+    ? { _tag: "RetrySameHost", consistency: Consistency.ONE }
+    : rethrow
+
+/**
+ * The Python driver's DowngradingConsistencyRetryPolicy: the default policy's retries, and when the
+ * asked consistency cannot be reached, the next best thing. BEWARE: a read at QUORUM after a write at
+ * QUORUM may then not see the write.
+ *
+ * On the first failure only (a second one is rethrown):
+ * - read timeout: fewer replicas answered than required: retry on the same host at THREE, TWO or ONE
+ *   (as many as answered; none answered: rethrow); enough answered but no data came: retry at the same
+ *   consistency; a serial (LWT) read: rethrow;
+ * - write timeout: SIMPLE, BATCH or COUNTER acknowledged by at least one replica: ignore (the write is
+ *   persisted somewhere; the result is empty); none acknowledged: rethrow; UNLOGGED_BATCH: retry at the
+ *   level its acknowledgements give; BATCH_LOG: retry at the same consistency; other write types: rethrow;
+ * - unavailable: a serial consistency (the Paxos phase of an LWT): the next host; otherwise retry at the
+ *   level the alive replicas give (none: rethrow);
+ * - everything else: as `defaultRetryPolicy` (connection errors, client timeouts, overloaded and server
+ *   errors go to the next host only for idempotent statements).
+ *
+ * @since 0.2.0
+ */
+export const downgradingConsistencyRetryPolicy: RetryPolicyShape = {
+  decide: (context) => {
+    const { error, retryCount } = context
+    switch (error._tag) {
+      case "ReadTimeout":
+        if (retryCount !== 0 || isSerial(error.consistency)) return rethrow
+        if (error.received < error.blockFor) return downgradeTo(error.received)
+        return error.dataPresent ? rethrow : same
+      case "WriteTimeout":
+        if (retryCount !== 0) return rethrow
+        switch (error.writeType) {
+          case "SIMPLE":
+          case "BATCH":
+          case "COUNTER":
+            return error.received > 0 ? ignore : rethrow
+          case "UNLOGGED_BATCH":
+            return downgradeTo(error.received)
+          case "BATCH_LOG":
+            return same
+          default:
+            return rethrow
+        }
+      case "Unavailable":
+        if (retryCount !== 0) return rethrow
+        return isSerial(error.consistency) ? next : downgradeTo(error.alive)
+      default:
+        return defaultRetryPolicy.decide(context)
+    }
+  }
+}
+
+const replayableWrites: ReadonlySet<string> = new Set(["SIMPLE", "BATCH", "UNLOGGED_BATCH", "BATCH_LOG"])
+
+/**
+ * Idempotence-aware write-timeout retry: a write timeout of an `idempotent` statement is retried on the
+ * same host, up to `maxRetries` times (default 1), when its write type can be replayed (SIMPLE, BATCH,
+ * UNLOGGED_BATCH, BATCH_LOG); a non-idempotent statement, a COUNTER write (replaying it counts twice),
+ * a CAS write (an LWT whose outcome is unknown) and VIEW / CDC writes are rethrown. Every other failure
+ * is `base`'s decision (default `defaultRetryPolicy`).
+ *
+ * @since 0.2.0
+ */
+export const idempotentWriteTimeoutRetryPolicy = (options?: {
+  readonly maxRetries?: number | undefined
+  readonly base?: RetryPolicyShape | undefined
+}): RetryPolicyShape => {
+  const maxRetries = options?.maxRetries ?? 1
+  const base = options?.base ?? defaultRetryPolicy
+  return {
+    decide: (context) => {
+      const error = context.error
+      if (error._tag !== "WriteTimeout") return base.decide(context)
+      return context.idempotent && context.retryCount < maxRetries && replayableWrites.has(error.writeType) ? same : rethrow
+    },
+    delay: base.delay
+  }
+}
 
 /**
  * The retry policy service. Defaults to `defaultRetryPolicy`.

@@ -2,7 +2,7 @@
  * The executor: a session's request path, from the public operations down to one execution.
  *
  *   execute / batch / prepare / stream
- *     -> options resolved once (`options.ts`)
+ *     -> options resolved once, when the Effect runs (`options.ts`: call, statement, profile, session)
  *     -> the request's span and metrics when something observes it (`observability/instrument.ts`)
  *     -> a plan (`plan.ts`), made when the Effect runs
  *     -> the query plan (`routing/queryPlan.ts`)
@@ -20,6 +20,7 @@
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -39,6 +40,7 @@ import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
+import { CurrentProfile } from "../../ExecutionProfile.ts"
 import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
 import { batchEntry, type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan, unsupportedKeyspace } from "./plan.ts"
 import { RequestExecution, type ExecutionContext, type Resume } from "./RequestExecution.ts"
@@ -110,11 +112,11 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       reprepareOnUp: args.reprepareOnUp,
       runPrepare: (query, keyspace, customPayload) => this.runPrepare(query, keyspace, customPayload)
     })
-    const atOne = this.defaults.resolve({ consistency: "ONE" }) as ResolvedRequest
+    const atOne = this.defaults.resolve({ consistency: "ONE" }, undefined) as ResolvedRequest
     this.traceQueries = {
       prepare: (query) => this.prepare(query, undefined),
       executeAt: (statement, params, consistency) => {
-        const options = consistency === undefined ? atOne : this.defaults.resolve({ consistency })
+        const options = consistency === undefined ? atOne : this.defaults.resolve({ consistency }, undefined)
         if (options instanceof E.InvalidInput) return Effect.fail(options)
         return this.executePage<Row>(statement, params, options, undefined)
       }
@@ -123,7 +125,11 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   // ---- the public operations -------------------------------------------------------
 
-  /** `Session.execute`: a statement (string, prepared, or a statement object) and its values. */
+  /**
+   * `Session.execute`: a statement (string, prepared, or a statement object) and its values. The
+   * options are resolved when the Effect runs, inside its one callback: the profile that
+   * `ExecutionProfile.with` scopes is the running fiber's.
+   */
   execute<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Effect.Effect<ResultSet<A>, E.CassandraError> {
     let target: string | PreparedStatement
     let values = params
@@ -136,11 +142,14 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    const resolved = this.defaults.resolve(options)
-    if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-    // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
-    if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
-    return this.executePage<A>(target, values, resolved, resolved.pagingState)
+    // resolved when the Effect runs, in the same primitive that starts the page: the scoped profile is the fiber's
+    return Effect.withFiber((fiber) => {
+      const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+      if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
+      // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
+      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
+      return this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined)
+    })
   }
 
   /**
@@ -181,11 +190,13 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
 
   /** `Session.batch`. */
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
-    const resolved = this.defaults.resolve(call)
-    if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
     if (!Array.isArray(entries)) return Effect.fail(new E.InvalidInput({ message: "a batch takes an array of statements", path: "statements" }))
-    if (!this.instruments.enabled) return this.batchPrepared(entries, resolved, undefined)
-    return this.instruments.observe({ kind: "batch", entries }, resolved, (obs) => this.batchPrepared(entries, resolved, obs))
+    return Effect.withFiber((fiber) => {
+      const resolved = this.defaults.resolve(call, fiber.getRef(CurrentProfile))
+      if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
+      if (!this.instruments.enabled) return this.batchPrepared(entries, resolved, undefined)
+      return this.instruments.observe({ kind: "batch", entries }, resolved, (obs) => this.batchPrepared(entries, resolved, obs))
+    })
   }
 
   /** A batch whose query strings with values go prepared first, as in `execute` (their PREPAREs count against the timeout). */
@@ -248,14 +259,23 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     pagingState: Uint8Array | undefined,
     deadline?: number
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
+    if (!this.instruments.enabled) return this.page<A>(statement, params, options, pagingState, deadline, undefined)
+    return Effect.withFiber((fiber) => this.pageIn<A>(fiber, statement, params, options, pagingState, deadline))
+  }
+
+  /** One page on `fiber`, under its span and metrics when something observes it (no tracer installed, metrics off: nothing). */
+  private pageIn<A>(
+    fiber: Fiber.Fiber<unknown, unknown>,
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    deadline: number | undefined
+  ): Effect.Effect<ResultSet<A>, E.CassandraError> {
     const ins = this.instruments
-    if (!ins.enabled) return this.page<A>(statement, params, options, pagingState, deadline, undefined)
-    // one closure and one primitive per request when nothing observes it (no tracer installed, metrics off)
-    return Effect.withFiber((fiber) =>
-      ins.wants(fiber)
-        ? ins.observeIn(fiber, { kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, deadline, obs))
-        : this.page<A>(statement, params, options, pagingState, deadline, undefined)
-    )
+    return ins.enabled && ins.wants(fiber)
+      ? ins.observeIn(fiber, { kind: "execute", statement }, options, (obs) => this.page<A>(statement, params, options, pagingState, deadline, obs))
+      : this.page<A>(statement, params, options, pagingState, deadline, undefined)
   }
 
   /**
@@ -290,12 +310,16 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     return this.instruments.enabled ? this.instruments.observe({ kind: "prepare", query, keyspace }, options, prepare) : prepare(undefined)
   }
 
-  /** Runs a plan: one execution, or speculative ones when the request allows them. */
+  /**
+   * Runs a plan over its query plan (the profile's load balancing, else the cluster's): one execution,
+   * or speculative ones when the request allows them (idempotent, not pinned to a host).
+   */
   private runPlan(plan: RequestPlan, resume: Resume): void {
     if (this.closing()) return resume(Effect.fail(new E.SessionClosed({ message: "the session is shut down" })))
-    const hosts = queryPlan(plan, this.lb, this.cluster, this.pools.inFlightOf)[Symbol.iterator]()
-    const spec = plan.options.speculative
-    if (spec !== undefined && plan.options.idempotent && spec.maxExecutions >= 1 && plan.options.host === undefined) {
+    const options = plan.options
+    const hosts = queryPlan(plan, options.loadBalancing ?? this.lb, this.cluster, this.pools.inFlightOf)[Symbol.iterator]()
+    const spec = options.speculative
+    if (spec !== undefined && options.idempotent && options.host === undefined) {
       return resume(speculate(this, plan, hosts, spec))
     }
     new RequestExecution(this, plan, hosts, undefined).start(resume)

@@ -13,6 +13,7 @@
  *    When no host is left the execution fails with `NoHostAvailable` and every host's error.
  *
  * Speculative executions (`speculative.ts`) are several of these sharing one plan and one error record.
+ * The retry policy is the request's (its option or profile's), else the session's.
  * It does not build plans (`plan.ts`) nor results (`result.ts`).
  *
  * @since 0.1.0
@@ -86,6 +87,8 @@ export class RequestExecution implements ResponseHandler {
   private host: Host | undefined = undefined
   private conn: Connection | undefined = undefined
   private retryCount = 0
+  /** When the current attempt was sent, for the speculative policy's latencies (only when it keeps them). */
+  private sentAt = 0
   private retryStep: ((input: RetryContext) => Effect.Effect<unknown, unknown>) | undefined = undefined
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
   private repreparedOn: Connection | undefined = undefined
@@ -147,6 +150,7 @@ export class RequestExecution implements ResponseHandler {
     if (this.plan.observation !== undefined) this.plan.observation.host = host
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
+    if (this.plan.options.observeLatency !== undefined) this.sentAt = this.ctx.now()
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
     return true
   }
@@ -156,6 +160,8 @@ export class RequestExecution implements ResponseHandler {
   onResponse(frame: ResponseFrame): void {
     // a traced answer is one of the request's traces, also when a speculative execution lost with it
     if (frame.tracingId !== undefined) this.plan.noteTracedAttempt(frame.tracingId)
+    const observe = this.plan.options.observeLatency
+    if (observe !== undefined) observe(this.host!, this.ctx.now() - this.sentAt)
     this.resume!(this.ctx.complete(this.plan, frame, this.host!))
   }
 
@@ -213,10 +219,10 @@ export class RequestExecution implements ResponseHandler {
     })
   }
 
-  /** The retry policy's decision, after its Schedule's delay when it has one. */
+  /** The retry policy's decision (the request's, else the session's), after its Schedule's delay when it has one. */
   private retry(error: E.RequestError): Effect.Effect<unknown, E.CassandraError> {
     return Effect.gen({ self: this }, function*() {
-      const policy = this.ctx.retryPolicy
+      const policy = this.plan.options.retry ?? this.ctx.retryPolicy
       const context: RetryContext = { error, retryCount: this.retryCount, idempotent: this.plan.options.idempotent, consistency: consistencyOf(this.request) }
       const decision = policy.decide(context)
       this.retryCount++

@@ -1,8 +1,10 @@
 /**
- * Request options resolved once: the call's options over the statement object's over the session's
- * `defaults` over the `ExecutionProfile` constants, validated (consistency names, timeouts, batch
- * type) into the wire codes and numbers the plan needs. A call without options gets the session's
- * resolution, computed once when the session starts.
+ * Request options resolved once: the call's options over the statement object's over the execution
+ * profile's (named by the call or statement, else scoped by `ExecutionProfile.with`, else the session's
+ * `defaults.profile`) over the session's `defaults` and policies over the `ExecutionProfile` constants,
+ * validated (consistency names, timeouts, batch type, profile names, speculative policies) into the
+ * wire codes, numbers and policies the plan needs. A call without options gets a resolution computed
+ * once when the session starts (one per profile).
  *
  * It does not build the request (`plan.ts` does) nor look at the cluster.
  *
@@ -14,8 +16,19 @@ import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
-import { defaultConsistency, defaultFetchSize, defaultTimeoutMillis, internalRequestTimeoutMillis } from "../../ExecutionProfile.ts"
+import * as Fiber from "effect/Fiber"
+import {
+  CurrentProfile,
+  defaultConsistency,
+  defaultFetchSize,
+  defaultTimeoutMillis,
+  type ExecutionProfile,
+  internalRequestTimeoutMillis
+} from "../../ExecutionProfile.ts"
 import type { Host } from "../../Host.ts"
+import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
+import type { RetryPolicyShape } from "../../policies/Retry.ts"
+import { constant, type SpeculativeExecutionPolicyShape } from "../../policies/SpeculativeExecution.ts"
 import type { BatchOptions, ExecuteOptions, SpeculativeExecution } from "../../Statement.ts"
 
 /**
@@ -39,7 +52,16 @@ export interface ResolvedRequest {
   readonly keyspace: string | undefined
   readonly host: Host | undefined
   readonly routingKey: Uint8Array | ReadonlyArray<Uint8Array> | undefined
-  readonly speculative: SpeculativeExecution | undefined
+  /** The speculative execution policy; undefined: none. */
+  readonly speculative: SpeculativeExecutionPolicyShape | undefined
+  /** The policy's latency observer (the percentile policy's), told each answer's latency. */
+  readonly observeLatency: ((host: Host, latencyMillis: number) => void) | undefined
+  /** The request's retry policy; undefined: the session's. */
+  readonly retry: RetryPolicyShape | undefined
+  /** The request's load-balancing policy (its profile's); undefined: the cluster's. */
+  readonly loadBalancing: LoadBalancingPolicyShape | undefined
+  /** The name of the profile the request ran with. */
+  readonly profile: string | undefined
   readonly schema: Schema.Decoder<any> | undefined
   readonly prepare: boolean
   readonly pagingState: Uint8Array | undefined
@@ -111,49 +133,180 @@ export const mergeStatementOptions = <A>(
 }
 
 /**
- * The session's defaults, and the resolution of each request's options over them.
+ * The settings a profile, or the session without one, gives its requests: validated once, when the
+ * session starts. `retry` and `loadBalancing` undefined: the session's (`ExecutionContext.retryPolicy`,
+ * the cluster's policy); `speculative` undefined: none.
+ *
+ * @since 0.2.0
+ */
+export interface ProfileBase {
+  readonly name: string | undefined
+  readonly consistency: number
+  readonly serialConsistency: number | undefined
+  readonly timeoutMillis: number
+  readonly fetchSize: number
+  readonly idempotent: boolean
+  readonly tracing: boolean
+  readonly retry: RetryPolicyShape | undefined
+  readonly loadBalancing: LoadBalancingPolicyShape | undefined
+  readonly speculative: SpeculativeExecutionPolicyShape | undefined
+}
+
+/**
+ * A speculative execution option as a policy (`{ delay, maxExecutions }` is the constant one), checked:
+ * `maxExecutions` a finite integer >= 0, the policy's own settings valid. undefined: none; `under` when
+ * the option is not given.
+ *
+ * @since 0.2.0
+ */
+export const speculativeOf = (
+  spec: SpeculativeExecution | SpeculativeExecutionPolicyShape | undefined,
+  under: SpeculativeExecutionPolicyShape | undefined,
+  path: string
+): SpeculativeExecutionPolicyShape | undefined | E.InvalidInput => {
+  if (spec === undefined) return under
+  const policy = "delays" in spec ? spec : constant(spec)
+  if (policy.invalid !== undefined) {
+    return new E.InvalidInput({ message: `${path}.${policy.invalid.message}`, path: `${path}.${policy.invalid.path}`, expected: policy.invalid.expected })
+  }
+  const max = policy.maxExecutions
+  if (!(Number.isInteger(max) && max >= 0)) {
+    return new E.InvalidInput({ message: `${path}.maxExecutions: not a finite integer >= 0: ${String(max)}`, path: `${path}.maxExecutions`, expected: "a finite integer >= 0" })
+  }
+  return max === 0 ? undefined : policy
+}
+
+/**
+ * `settings` over `under`, validated (`path` names them in errors: `defaults`, `profiles.oltp`).
+ *
+ * @since 0.2.0
+ */
+export const profileOver = (settings: ExecutionProfile, under: ProfileBase, path: string, name: string | undefined): ProfileBase | E.InvalidInput => {
+  const timeoutMillis = timeoutMillisOf(settings.timeout, under.timeoutMillis, `${path}.timeout`)
+  if (typeof timeoutMillis !== "number") return timeoutMillis
+  const consistency = settings.consistency === undefined ? under.consistency : consistencyCode(settings.consistency, `${path}.consistency`)
+  if (typeof consistency !== "number") return consistency
+  const serialConsistency = settings.serialConsistency === undefined ? under.serialConsistency : serialCode(settings.serialConsistency, `${path}.serialConsistency`)
+  if (serialConsistency instanceof E.InvalidInput) return serialConsistency
+  const speculative = speculativeOf(settings.speculativeExecution, under.speculative, `${path}.speculativeExecution`)
+  if (speculative instanceof E.InvalidInput) return speculative
+  return {
+    name,
+    consistency,
+    serialConsistency,
+    timeoutMillis,
+    fetchSize: settings.fetchSize ?? under.fetchSize,
+    idempotent: settings.idempotent ?? under.idempotent,
+    tracing: settings.tracing ?? under.tracing,
+    retry: settings.retry ?? under.retry,
+    loadBalancing: settings.loadBalancing ?? under.loadBalancing,
+    speculative
+  }
+}
+
+/**
+ * The session's defaults and profiles, and the resolution of each request's options over them: the
+ * call's (with its statement's) over the profile's over the session's `defaults` and policies over the
+ * constants of `ExecutionProfile.ts`.
  *
  * @since 0.1.0
  */
 export class RequestDefaults {
   private readonly defaults: ExecuteOptions<any>
-  private readonly timeoutMillis: number
-  /** The resolution of a call without options. */
+  /** The settings of requests without a profile. */
+  private readonly base: ProfileBase
+  private readonly profiles: ReadonlyMap<string, ProfileBase>
+  /** `defaults.profile`: the profile of requests that name none (and run outside `ExecutionProfile.with`). */
+  private readonly defaultProfile: string | undefined
+  /** The resolution of a call without options, without a profile and per profile. */
   private readonly plain: ResolvedRequest
+  private readonly plainByProfile: ReadonlyMap<string, ResolvedRequest>
 
-  private constructor(defaults: ExecuteOptions<any>, timeoutMillis: number) {
+  private constructor(defaults: ExecuteOptions<any>, base: ProfileBase, profiles: ReadonlyMap<string, ProfileBase>) {
     this.defaults = defaults
-    this.timeoutMillis = timeoutMillis
-    this.plain = this.resolve(undefined) as ResolvedRequest
+    this.base = base
+    this.profiles = profiles
+    this.defaultProfile = defaults.profile
+    const plainByProfile = new Map<string, ResolvedRequest>()
+    for (const [name, profile] of profiles) plainByProfile.set(name, this.over(emptyCall, profile) as ResolvedRequest)
+    this.plainByProfile = plainByProfile
+    this.plain = this.defaultProfile === undefined ? this.over(emptyCall, base) as ResolvedRequest : plainByProfile.get(this.defaultProfile)!
   }
 
-  /** Validates the session's defaults (a bad default is an error when the session starts). */
-  static make(defaults: ExecuteOptions<any> | undefined): RequestDefaults | E.InvalidInput {
+  /**
+   * Validates the session's defaults and profiles (a bad one is an error when the session starts).
+   * `speculative` is the session's speculative execution policy (the `SpeculativeExecutionPolicy`
+   * reference), under its `defaults`.
+   */
+  static make(
+    defaults: ExecuteOptions<any> | undefined,
+    profiles?: Readonly<Record<string, ExecutionProfile>> | undefined,
+    speculative?: SpeculativeExecutionPolicyShape | undefined
+  ): RequestDefaults | E.InvalidInput {
     const d = defaults ?? {}
-    const timeout = timeoutMillisOf(d.timeout, defaultTimeoutMillis, "defaults.timeout")
-    if (typeof timeout !== "number") return timeout
-    const made = new RequestDefaults(d, timeout)
+    const policy = speculativeOf(speculative, undefined, "SpeculativeExecutionPolicy")
+    if (policy instanceof E.InvalidInput) return policy
+    const constants: ProfileBase = {
+      name: undefined,
+      consistency: Consistency[defaultConsistency],
+      serialConsistency: undefined,
+      timeoutMillis: defaultTimeoutMillis,
+      fetchSize: defaultFetchSize,
+      idempotent: false,
+      tracing: false,
+      retry: undefined,
+      loadBalancing: undefined,
+      speculative: policy
+    }
+    const base = profileOver(d, constants, "defaults", undefined)
+    if (base instanceof E.InvalidInput) return base
+    const byName = new Map<string, ProfileBase>()
+    for (const name of Object.keys(profiles ?? {})) {
+      const profile = profileOver(profiles![name]!, base, `profiles.${name}`, name)
+      if (profile instanceof E.InvalidInput) return profile
+      byName.set(name, profile)
+    }
+    if (d.profile !== undefined && !byName.has(d.profile)) return unknownProfile(d.profile, "defaults.profile", byName)
+    const made = new RequestDefaults(d, base, byName)
     // the other defaults are checked as a call without options would be
-    const plain = made.resolve({})
+    const plain = made.resolve({}, undefined)
     return plain instanceof E.InvalidInput ? plain : made
   }
 
-  /** One request's options over the session's defaults. */
-  resolve(call: ExecuteOptions<any> | BatchOptions | undefined): ResolvedRequest | E.InvalidInput {
-    if (call === undefined && this.plain !== undefined) return this.plain
-    const c: ExecuteOptions<any> & BatchOptions = call ?? {}
+  /**
+   * One request's options: `call` (with its statement's) over the profile it names, else the profile
+   * `scoped` by `ExecutionProfile.with`, else the session's default one. A call without options and
+   * without a scoped profile allocates nothing.
+   */
+  resolve(call: ExecuteOptions<any> | BatchOptions | undefined, scoped: string | undefined): ResolvedRequest | E.InvalidInput {
+    if (call === undefined) {
+      if (scoped === undefined) return this.plain
+      return this.plainByProfile.get(scoped) ?? unknownProfile(scoped, "ExecutionProfile.with", this.profiles)
+    }
+    const name = call.profile ?? scoped ?? this.defaultProfile
+    if (name === undefined) return this.over(call, this.base)
+    const profile = this.profiles.get(name)
+    if (profile === undefined) return unknownProfile(name, call.profile !== undefined ? "options.profile" : "ExecutionProfile.with", this.profiles)
+    return this.over(call, profile)
+  }
+
+  /** The call's options over a profile's settings. */
+  private over(call: ExecuteOptions<any> & BatchOptions, base: ProfileBase): ResolvedRequest | E.InvalidInput {
+    const c = call
     const d = this.defaults
-    const timeoutMillis = timeoutMillisOf(c.timeout, this.timeoutMillis, "options.timeout")
+    const timeoutMillis = timeoutMillisOf(c.timeout, base.timeoutMillis, "options.timeout")
     if (typeof timeoutMillis !== "number") return timeoutMillis
-    const consistency = consistencyCode(c.consistency ?? d.consistency ?? defaultConsistency, "options.consistency")
+    const consistency = c.consistency === undefined ? base.consistency : consistencyCode(c.consistency, "options.consistency")
     if (typeof consistency !== "number") return consistency
-    const serialConsistency = serialCode(c.serialConsistency ?? d.serialConsistency, "options.serialConsistency")
+    const serialConsistency = c.serialConsistency === undefined ? base.serialConsistency : serialCode(c.serialConsistency, "options.serialConsistency")
     if (serialConsistency instanceof E.InvalidInput) return serialConsistency
+    const speculative = speculativeOf(c.speculativeExecution, base.speculative, "options.speculativeExecution")
+    if (speculative instanceof E.InvalidInput) return speculative
     const batchType = batchTypeCode(c.type)
     if (typeof batchType !== "number") return batchType
     const attemptTimeoutMillis = timeoutMillisOf(c.attemptTimeout ?? d.attemptTimeout, timeoutMillis / 2, "options.attemptTimeout")
     if (typeof attemptTimeoutMillis !== "number") return attemptTimeoutMillis
-    const fetchSize = c.fetchSize ?? d.fetchSize ?? defaultFetchSize
+    const fetchSize = c.fetchSize ?? base.fetchSize
     // 0 or less would be read by Cassandra as "unpaged": every row in one answer
     if (!(Number.isInteger(fetchSize) && fetchSize > 0 && fetchSize <= 0x7fffffff)) {
       return new E.InvalidInput({ message: `options.fetchSize: not a positive page size: ${String(fetchSize)}`, path: "options.fetchSize", expected: "an integer in 1..2^31-1" })
@@ -165,13 +318,17 @@ export class RequestDefaults {
       attemptTimeoutMillis,
       fetchSize,
       timestamp: c.timestamp ?? d.timestamp,
-      idempotent: c.idempotent ?? d.idempotent ?? false,
-      tracing: c.tracing ?? d.tracing ?? false,
+      idempotent: c.idempotent ?? base.idempotent,
+      tracing: c.tracing ?? base.tracing,
       customPayload: c.customPayload ?? d.customPayload,
       keyspace: c.keyspace ?? d.keyspace,
       host: c.host ?? d.host,
       routingKey: c.routingKey ?? d.routingKey,
-      speculative: c.speculativeExecution ?? d.speculativeExecution,
+      speculative,
+      observeLatency: speculative?.observe,
+      retry: c.retry ?? base.retry,
+      loadBalancing: base.loadBalancing,
+      profile: base.name,
       schema: c.schema ?? d.schema,
       prepare: c.prepare ?? d.prepare ?? false,
       pagingState: c.pagingState ?? d.pagingState,
@@ -179,6 +336,23 @@ export class RequestDefaults {
     }
   }
 }
+
+const emptyCall: ExecuteOptions<any> = {}
+
+const unknownProfile = (name: string, path: string, profiles: ReadonlyMap<string, unknown>): E.InvalidInput =>
+  new E.InvalidInput({
+    message: `${path}: unknown execution profile ${JSON.stringify(name)} (the session's profiles: ${profiles.size === 0 ? "none" : [...profiles.keys()].join(", ")})`,
+    path,
+    expected: "the name of one of the session's profiles"
+  })
+
+/**
+ * The profile `ExecutionProfile.with` scopes over the running fiber (read when a request's Effect
+ * runs, from inside its callback: no extra Effect).
+ *
+ * @since 0.2.0
+ */
+export const scopedProfile = (): string | undefined => Fiber.getCurrent()?.getRef(CurrentProfile)
 
 /**
  * The options of the driver's own PREPARE requests: idempotent, untraced, with the internal timeout.
@@ -199,6 +373,10 @@ export const prepareOptions: ResolvedRequest = {
   host: undefined,
   routingKey: undefined,
   speculative: undefined,
+  observeLatency: undefined,
+  retry: undefined,
+  loadBalancing: undefined,
+  profile: undefined,
   schema: undefined,
   prepare: false,
   pagingState: undefined,
