@@ -12,6 +12,8 @@ describe("cassandra-local arguments", () => {
       options: { nodes: 1, nativePort: 9142, name: "x", heap: "1g", customPayloadMirroring: true, keepData: true, startTimeout: "90 seconds" }
     })
     expect(parseArgs(["start"])).toEqual({ _tag: "start", options: {} })
+    expect(parseArgs(["start", "--nodes", "4", "--dcs", "2", "--racks=2"])).toEqual({ _tag: "start", options: { nodes: 4, dcs: 2, racks: 2 } })
+    expect(() => parseArgs(["start", "--dcs", "0"])).toThrow(/between 1 and 9/)
   })
   it("stop, status, env", () => {
     expect(parseArgs(["stop"])).toEqual({ _tag: "stop", name: undefined, dir: undefined, all: false, graceMillis: 10_000 })

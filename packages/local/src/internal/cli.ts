@@ -13,7 +13,7 @@ import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"
 import { type ClusterStateFile, prepare, readState, startAll, stopAll, waitExit } from "./cluster.ts"
 import { probe } from "./cql.ts"
-import { clustersRoot, DEFAULT_CREDENTIALS } from "./layout.ts"
+import { clustersRoot, DEFAULT_CREDENTIALS, LOCAL_DATACENTER } from "./layout.ts"
 import { cmdlineOf, readText, signal, staleVerdict } from "./proc.ts"
 
 /**
@@ -35,6 +35,8 @@ Commands:
 
 Options of start:
   --nodes N              number of nodes, 1..9 (default 1); node i listens on 127.0.0.i
+  --dcs D                datacenters dc1..dcD, nodes round-robin over them (default 1: datacenter1)
+  --racks R              racks rack1..rackR per datacenter, its nodes round-robin over them (default 1)
   --auth                 PasswordAuthenticator (user cassandra, password cassandra)
   --tls                  client TLS; the CA certificate is written to <dir>/tls/ca.pem
   --mirror               custom payload mirroring query handler
@@ -79,7 +81,7 @@ export class UsageError extends Error {
 
 const FLAGS = new Set(["--auth", "--tls", "--mirror", "--keep-data", "--all", "--help", "-h"])
 const VALUED = new Set([
-  "--nodes", "--name", "--dir", "--cluster-name", "--port", "--storage-port", "--first-address", "--heap", "--version",
+  "--nodes", "--dcs", "--racks", "--name", "--dir", "--cluster-name", "--port", "--storage-port", "--first-address", "--heap", "--version",
   "--timeout", "--grace"
 ])
 
@@ -126,6 +128,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): Command => {
       const options: { -readonly [K in keyof StartOptions]: StartOptions[K] } = {}
       const nodes = v("--nodes")
       if (nodes !== undefined) options.nodes = int("--nodes", nodes, 1, 9)
+      const dcs = v("--dcs")
+      if (dcs !== undefined) options.dcs = int("--dcs", dcs, 1, 9)
+      const racks = v("--racks")
+      if (racks !== undefined) options.racks = int("--racks", racks, 1, 9)
       if (name !== undefined) options.name = name
       if (dir !== undefined) options.dir = path.resolve(dir)
       const clusterName = v("--cluster-name")
@@ -218,8 +224,10 @@ const runStart = (options: StartOptions, env: Env): Effect.Effect<void, LocalCas
     yield* say([
       `cluster ${resolved.name}: ${resolved.nodes} node(s) of Cassandra ${rt.version ?? resolved.version} ready in ${((t2 - t1) / 1000).toFixed(1)} s` +
       ` (setup ${((t1 - t0) / 1000).toFixed(1)} s)`,
-      ...rt.plan.nodePlans.map((n) => `  node${n.index}  ${n.address}:${n.nativePort}  pid ${rt.nodes[n.index - 1]?.pid}  log ${n.logFile}`),
-      `contact points: ${cp}   local datacenter: datacenter1` +
+      ...rt.plan.nodePlans.map((n) =>
+        `  node${n.index}  ${n.address}:${n.nativePort}  ${n.datacenter}/${n.rack}  pid ${rt.nodes[n.index - 1]?.pid}  log ${n.logFile}`
+      ),
+      `contact points: ${cp}   local datacenter: ${rt.plan.nodePlans[0]?.datacenter}` +
       (resolved.auth ? `   user/password: ${DEFAULT_CREDENTIALS.username}/${DEFAULT_CREDENTIALS.password}` : "") +
       (resolved.tls ? `   CA: ${rt.plan.caFile}` : ""),
       `use it from tests and the demo:  eval "$(npx cassandra-local env${resolved.name === "default" ? "" : ` --name ${resolved.name}`})"`,
@@ -271,7 +279,7 @@ const statusDir = (dir: string) =>
           what = answer._tag === "Some" ? `running (pid ${pid}), serves CQL, Cassandra ${answer.value}` : `running (pid ${pid}), not answering CQL yet`
         }
       }
-      lines.push(`  node${n.index}  ${n.address}:${n.nativePort}  ${what}`)
+      lines.push(`  node${n.index}  ${n.address}:${n.nativePort}  ${n.datacenter ?? LOCAL_DATACENTER}/${n.rack ?? "rack1"}  ${what}`)
     }
     yield* say(lines.join("\n"))
   })
@@ -284,7 +292,7 @@ const envDir = (dir: string) =>
     const lines = [
       `export ${EnvVars.contactPoints}=${q(state.nodes.map((n) => n.address).join(","))}`,
       `export ${EnvVars.port}=${state.nodes[0]?.nativePort ?? 9042}`,
-      `export ${EnvVars.localDatacenter}=datacenter1`
+      `export ${EnvVars.localDatacenter}=${state.nodes[0]?.datacenter ?? LOCAL_DATACENTER}`
     ]
     if (state.auth) lines.push(`export ${EnvVars.username}=cassandra`, `export ${EnvVars.password}=cassandra`)
     if (state.tls && state.caFile !== undefined) lines.push(`export ${EnvVars.tlsCa}=${q(state.caFile)}`)
