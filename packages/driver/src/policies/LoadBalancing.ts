@@ -22,7 +22,23 @@ export interface PlanContext {
   readonly keyspace: string | undefined
   /** Replicas of the request's partition key, best first, when the driver could compute them. */
   readonly replicas?: ReadonlyArray<Host> | undefined
+  /**
+   * The request's consistency (protocol code, e.g. 0x0A for LOCAL_ONE); undefined for requests without one
+   * (PREPARE).
+   *
+   * @since 0.2.0
+   */
+  readonly consistency?: number | undefined
 }
+
+/**
+ * Whether a consistency is datacenter-local: LOCAL_QUORUM, LOCAL_SERIAL, LOCAL_ONE. A coordinator in another
+ * datacenter would count its own datacenter's replicas for it, so such requests stay in the local one.
+ *
+ * @since 0.2.0
+ */
+export const isLocalConsistency = (consistency: number | undefined): boolean =>
+  consistency === 0x0006 || consistency === 0x0009 || consistency === 0x000a
 
 /**
  * A load-balancing policy: the query plan of each request, and each host's distance.
@@ -34,27 +50,39 @@ export interface LoadBalancingPolicyShape {
   readonly newQueryPlan: (context: PlanContext) => Iterable<Host>
   /** Whether the driver should keep connections to this host at all ("ignored" hosts get none). */
   readonly distance: (host: Host, localDc: string | undefined) => "local" | "remote" | "ignored"
+  /**
+   * Told of each attempt's latency (milliseconds on the Effect clock, from the write to the answer or the
+   * client timeout; not for requests that never reached the host) and the clock's time, when the policy
+   * has it. A policy without it costs the request path nothing (see `LatencyAware`).
+   *
+   * @since 0.2.0
+   */
+  readonly onRequestComplete?: ((host: Host, latencyMillis: number, nowMillis: number) => void) | undefined
 }
 
 /**
  * DC-aware round robin: the up hosts of the local DC in rotating order, then up to
  * `usedHostsPerRemoteDc` hosts of each remote DC. With `tokenAware`, replicas of the partition
- * key (local first) come before everything else.
-  *
-  * @since 0.1.0
+ * key (local first) come before everything else. Requests at a LOCAL_* consistency never go to a
+ * remote DC unless `allowRemoteDcsForLocalConsistency` (the Java driver's option of that name).
+ *
+ * @since 0.1.0
  */
 export const dcAwareRoundRobin = (options?: {
   readonly usedHostsPerRemoteDc?: number | undefined
   readonly tokenAware?: boolean | undefined
+  /** @since 0.2.0 */
+  readonly allowRemoteDcsForLocalConsistency?: boolean | undefined
 }): LoadBalancingPolicyShape => {
   const remotePerDc = options?.usedHostsPerRemoteDc ?? 0
+  const remoteForLocal = options?.allowRemoteDcsForLocalConsistency ?? false
   const tokenAware = options?.tokenAware ?? true
   let counter = 0
   const distance = (host: Host, localDc: string | undefined) =>
     localDc === undefined || host.datacenter === localDc ? "local" as const : remotePerDc > 0 ? "remote" as const : "ignored" as const
   return {
     distance,
-    newQueryPlan: ({ hosts, localDc, replicas }) => {
+    newQueryPlan: ({ consistency, hosts, localDc, replicas }) => {
       const start = counter++
       if (counter > 0x3fffffff) counter = 0
       const plan: Array<Host> = []
@@ -76,7 +104,7 @@ export const dcAwareRoundRobin = (options?: {
         plan.push(h)
       }
       // then up to `usedHostsPerRemoteDc` hosts of each remote datacenter
-      if (remotePerDc > 0 && localDc !== undefined) {
+      if (remotePerDc > 0 && localDc !== undefined && (remoteForLocal || !isLocalConsistency(consistency))) {
         const taken = new Map<string, number>()
         for (let i = 0; i < n; i++) {
           const h = hosts[(start + i) % n]!

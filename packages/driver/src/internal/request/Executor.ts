@@ -53,6 +53,7 @@ import { speculate } from "./speculative.ts"
 export class Executor implements ExecutionContext, Pager, ResultEffects {
   readonly retryPolicy: RetryPolicyShape
   readonly instruments: Instruments
+  readonly latencyObserver: LoadBalancingPolicyShape | undefined
   readonly prepared: PreparedCache
   private readonly cluster: ClusterShape
   private readonly internals: ClusterInternals
@@ -82,6 +83,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     this.defaults = args.defaults
     this.retryPolicy = args.retryPolicy
     this.lb = args.cluster.loadBalancing
+    this.latencyObserver = this.lb.onRequestComplete !== undefined ? this.lb : undefined
     this.clock = args.clock
     this.scope = args.scope
     this.instruments = args.instruments

@@ -24,6 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
+import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryContext, RetryPolicyShape } from "../../policies/Retry.ts"
 import type { PreparedStatement } from "../../Statement.ts"
 import type { Connection, ResponseHandler } from "../connection/Connection.ts"
@@ -44,6 +45,8 @@ export interface ExecutionContext {
   /** The session is closing: its connections close, no other host will do. */
   readonly closing: () => boolean
   readonly instruments: Instruments
+  /** The load-balancing policy when it has `onRequestComplete` (told each attempt's latency), else undefined. */
+  readonly latencyObserver: LoadBalancingPolicyShape | undefined
   /** The result of an answer to `plan` from `host`: a ResultSet or a PreparedStatement. */
   readonly complete: (plan: RequestPlan, frame: ResponseFrame, host: Host) => Effect.Effect<unknown, E.CassandraError>
 }
@@ -87,6 +90,8 @@ export class RequestExecution implements ResponseHandler {
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
   private repreparedOn: Connection | undefined = undefined
   private repreparedIds: Array<Uint8Array> = []
+  /** When the current attempt was sent (only kept for a `latencyObserver`). */
+  private sentAt = 0
 
   constructor(ctx: ExecutionContext, plan: RequestPlan, hosts: Iterator<Host>, errors: Record<string, unknown> | undefined) {
     this.ctx = ctx
@@ -133,6 +138,7 @@ export class RequestExecution implements ResponseHandler {
     this.conn = conn
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
+    if (this.ctx.latencyObserver !== undefined) this.sentAt = this.ctx.now()
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
     return true
   }
@@ -140,12 +146,16 @@ export class RequestExecution implements ResponseHandler {
   // ---- 2. the answer ------------------------------------------------------------
 
   onResponse(frame: ResponseFrame): void {
+    if (this.ctx.latencyObserver !== undefined) this.observeLatency()
     this.resume!(this.ctx.complete(this.plan, frame, this.host!))
   }
 
   // ---- 3. a failure -------------------------------------------------------------
 
   onFailure(error: E.RequestError | E.InvalidInput): void {
+    // the host's answer (an error) or its silence (a client timeout) say how fast it is; a broken
+    // connection or bad input do not
+    if (this.ctx.latencyObserver !== undefined && error._tag !== "InvalidInput" && error._tag !== "ConnectionError") this.observeLatency()
     this.resume!(this.decide(error))
   }
 
@@ -229,6 +239,11 @@ export class RequestExecution implements ResponseHandler {
       if (target === "same" && this.sendTo(this.host!)) return
       this.sendToNext()
     })
+  }
+
+  private observeLatency(): void {
+    const now = this.ctx.now()
+    this.ctx.latencyObserver!.onRequestComplete!(this.host!, now - this.sentAt, now)
   }
 
   private noteError(host: Host, error: unknown): void {
