@@ -97,8 +97,11 @@ export class HostState implements Host {
  */
 export class HostRegistry {
   private readonly hosts = new Map<string, HostState>()
-  /** `hosts` as an array, rebuilt when a host is added or removed (not when it goes up or down). */
-  private list: ReadonlyArray<HostState> = []
+  /**
+   * `hosts` as an array, rebuilt on the first read after a host was added or removed (not when it goes up
+   * or down): a discovery of N hosts copies the map once, not N times.
+   */
+  private list: ReadonlyArray<HostState> | undefined = []
   readonly events: PubSub.PubSub<HostEvent>
   /** Hosts a STATUS_CHANGE UP reported: a hint for pools to try them now. */
   readonly upHints: PubSub.PubSub<Host>
@@ -118,6 +121,7 @@ export class HostRegistry {
   }
 
   all(): ReadonlyArray<HostState> {
+    if (this.list === undefined) this.list = [...this.hosts.values()]
     return this.list
   }
 
@@ -141,7 +145,7 @@ export class HostRegistry {
       if (host === undefined) {
         host = new HostState(translated.address, translated.port)
         this.hosts.set(key, host)
-        this.list = [...this.hosts.values()]
+        this.list = undefined
       }
       host.update(row)
       return added ? Effect.as(this.publish({ _tag: "HostAdded", host: host.snapshot() }), host) : Effect.succeed(host)
@@ -158,7 +162,7 @@ export class HostRegistry {
         removed.push(host)
       }
       if (removed.length === 0) return Effect.void
-      this.list = [...this.hosts.values()]
+      this.list = undefined
       return Effect.forEach(removed, (host) => this.publish({ _tag: "HostRemoved", host: host.snapshot() }), { discard: true })
     })
   }
