@@ -4,6 +4,7 @@
  * rack-aware routing and latency-aware routing (slow hosts last, re-probed after the retry period).
  */
 import { Cluster, type Host as HostModule, HostFilter, LatencyAware, LoadBalancing, RackAware, Session } from "@effect-cassandra/driver"
+import { murmur3Token } from "@effect-cassandra/protocol"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -161,6 +162,29 @@ describe("rack-aware routing", () => {
       yield* eventually(() => cluster.hosts().filter((h) => h.rack === "r2").every((h) => !h.isUp), "rack r2 seen down")
       const rs = yield* Session.execute(q)
       expect(rs.host.rack).toBe("r1")
+    }).pipe(Effect.provide(env(
+      { hosts: [{ rack: "r1" }, { rack: "r2" }, { rack: "r1" }, { rack: "r2" }] },
+      { loadBalancing: RackAware.rackAware({ localRack: "r2" }) }
+    ))))
+})
+
+describe("rack-aware routing with token-aware replicas, end to end", () => {
+  it.effect("the replica coordinates, in the local rack or not; never a non-replica of the local rack", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const tokenMap = cluster.metadata.tokenMap()!
+      const q = "SELECT * FROM app.t WHERE k = ?"
+      const racks = new Set<string>()
+      for (let k = 0; k < 24; k++) {
+        const key = new Uint8Array([0, 0, 0, k])
+        // SimpleStrategy with one replica (no schema metadata): exactly one replica per key
+        const [replica] = tokenMap.replicas("app", undefined, murmur3Token(key))
+        const rs = yield* Session.execute(q, [k], { routingKey: key, keyspace: "app" })
+        expect(rs.host.endpoint).toBe(replica!.endpoint)
+        racks.add(rs.host.rack ?? "")
+      }
+      // both racks held replicas: the local rack did not take the other rack's keys
+      expect(racks).toEqual(new Set(["r1", "r2"]))
     }).pipe(Effect.provide(env(
       { hosts: [{ rack: "r1" }, { rack: "r2" }, { rack: "r1" }, { rack: "r2" }] },
       { loadBalancing: RackAware.rackAware({ localRack: "r2" }) }
