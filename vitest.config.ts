@@ -10,6 +10,7 @@ const serverConditions = ["source", "node"]
 // Tests against real Cassandra nodes: one file at a time, generous timeouts (2 cores, JVM start-up).
 // The integration project (one node) and the cluster project (three nodes) both use 127.0.0.1:9042, so run
 // them in separate vitest invocations (`npm test` does): never `vitest run` with both projects at once.
+// The topology project (four nodes) uses 127.0.0.11-14; it too runs on its own, for memory.
 const realServer = {
   fileParallelism: false,
   testTimeout: 180_000,
@@ -27,7 +28,11 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts"],
-          exclude: ["packages/*/test/**/*.integration.test.ts", "packages/*/test/**/*.cluster.test.ts"]
+          exclude: [
+            "packages/*/test/**/*.integration.test.ts",
+            "packages/*/test/**/*.cluster.test.ts",
+            "packages/*/test/**/*.topology.test.ts"
+          ]
         }
       },
       {
@@ -48,6 +53,16 @@ export default defineConfig({
           include: ["packages/*/test/**/*.cluster.test.ts"],
           // Starts three nodes (127.0.0.1-3:9042) unless CASSANDRA_CONTACT_POINTS is set.
           globalSetup: ["./packages/local/test/globalSetup.cluster.ts"],
+          ...realServer
+        }
+      },
+      {
+        extends: true,
+        test: {
+          name: "topology",
+          include: ["packages/*/test/**/*.topology.test.ts"],
+          // Starts four nodes, two datacenters of two racks (127.0.0.11-14:9042), unless CASSANDRA_CONTACT_POINTS is set.
+          globalSetup: ["./packages/local/test/globalSetup.topology.ts"],
           ...realServer
         }
       }

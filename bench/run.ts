@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,e2e]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,e2e,scale]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -17,11 +17,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { E2E_ROWS, gitInfo, machine, median, parseArgs } from "./common.ts"
+import { runScale, scaleMarkdown } from "./scale.ts"
 
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,observability,decode,stream,e2e").split(","))
+const only = new Set(args.str("only", "overhead,observability,decode,stream,e2e,scale").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -462,6 +463,10 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push("")
     lines.push(String(meta.cachegrind))
   }
+  if (meta.scaleTable) {
+    lines.push("")
+    lines.push(String(meta.scaleTable))
+  }
   lines.push("")
   return lines.join("\n")
 }
@@ -542,6 +547,17 @@ const main = async () => {
     }
   }
   if (only.has("e2e")) await runE2E(results)
+  if (only.has("scale")) {
+    // ours only (the peer has no in-memory hosts): the driver's start on 100 / 300 / 1000 mock hosts
+    log("\nscale: the driver's start on 100, 300 and 1000 in-memory mock hosts")
+    const scale = runScale(quick ? [100, 1000] : [100, 300, 1000])
+    meta.scale = scale
+    meta.scaleTable = `## Scale in simulation (bench/scale.ts, ours only)\n\n` +
+      `The driver's start (control connection, discovery of every host from system.peers_v2, schema, a Session with a pool per ` +
+      `local host) against an in-memory MockCluster of N hosts in two datacenters of three racks; heap after GC, one fresh process per size.\n\n` +
+      scaleMarkdown(scale)
+    log(String(meta.scaleTable))
+  }
   meta.loadavgEnd = os.loadavg()
   const after = gitInfo()
   if (after.commit !== meta.commit || after.dirty !== meta.dirty) {

@@ -1,6 +1,6 @@
 // Typed errors, a custom retry policy, load balancing and a reconnection Schedule.
 import { NodeRuntime } from "@effect/platform-node"
-import { Cluster, LoadBalancing, Retry, Session } from "@effect-cassandra/driver"
+import { Cluster, LatencyAware, LoadBalancing, Retry, Session } from "@effect-cassandra/driver"
 import { Console, Effect, Layer, Schedule } from "effect"
 
 // retry read timeouts up to three times on the same host, everything else as the default policy does
@@ -10,6 +10,10 @@ const patientReads: Retry.RetryPolicyShape = {
       ? { _tag: "RetrySameHost" }
       : Retry.defaultRetryPolicy.decide(context)
 }
+
+// latency-aware routing over DC-aware round robin: a host more than twice as slow as the best goes to the
+// end of the plans until it has recovered (HostFilter.allowList and RackAware.rackAware wrap the same way)
+const loadBalancing = LatencyAware.latencyAware({ child: LoadBalancing.dcAwareRoundRobin({ usedHostsPerRemoteDc: 1 }) })
 
 const program = Effect.gen(function*() {
   // every server error is its own tagged error, with its fields
@@ -38,7 +42,9 @@ const program = Effect.gen(function*() {
   yield* Console.log(`${badOption._tag}: ${badOption.message}`)
 
   const cluster = yield* Cluster.Cluster
-  yield* Console.log(`hosts: ${cluster.hosts().map((h) => `${h.endpoint} (${h.datacenter}, up=${h.isUp})`).join(", ")}`)
+  yield* Console.log(`hosts: ${cluster.hosts().map((h) => `${h.endpoint} (${h.datacenter}/${h.rack}, up=${h.isUp})`).join(", ")}`)
+  const latencies = [...loadBalancing.stats()].map(([host, s]) => `${host} ${s.averageMillis.toFixed(1)} ms over ${s.measurements}`)
+  yield* Console.log(`latencies: ${latencies.join(", ")}; held back: ${[...loadBalancing.slowHosts()].join(", ") || "none"}`)
 })
 
 const ClusterLive = Cluster.layerConfig({
@@ -49,6 +55,6 @@ const ClusterLive = Cluster.layerConfig({
 program.pipe(
   Effect.provide(Session.layer().pipe(Layer.provideMerge(ClusterLive))),
   Effect.provide(Retry.layer(patientReads)),
-  Effect.provide(LoadBalancing.layer(LoadBalancing.dcAwareRoundRobin({ usedHostsPerRemoteDc: 1 }))),
+  Effect.provide(LoadBalancing.layer(loadBalancing)),
   NodeRuntime.runMain
 )

@@ -45,9 +45,19 @@ export * as Errors from "./Errors.ts"
 export * as ExecutionProfile from "./ExecutionProfile.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as HostFilter from "./policies/HostFilter.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Host from "./Host.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as LatencyAware from "./policies/LatencyAware.ts"
 
 /**
  * @since 0.1.0
@@ -63,6 +73,11 @@ export * as Metadata from "./Metadata.ts"
  * @since 0.1.0
  */
 export * as Metrics from "./Metrics.ts"
+
+/**
+ * @since 0.2.0
+ */
+export * as RackAware from "./policies/RackAware.ts"
 
 /**
  * @since 0.1.0

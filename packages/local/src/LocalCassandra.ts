@@ -21,6 +21,7 @@ import { ControlError, InvalidOptions, type LocalCassandraError, NodeStartError,
 import {
   killNode,
   nodeStatus,
+  nodetool,
   pauseNode,
   prepare,
   resumeNode,
@@ -52,6 +53,20 @@ import type { ResolvedOptions } from "./ResolvedOptions.ts"
 export interface StartOptions {
   /** Number of nodes, 1..9 (default 1). Node i listens on 127.0.0.(firstAddress+i-1). */
   readonly nodes?: number
+  /**
+   * Datacenters, 1..nodes (default 1). With more than one the nodes use GossipingPropertyFileSnitch and go
+   * round-robin over `dc1..dcD` (node 1 in dc1, node 2 in dc2, ...); with one they are in `datacenter1`.
+   *
+   * @since 0.2.0
+   */
+  readonly dcs?: number
+  /**
+   * Racks per datacenter (default 1): a datacenter's nodes go round-robin over `rack1..rackR`. Every rack
+   * must get a node (racks <= nodes / dcs).
+   *
+   * @since 0.2.0
+   */
+  readonly racks?: number
   /** Folder name of the cluster under the clusters root (default "default"); also used by the CLI. */
   readonly name?: string
   /** Work folder (default `$EFFECT_CASSANDRA_CLUSTERS/<name>`, i.e. `~/.cache/effect-cassandra/clusters/<name>`). */
@@ -114,6 +129,18 @@ export interface NodeInfo {
   readonly nativePort: number
   readonly storagePort: number
   readonly jmxPort: number
+  /**
+   * The node's datacenter (`datacenter1`, or `dc1..dcD`).
+   *
+   * @since 0.2.0
+   */
+  readonly datacenter: string
+  /**
+   * The node's rack (`rack1..rackR`).
+   *
+   * @since 0.2.0
+   */
+  readonly rack: string
   readonly dir: string
   readonly logFile: string
 }
@@ -164,6 +191,14 @@ export interface NodeControl extends NodeInfo {
   readonly resume: Effect.Effect<void, ControlError>
   /** The last lines of the node's log. */
   readonly logTail: (lines?: number) => Effect.Effect<string, ControlError>
+  /**
+   * Runs `nodetool <args>` against this node (Cassandra's NodeTool from the same jars, over the node's JMX
+   * port) and gives its standard output, e.g. `nodetool(["getendpoints", "ks", "t", "42"])`. A failing
+   * tool or a node that is not running give a ControlError with the tool's stderr.
+   *
+   * @since 0.2.0
+   */
+  readonly nodetool: (args: ReadonlyArray<string>) => Effect.Effect<string, ControlError>
 }
 
 /**
@@ -203,6 +238,8 @@ export const resolveOptions = (options: StartOptions = {}, env: Env = process.en
   const name = options.name ?? "default"
   return {
     nodes,
+    dcs: options.dcs ?? 1,
+    racks: options.racks ?? 1,
     name,
     clusterName: options.clusterName ?? "effect-cassandra",
     dir: options.dir ?? path.join(clustersRoot(env), name),
@@ -234,7 +271,17 @@ const withMillis = <A>(
 
 const nodeInfoOf = (rt: Runtime, i: number): NodeInfo => {
   const p = rt.plan.nodePlans[i] as (typeof rt.plan.nodePlans)[number]
-  return { index: p.index, address: p.address, nativePort: p.nativePort, storagePort: p.storagePort, jmxPort: p.jmxPort, dir: p.dir, logFile: p.logFile }
+  return {
+    index: p.index,
+    address: p.address,
+    nativePort: p.nativePort,
+    storagePort: p.storagePort,
+    jmxPort: p.jmxPort,
+    datacenter: p.datacenter,
+    rack: p.rack,
+    dir: p.dir,
+    logFile: p.logFile
+  }
 }
 
 const infoOfRuntime = (rt: Runtime, controlUrl: string | undefined): ClusterInfo => ({
@@ -243,7 +290,7 @@ const infoOfRuntime = (rt: Runtime, controlUrl: string | undefined): ClusterInfo
   contactPoints: rt.plan.nodePlans.map((n) => `${n.address}:${n.nativePort}`),
   hosts: rt.plan.nodePlans.map((n) => n.address),
   port: rt.plan.nativePort,
-  localDatacenter: LOCAL_DATACENTER,
+  localDatacenter: rt.plan.nodePlans[0]?.datacenter ?? LOCAL_DATACENTER,
   version: rt.version ?? "unknown",
   credentials: rt.credentials,
   tls: rt.plan.tls,
@@ -255,8 +302,8 @@ const infoOfRuntime = (rt: Runtime, controlUrl: string | undefined): ClusterInfo
 const missingNode = (index: number, count: number): NodeControl => {
   const fail = Effect.fail(new ControlError({ message: `no node ${index}: this cluster has nodes 1..${count}` }))
   return {
-    index, address: "", nativePort: 0, storagePort: 0, jmxPort: 0, dir: "", logFile: "",
-    status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail
+    index, address: "", nativePort: 0, storagePort: 0, jmxPort: 0, datacenter: "", rack: "", dir: "", logFile: "",
+    status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail
   }
 }
 
@@ -290,7 +337,8 @@ const managedShape = (rt: Runtime, controlUrl: string | undefined): LocalCassand
         kill: killNode(rt, index),
         pause: pauseNode(rt, index),
         resume: resumeNode(rt, index),
-        logTail: (lines) => Effect.sync(() => tail(rt.plan.nodePlans[i]!.logFile, lines ?? 40))
+        logTail: (lines) => Effect.sync(() => tail(rt.plan.nodePlans[i]!.logFile, lines ?? 40)),
+        nodetool: (args) => Effect.flatMap(nodeStatus(rt, index), () => nodetool(rt, index, args))
       }
     })
   )
@@ -338,7 +386,7 @@ export const start = (options: StartOptions = {}): Effect.Effect<LocalCassandraS
 
 const unmanagedControl = (info: ClusterInfo, n: NodeInfo): NodeControl => {
   const fail = Effect.fail(new ControlError({ message: `cluster ${info.name} is not controlled by this process (no control server)` }))
-  return { ...n, status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail }
+  return { ...n, status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail }
 }
 
 interface ControlReply {
@@ -397,7 +445,8 @@ const remoteControl = (base: string, n: NodeInfo): NodeControl => {
     kill: asControlError(Effect.asVoid(remoteCall(at("kill"), "POST"))),
     pause: asControlError(Effect.asVoid(remoteCall(at("pause"), "POST"))),
     resume: asControlError(Effect.asVoid(remoteCall(at("resume"), "POST"))),
-    logTail: (lines) => asControlError(Effect.map(remoteCall(`${at("log")}?lines=${lines ?? 40}`, "GET"), String))
+    logTail: (lines) => asControlError(Effect.map(remoteCall(`${at("log")}?lines=${lines ?? 40}`, "GET"), String)),
+    nodetool: (args) => asControlError(Effect.map(remoteCall(at("nodetool"), "POST", { args }), String))
   }
 }
 
@@ -431,20 +480,21 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
   Effect.gen(function*() {
     const handle = (req: http.IncomingMessage, body: string): Promise<ControlReply> => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1")
-      const m = /^\/nodes\/(\d+)\/(status|start|stop|kill|pause|resume|log)$/.exec(url.pathname)
+      const m = /^\/nodes\/(\d+)\/(status|start|stop|kill|pause|resume|log|nodetool)$/.exec(url.pathname)
       let eff: Effect.Effect<unknown, unknown>
       if (url.pathname === "/info") eff = Effect.succeed(withUrl.info)
       else if (m === null) eff = Effect.fail(new ControlError({ message: `unknown control path ${url.pathname}` }))
       else {
         const node = cluster.node(Number(m[1]))
         const action = m[2]
-        const parsed = body === "" ? {} : (JSON.parse(body) as { graceMillis?: number })
+        const parsed = body === "" ? {} : (JSON.parse(body) as { graceMillis?: number; args?: ReadonlyArray<string> })
         eff = action === "status" ? node.status
           : action === "start" ? node.start
           : action === "stop" ? node.stop(parsed.graceMillis === undefined ? undefined : { grace: Duration.millis(parsed.graceMillis) })
           : action === "kill" ? node.kill
           : action === "pause" ? node.pause
           : action === "resume" ? node.resume
+          : action === "nodetool" ? node.nodetool((parsed.args ?? []).map(String))
           : node.logTail(Number(url.searchParams.get("lines") ?? "40"))
       }
       return Effect.runPromise(

@@ -19,6 +19,10 @@
  */
 export interface PlanInput {
   readonly nodes: number
+  /** Datacenters the nodes are spread over (round-robin): 1..nodes. */
+  readonly dcs: number
+  /** Racks per datacenter (a datacenter's nodes go round-robin over them). */
+  readonly racks: number
   readonly name: string
   readonly clusterName: string
   readonly dir: string

@@ -1,5 +1,5 @@
 /**
- * `@effect-cassandra/local`: a real Apache Cassandra 5.0 (one node or three) started from Maven Central jars,
+ * `@effect-cassandra/local`: a real Apache Cassandra 5.0 (one node or several, in one datacenter or several, of one rack or several) started from Maven Central jars,
  * as a scoped Effect resource or Layer, or an existing cluster described by `CASSANDRA_CONTACT_POINTS`.
  *
  * Test helpers for vitest live in `@effect-cassandra/local/vitest`. This package starts and controls

@@ -38,6 +38,8 @@ describe("cassandra-local arguments", () => {
       // start's own --version (of Cassandra) is not the tool's --version
       expect(yield* parse(["start", "--version", "5.0.4", "--dir", "/tmp/c"])).toEqual({ _tag: "start", options: { version: "5.0.4", dir: "/tmp/c" } })
       expect(yield* parse(["start"])).toEqual({ _tag: "start", options: {} })
+      expect(yield* parse(["start", "--nodes", "4", "--dcs", "2", "--racks=2"])).toEqual({ _tag: "start", options: { nodes: 4, dcs: 2, racks: 2 } })
+      expect(yield* parse(["start", "--dcs", "0"])).toEqual({ error: "ShowHelp", messages: expect.stringMatching(/between 1 and 9/) })
     }))
 
   it.effect("stop, status, env", () =>
@@ -175,9 +177,9 @@ describe("the cassandra-local executable", () => {
     expect(status.code).toBe(0)
     expect(status.stdout).toContain(`cluster t1 (2 node(s), Cassandra 5.0.4) in ${dir}`)
     expect(status.stdout).toContain([
-      "  NODE   ADDRESS         PID  STATE    CQL",
-      "  node1  127.0.0.1:9042  -    stopped  -",
-      "  node2  127.0.0.2:9042  -    stopped  -"
+      "  NODE   ADDRESS         DC/RACK            PID  STATE    CQL",
+      "  node1  127.0.0.1:9042  datacenter1/rack1  -    stopped  -",
+      "  node2  127.0.0.2:9042  datacenter1/rack1  -    stopped  -"
     ].join("\n"))
     const missing = run("env", "--name", "nope")
     expect(missing.code).toBe(1)

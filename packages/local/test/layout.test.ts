@@ -2,10 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   initialToken,
   javaArgs,
+  LOCAL_DATACENTER,
   nodeAddress,
+  nodetoolArgs,
   parseArgsFile,
   parseJavaMajor,
+  placement,
   planCluster,
+  rackdcProperties,
   renderYaml,
   validatePlanInput
 } from "../src/internal/layout.ts"
@@ -14,6 +18,8 @@ import type { PlanInput } from "../src/ResolvedOptions.ts"
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   nodes: 3,
+  dcs: 1,
+  racks: 1,
   name: "t",
   clusterName: "effect-cassandra",
   dir: "/tmp/c",
@@ -81,6 +87,44 @@ describe("plan", () => {
   })
 })
 
+describe("topologies", () => {
+  const where = (nodes: number, dcs: number, racks: number) =>
+    planCluster(input({ nodes, dcs, racks })).nodePlans.map((n) => `${n.datacenter}/${n.rack}`)
+  it("one datacenter of one rack is datacenter1/rack1, as with SimpleSnitch", () => {
+    expect(where(3, 1, 1)).toEqual(["datacenter1/rack1", "datacenter1/rack1", "datacenter1/rack1"])
+    expect(LOCAL_DATACENTER).toBe("datacenter1")
+  })
+  it("spreads nodes round-robin over the datacenters, then over each datacenter's racks", () => {
+    expect(where(4, 2, 2)).toEqual(["dc1/rack1", "dc2/rack1", "dc1/rack2", "dc2/rack2"])
+    expect(where(6, 2, 3)).toEqual(["dc1/rack1", "dc2/rack1", "dc1/rack2", "dc2/rack2", "dc1/rack3", "dc2/rack3"])
+    expect(where(5, 2, 2)).toEqual(["dc1/rack1", "dc2/rack1", "dc1/rack2", "dc2/rack2", "dc1/rack1"])
+    expect(where(3, 3, 1)).toEqual(["dc1/rack1", "dc2/rack1", "dc3/rack1"])
+    expect(where(4, 1, 2)).toEqual(["datacenter1/rack1", "datacenter1/rack2", "datacenter1/rack1", "datacenter1/rack2"])
+    expect(placement(7, 3, 2)).toEqual({ datacenter: "dc1", rack: "rack1" })
+  })
+  it("interleaves the datacenters on the ring, so each datacenter's tokens are balanced too", () => {
+    const plan = planCluster(input({ nodes: 4, dcs: 2, racks: 2 }))
+    const dc1 = plan.nodePlans.filter((n) => n.datacenter === "dc1").map((n) => BigInt(n.token))
+    expect(dc1).toEqual([-(2n ** 63n), 0n])
+  })
+  it("refuses datacenters or racks without a node", () => {
+    expect(validatePlanInput(input({ nodes: 4, dcs: 2, racks: 2 }))).toBeUndefined()
+    expect(validatePlanInput(input({ nodes: 2, dcs: 3 }))).toMatch(/dcs must be 1\.\.nodes/)
+    expect(validatePlanInput(input({ nodes: 4, dcs: 2, racks: 3 }))).toMatch(/racks must leave a node in every rack/)
+    expect(validatePlanInput(input({ dcs: 0 }))).toMatch(/dcs/)
+    expect(validatePlanInput(input({ racks: 1.5 }))).toMatch(/racks/)
+  })
+  it("writes the snitch and the rackdc properties", () => {
+    const template = resource("cassandra.yaml.template")
+    const one = planCluster(input())
+    expect(renderYaml(template, one, one.nodePlans[0]!)).toMatch(/^endpoint_snitch: SimpleSnitch /m)
+    const two = planCluster(input({ nodes: 4, dcs: 2, racks: 2 }))
+    expect(renderYaml(template, two, two.nodePlans[3]!)).toMatch(/^endpoint_snitch: GossipingPropertyFileSnitch /m)
+    expect(renderYaml(template, planCluster(input({ racks: 3 })), one.nodePlans[0]!)).toMatch(/GossipingPropertyFileSnitch/)
+    expect(rackdcProperties(two.nodePlans[3]!).split("\n").filter((l) => !l.startsWith("#"))).toEqual(["dc=dc2", "rack=rack2", ""])
+  })
+})
+
 describe("cassandra.yaml", () => {
   const template = resource("cassandra.yaml.template")
   it("fills every placeholder of the shipped template", () => {
@@ -133,6 +177,20 @@ describe("JVM", () => {
     expect(args).toContain("-Dcassandra.custom_query_handler_class=org.apache.cassandra.cql3.CustomPayloadMirroringQueryHandler")
     expect(args).toContain("-Dx=y")
     expect(args.slice(-3)).toEqual(["-cp", "/tmp/c/node3/conf:/lib/*", "org.apache.cassandra.service.CassandraDaemon"])
+  })
+  it("builds the command line of nodetool against a node's JMX port", () => {
+    const plan = planCluster(input({ firstAddress: 11, nodes: 4, dcs: 2, racks: 2 }))
+    const args = nodetoolArgs({
+      baseArgs: ["-ea", "-XX:+UseG1GC", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED", "-Djava.net.preferIPv4Stack=true"],
+      libDir: "/lib",
+      node: plan.nodePlans[1]!,
+      logback: "/res/logback-tools.xml",
+      args: ["getendpoints", "ks", "t", "42"]
+    })
+    expect(args).toContain("--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED")
+    expect(args).not.toContain("-XX:+UseG1GC")
+    expect(args).toContain("-Dlogback.configurationFile=/res/logback-tools.xml")
+    expect(args.slice(-11)).toEqual(["-cp", "/lib/*", "org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", "8200", "getendpoints", "ks", "t", "42"])
   })
   it("parses java -version banners", () => {
     expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17)

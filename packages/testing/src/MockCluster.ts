@@ -30,7 +30,7 @@ import { type Duplex, duplexPair } from "node:stream"
 import { type Answer, columnSpecs } from "./Answer.ts"
 import { encodeEnvelope } from "./internal/server/envelope.ts"
 import { ServerConnection } from "./internal/server/ServerConnection.ts"
-import type { SimHost } from "./internal/sim/hosts.ts"
+import { defaultAddress, type SimHost } from "./internal/sim/hosts.ts"
 import { SimulatedCluster, type SimulationEnv } from "./internal/sim/SimulatedCluster.ts"
 import type { Activity, ActivityFilter, HostRef, HostSpec, MockClusterOptions, MockHost, PrimeSpec } from "./Model.ts"
 
@@ -453,7 +453,7 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<MockServer, Moc
     const specs: ReadonlyArray<HostSpec> = typeof options.hosts === "number"
       ? Array.from({ length: options.hosts }, () => ({}))
       : options.hosts ?? [{}]
-    const addresses = specs.map((s, i) => s.address ?? `127.0.0.${i + 1}`)
+    const addresses = specs.map((s, i) => s.address ?? defaultAddress(i))
     /** A listener and the host it serves (re-bound when a host is added again at the same endpoint). */
     interface Listener {
       readonly server: net.Server

@@ -56,7 +56,7 @@ export type TableSpec =
  * @since 0.1.0
  */
 export interface MockClusterOptions {
-  /** How many hosts (addresses 127.0.0.1..n), or each host's description. Default 1. */
+  /** How many hosts (addresses 127.0.0.1..127.0.0.254, then on through 127/8: 127.0.0.255, 127.0.1.0, ...), or each host's description. Default 1. */
   readonly hosts?: number | ReadonlyArray<HostSpec> | undefined
   readonly clusterName?: string | undefined
   /** Default datacenter of hosts (default "dc1"). */

@@ -29,7 +29,23 @@ export interface PlanContext {
    * @since 0.2.0
    */
   readonly inFlight?: ((host: Host) => number) | undefined
+  /**
+   * The request's consistency (protocol code, e.g. 0x0A for LOCAL_ONE); undefined for requests without one
+   * (PREPARE).
+   *
+   * @since 0.2.0
+   */
+  readonly consistency?: number | undefined
 }
+
+/**
+ * Whether a consistency is datacenter-local: LOCAL_QUORUM, LOCAL_SERIAL, LOCAL_ONE. A coordinator in another
+ * datacenter would count its own datacenter's replicas for it, so such requests stay in the local one.
+ *
+ * @since 0.2.0
+ */
+export const isLocalConsistency = (consistency: number | undefined): boolean =>
+  consistency === 0x0006 || consistency === 0x0009 || consistency === 0x000a
 
 /**
  * A load-balancing policy: the query plan of each request, and each host's distance.
@@ -41,6 +57,14 @@ export interface LoadBalancingPolicyShape {
   readonly newQueryPlan: (context: PlanContext) => Iterable<Host>
   /** Whether the driver should keep connections to this host at all ("ignored" hosts get none). */
   readonly distance: (host: Host, localDc: string | undefined) => "local" | "remote" | "ignored"
+  /**
+   * Told of each attempt's latency (milliseconds on the Effect clock, from the write to the answer or the
+   * client timeout; not for requests that never reached the host) and the clock's time, when the policy
+   * has it. A policy without it costs the request path nothing (see `LatencyAware`).
+   *
+   * @since 0.2.0
+   */
+  readonly onRequestComplete?: ((host: Host, latencyMillis: number, nowMillis: number) => void) | undefined
 }
 
 /**
@@ -63,22 +87,27 @@ const lessLoadedFirst = (plan: Array<Host>, start: number, end: number, inFlight
  * DC-aware round robin: the up hosts of the local DC in rotating order, then up to
  * `usedHostsPerRemoteDc` hosts of each remote DC. With `tokenAware`, replicas of the partition
  * key (local first) come before everything else. Of the first two candidates, the one with fewer
- * requests in flight goes first (when the driver gives the policy in-flight counts).
-  *
-  * @since 0.1.0
+ * requests in flight goes first (when the driver gives the policy in-flight counts). Requests at a
+ * LOCAL_* consistency never go to a remote DC unless `allowRemoteDcsForLocalConsistency` (the Java
+ * driver's option of that name).
+ *
+ * @since 0.1.0
  */
 export const dcAwareRoundRobin = (options?: {
   readonly usedHostsPerRemoteDc?: number | undefined
   readonly tokenAware?: boolean | undefined
+  /** @since 0.2.0 */
+  readonly allowRemoteDcsForLocalConsistency?: boolean | undefined
 }): LoadBalancingPolicyShape => {
   const remotePerDc = options?.usedHostsPerRemoteDc ?? 0
+  const remoteForLocal = options?.allowRemoteDcsForLocalConsistency ?? false
   const tokenAware = options?.tokenAware ?? true
   let counter = 0
   const distance = (host: Host, localDc: string | undefined) =>
     localDc === undefined || host.datacenter === localDc ? "local" as const : remotePerDc > 0 ? "remote" as const : "ignored" as const
   return {
     distance,
-    newQueryPlan: ({ hosts, inFlight, localDc, replicas }) => {
+    newQueryPlan: ({ consistency, hosts, inFlight, localDc, replicas }) => {
       const start = counter++
       if (counter > 0x3fffffff) counter = 0
       const plan: Array<Host> = []
@@ -102,7 +131,7 @@ export const dcAwareRoundRobin = (options?: {
       // the less busy of the first two replicas (or, without replicas, of the first two local hosts)
       lessLoadedFirst(plan, 0, firstReplicas > 0 ? firstReplicas : plan.length, inFlight)
       // then up to `usedHostsPerRemoteDc` hosts of each remote datacenter
-      if (remotePerDc > 0 && localDc !== undefined) {
+      if (remotePerDc > 0 && localDc !== undefined && (remoteForLocal || !isLocalConsistency(consistency))) {
         const taken = new Map<string, number>()
         for (let i = 0; i < n; i++) {
           const h = hosts[(start + i) % n]!

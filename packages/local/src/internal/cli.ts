@@ -19,7 +19,7 @@ import type { LocalCassandraError } from "../Errors.ts"
 import { resolveOptions, type StartOptions } from "../LocalCassandra.ts"
 import { type ClusterStateFile, prepare, readState, startAll, stopAll, waitExit } from "./cluster.ts"
 import { probe } from "./cql.ts"
-import { clustersRoot, DEFAULT_CREDENTIALS } from "./layout.ts"
+import { clustersRoot, DEFAULT_CREDENTIALS, LOCAL_DATACENTER } from "./layout.ts"
 import { cmdlineOf, readText, signal, staleVerdict } from "./proc.ts"
 
 /**
@@ -53,6 +53,8 @@ const dirFlag = textFlag("dir", "the cluster's work folder (default $EFFECT_CASS
  */
 export const startFlags = {
   nodes: intFlag("nodes", 1, 9, "number of nodes (default 1); node i listens on 127.0.0.i"),
+  dcs: intFlag("dcs", 1, 9, "datacenters dc1..dcD, nodes round-robin over them (default 1: datacenter1)"),
+  racks: intFlag("racks", 1, 9, "racks rack1..rackR per datacenter, its nodes round-robin over them (default 1)"),
   auth: switchFlag("auth", "PasswordAuthenticator (user cassandra, password cassandra)"),
   tls: switchFlag("tls", "client TLS; the CA certificate is written to <dir>/tls/ca.pem"),
   mirror: switchFlag("mirror", "custom payload mirroring query handler"),
@@ -81,6 +83,8 @@ export const startOptions = (f: Parsed<typeof startFlags>): StartOptions => {
     if (Option.isSome(value)) o[key] = f(value.value)
   }
   set("nodes", f.nodes)
+  set("dcs", f.dcs)
+  set("racks", f.racks)
   set("name", f.name)
   set("dir", f.dir, (d) => path.resolve(d))
   set("clusterName", f.clusterName)
@@ -216,8 +220,10 @@ const runStart = (options: StartOptions, env: Env): Effect.Effect<void, LocalCas
     yield* say([
       `cluster ${resolved.name}: ${resolved.nodes} node(s) of Cassandra ${rt.version ?? resolved.version} ready in ${((t2 - t1) / 1000).toFixed(1)} s` +
       ` (setup ${((t1 - t0) / 1000).toFixed(1)} s)`,
-      ...rt.plan.nodePlans.map((n) => `  node${n.index}  ${n.address}:${n.nativePort}  pid ${rt.nodes[n.index - 1]?.pid}  log ${n.logFile}`),
-      `contact points: ${cp}   local datacenter: datacenter1` +
+      ...rt.plan.nodePlans.map((n) =>
+        `  node${n.index}  ${n.address}:${n.nativePort}  ${n.datacenter}/${n.rack}  pid ${rt.nodes[n.index - 1]?.pid}  log ${n.logFile}`
+      ),
+      `contact points: ${cp}   local datacenter: ${rt.plan.nodePlans[0]?.datacenter}` +
       (resolved.auth ? `   user/password: ${DEFAULT_CREDENTIALS.username}/${DEFAULT_CREDENTIALS.password}` : "") +
       (resolved.tls ? `   CA: ${rt.plan.caFile}` : ""),
       `use it from tests and the demo:  eval "$(npx cassandra-local env${resolved.name === "default" ? "" : ` --name ${resolved.name}`})"`,
@@ -255,7 +261,7 @@ const stopDir = (dir: string, graceMillis: number) =>
 const statusRow = (n: ClusterStateFile["nodes"][number], state: ClusterStateFile, ca: string | undefined) =>
   Effect.gen(function*() {
     const pid = livePid(n.dir, n.pidFile)
-    const row = (what: string, cql: string) => [`node${n.index}`, `${n.address}:${n.nativePort}`, pid === undefined ? "-" : String(pid), what, cql]
+    const row = (what: string, cql: string) => [`node${n.index}`, `${n.address}:${n.nativePort}`, `${n.datacenter ?? LOCAL_DATACENTER}/${n.rack ?? "rack1"}`, pid === undefined ? "-" : String(pid), what, cql]
     if (pid === undefined) return row("stopped", "-")
     if (procState(pid) === "T") return row("paused", "-")
     const answer = yield* Effect.tryPromise(() =>
@@ -271,7 +277,7 @@ const statusDir = (dir: string) =>
     const title = `cluster ${state.name} (${state.nodes.length} node(s), Cassandra ${state.version}${state.auth ? ", auth" : ""}${state.tls ? ", tls" : ""}) in ${state.dir}`
     const ca = state.tls && state.caFile !== undefined ? readText(state.caFile) : undefined
     const rows = yield* Effect.forEach(state.nodes, (n) => statusRow(n, state, ca), { concurrency: "unbounded" })
-    yield* say(`${title}\n${formatTable([["NODE", "ADDRESS", "PID", "STATE", "CQL"], ...rows])}`)
+    yield* say(`${title}\n${formatTable([["NODE", "ADDRESS", "DC/RACK", "PID", "STATE", "CQL"], ...rows])}`)
   })
 
 const envDir = (dir: string) =>
@@ -282,7 +288,7 @@ const envDir = (dir: string) =>
     const lines = [
       `export ${EnvVars.contactPoints}=${q(state.nodes.map((n) => n.address).join(","))}`,
       `export ${EnvVars.port}=${state.nodes[0]?.nativePort ?? 9042}`,
-      `export ${EnvVars.localDatacenter}=datacenter1`
+      `export ${EnvVars.localDatacenter}=${state.nodes[0]?.datacenter ?? LOCAL_DATACENTER}`
     ]
     if (state.auth) lines.push(`export ${EnvVars.username}=cassandra`, `export ${EnvVars.password}=cassandra`)
     if (state.tls && state.caFile !== undefined) lines.push(`export ${EnvVars.tlsCa}=${q(state.caFile)}`)

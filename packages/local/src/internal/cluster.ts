@@ -21,15 +21,17 @@ import {
   DEFAULT_CREDENTIALS,
   javaArgs,
   type NodePlan,
+  nodetoolArgs,
   parseArgsFile,
   planCluster,
+  rackdcProperties,
   renderYaml,
   validatePlanInput
 } from "./layout.ts"
 import { fileSize, readFrom, scanLog, tail, upAfterDown } from "./logs.ts"
 import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
 import { Progress } from "./progress.ts"
-import { resource } from "./resources.ts"
+import { resource, resourcePath } from "./resources.ts"
 
 /**
  * The state of one node's process.
@@ -95,6 +97,9 @@ export interface ClusterStateFile {
     readonly nativePort: number
     readonly storagePort: number
     readonly jmxPort: number
+    /** Absent in the state files of clusters started before topologies existed. */
+    readonly datacenter?: string
+    readonly rack?: string
     readonly dir: string
     readonly logFile: string
     readonly pidFile: string
@@ -121,6 +126,8 @@ const writeState = (rt: Runtime): void => {
       nativePort: n.nativePort,
       storagePort: n.storagePort,
       jmxPort: n.jmxPort,
+      datacenter: n.datacenter,
+      rack: n.rack,
       dir: n.dir,
       logFile: n.logFile,
       pidFile: n.pidFile
@@ -266,6 +273,7 @@ export const prepare = (
           }
           fs.writeFileSync(path.join(node.confDir, "cassandra.yaml"), renderYaml(template, plan, node))
           fs.writeFileSync(path.join(node.confDir, "logback.xml"), logback)
+          fs.writeFileSync(path.join(node.confDir, "cassandra-rackdc.properties"), rackdcProperties(node))
         }
       },
       catch: fsFail
@@ -588,7 +596,16 @@ const awaitSchemaAgreement = (rt: Runtime): Effect.Effect<void, StartTimeoutErro
   })
 
 /**
- * Starts the given stopped nodes in parallel and waits for all of them.
+ * Up to this many nodes start in parallel; more start one after another (two cores and a few GiB do not
+ * take four JVMs starting at once).
+ *
+ * @since 0.2.0
+ */
+export const PARALLEL_START_LIMIT = 3
+
+/**
+ * Starts the given stopped nodes (in parallel, or one after another beyond {@link PARALLEL_START_LIMIT})
+ * and waits for all of them.
  *
  * @since 0.1.0
  */
@@ -605,13 +622,24 @@ export const startNodes = (rt: Runtime, nodes: ReadonlyArray<NodeState>): Effect
       .map((n) => ({ node: n, offset: fileSize(n.plan.logFile) }))
     const peersOf = (node: NodeState) => rt.nodes.filter((n) => n !== node).map((n) => n.plan.address)
     yield* Effect.gen(function*() {
-      const offsets = new Map<number, number>()
-      for (const node of nodes) offsets.set(node.plan.index, yield* spawnNode(rt, node))
-      yield* Effect.forEach(
-        nodes,
-        (node) => awaitReady(rt, node, offsets.get(node.plan.index) ?? 0, peersOf(node), watchers),
-        { concurrency: "unbounded", discard: true }
-      )
+      if (nodes.length > PARALLEL_START_LIMIT) {
+        // one after another: each node must see the running ones UP, and they it (nodes not yet started
+        // are not running, so awaitReady does not wait for them)
+        const started: Array<Watch> = []
+        for (const node of nodes) {
+          const offset = yield* spawnNode(rt, node)
+          yield* awaitReady(rt, node, offset, peersOf(node), [...watchers, ...started])
+          started.push({ node, offset })
+        }
+      } else {
+        const offsets = new Map<number, number>()
+        for (const node of nodes) offsets.set(node.plan.index, yield* spawnNode(rt, node))
+        yield* Effect.forEach(
+          nodes,
+          (node) => awaitReady(rt, node, offsets.get(node.plan.index) ?? 0, peersOf(node), watchers),
+          { concurrency: "unbounded", discard: true }
+        )
+      }
       yield* awaitSchemaAgreement(rt)
     }).pipe(
       // A failed start leaves none of these nodes running.
@@ -634,3 +662,24 @@ export const startAll = (rt: Runtime) => startNodes(rt, rt.nodes.filter((n) => n
  */
 export const stopAll = (rt: Runtime, graceMillis: number) =>
   Effect.forEach(rt.nodes, (n) => stopNode(rt, n.plan.index, graceMillis).pipe(Effect.ignore), { concurrency: "unbounded", discard: true })
+
+/**
+ * Runs `nodetool <args>` against node `index` (see `nodetoolArgs`) and gives its standard output; a non-zero
+ * exit, a node that is not running or no answer within `timeoutMillis` fail with a ControlError carrying
+ * the tool's stderr.
+ *
+ * @since 0.2.0
+ */
+export const nodetool = (rt: Runtime, index: number, args: ReadonlyArray<string>, timeoutMillis = 60_000): Effect.Effect<string, ControlError> =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    if (node.status !== "running") return yield* new ControlError({ message: `nodetool: node ${index} is ${node.status}` })
+    const argv = nodetoolArgs({ baseArgs: rt.baseArgs, libDir: rt.libDir, node: node.plan, logback: resourcePath("logback-tools.xml"), args })
+    return yield* Effect.callback<string, ControlError>((resume) => {
+      const child = childProcess.execFile(rt.java.java, argv, { timeout: timeoutMillis, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err === null) return resume(Effect.succeed(stdout))
+        resume(Effect.fail(new ControlError({ message: `nodetool ${args.join(" ")} on node ${index} failed (${err.message.split("\n")[0]}): ${String(stderr).trim().slice(-2000)}` })))
+      })
+      return Effect.sync(() => child.kill("SIGKILL"))
+    })
+  })

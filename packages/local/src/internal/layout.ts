@@ -46,6 +46,37 @@ export const DEFAULT_JMX_PORT_BASE = 7000
 export const LOCAL_DATACENTER = "datacenter1"
 
 /**
+ * Where node `i` (1-based) of `nodes` sits in a topology of `dcs` datacenters of `racks` racks each: nodes go
+ * round-robin over the datacenters, then, within a datacenter, round-robin over its racks. Datacenters are
+ * `dc1..dcD` when there are several, {@link LOCAL_DATACENTER} when there is one; racks `rack1..rackR`.
+ *
+ * @since 0.2.0
+ */
+export const placement = (i: number, dcs: number, racks: number): { readonly datacenter: string; readonly rack: string } => {
+  const k = i - 1
+  const dc = k % dcs
+  const inDc = Math.floor(k / dcs)
+  return { datacenter: dcs === 1 ? LOCAL_DATACENTER : `dc${dc + 1}`, rack: `rack${(inDc % racks) + 1}` }
+}
+
+/**
+ * The `cassandra-rackdc.properties` of a node (read by GossipingPropertyFileSnitch from the classpath).
+ *
+ * @since 0.2.0
+ */
+export const rackdcProperties = (node: { readonly datacenter: string; readonly rack: string }): string =>
+  `# written by @effect-cassandra/local\ndc=${node.datacenter}\nrack=${node.rack}\n`
+
+/**
+ * The snitch of a plan: SimpleSnitch for one datacenter of one rack (as before topologies existed),
+ * GossipingPropertyFileSnitch otherwise.
+ *
+ * @since 0.2.0
+ */
+export const snitchOf = (input: { readonly dcs: number; readonly racks: number }): string =>
+  input.dcs === 1 && input.racks === 1 ? "SimpleSnitch" : "GossipingPropertyFileSnitch"
+
+/**
  * Superuser credentials of a cluster started with `auth`.
  *
  * @since 0.1.0
@@ -116,6 +147,10 @@ export interface NodePlan {
   readonly storagePort: number
   readonly jmxPort: number
   readonly token: string
+  /** `datacenter1`, or `dc1..dcD` with several datacenters. */
+  readonly datacenter: string
+  /** `rack1..rackR`. */
+  readonly rack: string
   readonly dir: string
   readonly confDir: string
   readonly logFile: string
@@ -150,6 +185,10 @@ export const nodeAddress = (firstAddress: number, i: number): string => `127.0.0
  */
 export const validatePlanInput = (input: PlanInput): string | undefined => {
   if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 9) return `nodes must be 1..9, got ${input.nodes}`
+  if (!Number.isInteger(input.dcs) || input.dcs < 1 || input.dcs > input.nodes) return `dcs must be 1..nodes (${input.nodes}), got ${input.dcs}`
+  if (!Number.isInteger(input.racks) || input.racks < 1 || input.racks > Math.floor(input.nodes / input.dcs)) {
+    return `racks must leave a node in every rack of every datacenter: 1..${Math.floor(input.nodes / input.dcs)} for ${input.nodes} node(s) in ${input.dcs} datacenter(s), got ${input.racks}`
+  }
   if (!Number.isInteger(input.firstAddress) || input.firstAddress < 1 || input.firstAddress + input.nodes - 1 > 254) {
     return `firstAddress must keep every node inside 127.0.0.1-254, got ${input.firstAddress}`
   }
@@ -180,6 +219,7 @@ export const planCluster = (input: PlanInput): ClusterPlan => {
       storagePort: input.storagePort,
       jmxPort: input.jmxPortBase + octet * 100,
       token: initialToken(index, input.nodes).toString(),
+      ...placement(index, input.dcs, input.racks),
       dir,
       confDir: path.join(dir, "conf"),
       logFile: path.join(dir, "logs", "cassandra.log"),
@@ -238,6 +278,7 @@ const clientEncryption = (keystore: string): string =>
 export const renderYaml = (template: string, plan: ClusterPlan, node: NodePlan): string => {
   const values: Record<string, string> = {
     CLUSTER_NAME: plan.clusterName,
+    SNITCH: snitchOf(plan),
     SEEDS: plan.seeds,
     NODE_DIR: node.dir,
     NODE_IP: node.address,
@@ -304,6 +345,36 @@ export const javaArgs = (options: {
     "org.apache.cassandra.service.CassandraDaemon"
   ]
 }
+
+/**
+ * The `java` command line (without the `java` itself) of `nodetool` against one node: Cassandra's
+ * `org.apache.cassandra.tools.NodeTool` from the same jars, over the node's JMX port on 127.0.0.1, with the
+ * module flags of the server (RMI needs them on Java 17) and a small heap.
+ *
+ * @since 0.2.0
+ */
+export const nodetoolArgs = (options: {
+  readonly baseArgs: ReadonlyArray<string>
+  readonly libDir: string
+  readonly node: NodePlan
+  readonly logback: string
+  readonly args: ReadonlyArray<string>
+}): Array<string> => [
+  ...options.baseArgs.filter((a) => a.startsWith("--add-") || a === "-Djava.net.preferIPv4Stack=true"),
+  "-Xmx128m",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+  `-Dlogback.configurationFile=${options.logback}`,
+  `-Dcassandra.storagedir=${path.join(options.node.dir, "tmp")}`,
+  "-cp",
+  `${options.libDir}/*`,
+  "org.apache.cassandra.tools.NodeTool",
+  "-h",
+  "127.0.0.1",
+  "-p",
+  String(options.node.jmxPort),
+  ...options.args
+]
 
 /**
  * Parses the `-version` banner of `java`: the major version, or undefined.

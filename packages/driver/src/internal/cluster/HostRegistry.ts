@@ -130,8 +130,11 @@ export class HostState implements Host {
  */
 export class HostRegistry {
   private readonly hosts = new Map<string, HostState>()
-  /** `hosts` as an array, rebuilt when a host is added or removed (not when it goes up or down). */
-  private list: ReadonlyArray<HostState> = []
+  /**
+   * `hosts` as an array, rebuilt on the first read after a host was added or removed (not when it goes up
+   * or down): a discovery of N hosts copies the map once, not N times.
+   */
+  private list: ReadonlyArray<HostState> | undefined = []
   readonly events: PubSub.PubSub<HostEvent>
   /** Hosts a STATUS_CHANGE UP reported: a hint for pools to try them now. */
   readonly upHints: PubSub.PubSub<Host>
@@ -151,6 +154,7 @@ export class HostRegistry {
   }
 
   all(): ReadonlyArray<HostState> {
+    if (this.list === undefined) this.list = [...this.hosts.values()]
     return this.list
   }
 
@@ -175,7 +179,7 @@ export class HostRegistry {
       if (host === undefined) {
         host = new HostState(translated.address, translated.port)
         this.hosts.set(key, host)
-        this.list = [...this.hosts.values()]
+        this.list = undefined
       }
       host.update(row)
       return added ? Effect.as(this.publish({ _tag: "HostAdded", host: host.snapshot() }), host) : Effect.succeed(host)
@@ -192,7 +196,7 @@ export class HostRegistry {
         removed.push(host)
       }
       if (removed.length === 0) return Effect.void
-      this.list = [...this.hosts.values()]
+      this.list = undefined
       return Effect.forEach(removed, (host) => this.publish({ _tag: "HostRemoved", host: host.snapshot() }), { discard: true })
     })
   }
@@ -200,7 +204,7 @@ export class HostRegistry {
   /** Every down host's reason, by endpoint, as the error a request would have met there. */
   downReasons(): Record<string, E.ConnectionError> {
     const out: Record<string, E.ConnectionError> = {}
-    for (const h of this.list) {
+    for (const h of this.all()) {
       if (!h.isUp) out[h.endpoint] = new E.ConnectionError({ message: `host down: ${h.downReason ?? "unknown reason"}`, host: h.endpoint, sent: false })
     }
     return out

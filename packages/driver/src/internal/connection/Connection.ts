@@ -137,9 +137,12 @@ export class Connection {
 
   private readonly socket: Duplex
   private readonly codec: WireCodec
-  private readonly slots: Array<ResponseHandler | undefined> = new Array(MAX_STREAMS)
-  private readonly freeIds = new Int32Array(MAX_STREAMS)
+  // Both grow with the stream ids actually used (an idle connection holds a few bytes, not 32768 slots):
+  // an id is reused from `freeIds` (LIFO) when one is free, else the next never-used id `fresh`.
+  private readonly slots: Array<ResponseHandler | undefined> = []
+  private readonly freeIds: Array<number> = []
   private freeTop = 0
+  private fresh = 0
   private highWater = 0
   private flushScheduled = false
   /** Requests encoded since the last write. */
@@ -162,8 +165,6 @@ export class Connection {
     this.clock = clock
     this.defunctAfter = options.defunctTimeoutThreshold ?? 0
     this.codec = makeCodec(options.version)
-    for (let i = 0; i < MAX_STREAMS; i++) this.freeIds[i] = MAX_STREAMS - 1 - i
-    this.freeTop = MAX_STREAMS
     this.flush = this.flush.bind(this)
     socket.on("data", (chunk: Uint8Array) => this.onData(chunk))
     socket.on("error", (err: Error) => this.fail(new E.ConnectionError({ message: err.message, host: this.address, cause: err })))
@@ -176,7 +177,7 @@ export class Connection {
   }
 
   get availableStreams(): number {
-    return this.freeTop
+    return this.freeTop + MAX_STREAMS - this.fresh
   }
 
   /** Sends one request and waits for its answer. Interrupting keeps the stream id until the late answer. */
@@ -207,10 +208,10 @@ export class Connection {
     if (this.closed !== undefined) {
       return handler.onFailure(new E.ConnectionError({ message: this.closed.message, host: this.address, sent: false }))
     }
-    if (this.freeTop === 0) {
+    if (this.freeTop === 0 && this.fresh === MAX_STREAMS) {
       return handler.onFailure(new E.ConnectionError({ message: "no free stream id", host: this.address, sent: false }))
     }
-    const id = this.freeIds[--this.freeTop]!
+    const id = this.freeTop > 0 ? this.freeIds[--this.freeTop]! : this.fresh++
     const error = this.codec.encode(id, request, tracing, customPayload)
     if (error !== undefined) {
       this.freeIds[this.freeTop++] = id

@@ -66,6 +66,7 @@ type CustomPayload = ReadonlyMap<string, Uint8Array | null>
 export class Executor implements ExecutionContext, Pager, ResultEffects {
   readonly retryPolicy: RetryPolicyShape
   readonly instruments: Instruments
+  readonly latencyObserver: LoadBalancingPolicyShape | undefined
   readonly prepared: PreparedCache
   private readonly cluster: ClusterShape
   private readonly internals: ClusterInternals
@@ -95,6 +96,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     this.defaults = args.defaults
     this.retryPolicy = args.retryPolicy
     this.lb = args.cluster.loadBalancing
+    this.latencyObserver = this.lb.onRequestComplete !== undefined ? this.lb : undefined
     this.clock = args.clock
     this.scope = args.scope
     this.instruments = args.instruments

@@ -25,6 +25,7 @@ import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
+import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryContext, RetryPolicyShape } from "../../policies/Retry.ts"
 import type { PreparedStatement } from "../../Statement.ts"
 import type { Connection, ResponseHandler } from "../connection/Connection.ts"
@@ -47,6 +48,8 @@ export interface ExecutionContext {
   readonly instruments: Instruments
   /** Every down host's last reason, by endpoint: the errors of a plan that had no host to try. */
   readonly downReasons: () => Record<string, unknown>
+  /** The load-balancing policy when it has `onRequestComplete` (told each attempt's latency), else undefined. */
+  readonly latencyObserver: LoadBalancingPolicyShape | undefined
   /** The result of an answer to `plan` from `host`: a ResultSet or a PreparedStatement. */
   readonly complete: (plan: RequestPlan, frame: ResponseFrame, host: Host) => Effect.Effect<unknown, E.CassandraError>
 }
@@ -87,7 +90,7 @@ export class RequestExecution implements ResponseHandler {
   private host: Host | undefined = undefined
   private conn: Connection | undefined = undefined
   private retryCount = 0
-  /** When the current attempt was sent, for the speculative policy's latencies (only when it keeps them). */
+  /** When the current attempt was sent: only kept for a speculative policy that records latencies, or a `latencyObserver`. */
   private sentAt = 0
   private retryStep: ((input: RetryContext) => Effect.Effect<unknown, unknown>) | undefined = undefined
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
@@ -150,7 +153,7 @@ export class RequestExecution implements ResponseHandler {
     if (this.plan.observation !== undefined) this.plan.observation.host = host
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
-    if (this.plan.options.observeLatency !== undefined) this.sentAt = this.ctx.now()
+    if (this.plan.options.observeLatency !== undefined || this.ctx.latencyObserver !== undefined) this.sentAt = this.ctx.now()
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
     return true
   }
@@ -160,14 +163,16 @@ export class RequestExecution implements ResponseHandler {
   onResponse(frame: ResponseFrame): void {
     // a traced answer is one of the request's traces, also when a speculative execution lost with it
     if (frame.tracingId !== undefined) this.plan.noteTracedAttempt(frame.tracingId)
-    const observe = this.plan.options.observeLatency
-    if (observe !== undefined) observe(this.host!, this.ctx.now() - this.sentAt)
+    if (this.plan.options.observeLatency !== undefined || this.ctx.latencyObserver !== undefined) this.observeLatency()
     this.resume!(this.ctx.complete(this.plan, frame, this.host!))
   }
 
   // ---- 3. a failure -------------------------------------------------------------
 
   onFailure(error: E.RequestError | E.InvalidInput): void {
+    // the host's answer (an error) or its silence (a client timeout) say how fast it is; a broken
+    // connection or bad input do not
+    if (this.ctx.latencyObserver !== undefined && error._tag !== "InvalidInput" && error._tag !== "ConnectionError") this.observeLatency()
     this.resume!(this.decide(error))
   }
 
@@ -263,6 +268,14 @@ export class RequestExecution implements ResponseHandler {
   private timedOut(): E.OperationTimedOut {
     const timeoutMillis = this.plan.options.timeoutMillis
     return new E.OperationTimedOut({ message: `no answer within ${timeoutMillis} ms`, host: this.host?.endpoint, timeoutMillis })
+  }
+
+  /** The answer's latency, to the speculative policy that records latencies and to a latency-aware load balancer. */
+  private observeLatency(): void {
+    const now = this.ctx.now()
+    const latency = now - this.sentAt
+    this.plan.options.observeLatency?.(this.host!, latency)
+    this.ctx.latencyObserver?.onRequestComplete?.(this.host!, latency, now)
   }
 
   private noteError(host: Host, error: unknown): void {

@@ -35,8 +35,15 @@ export const queryPlan = (
     localDc: cluster.localDc,
     keyspace: plan.keyspace,
     replicas: replicasOf(plan, cluster),
-    inFlight
+    inFlight,
+    consistency: consistencyOf(plan)
   })
+}
+
+/** The consistency of the plan's request; undefined for a PREPARE. */
+const consistencyOf = (plan: RequestPlan): number | undefined => {
+  const request = plan.request
+  return request._tag === "Query" || request._tag === "Execute" ? request.params.consistency : request._tag === "Batch" ? request.consistency : undefined
 }
 
 /**

@@ -12,7 +12,7 @@ import type { HostRef, HostSpec, HostState, MockClusterOptions } from "../../Mod
 import { uuidOf } from "../ids.ts"
 import { ActivityLog } from "./activity.ts"
 import { Builtins, Traces } from "./builtins.ts"
-import { defaultToken, SimHost } from "./hosts.ts"
+import { defaultAddress, defaultToken, SimHost } from "./hosts.ts"
 import { PreparedStatements } from "./prepared.ts"
 import { PrimeTable } from "./primes.ts"
 import { SimSchema } from "./schema.ts"
@@ -44,6 +44,8 @@ export class SimulatedCluster {
   readonly auth: { readonly username: string; readonly password: string } | undefined
   readonly peersV2: boolean
   readonly hosts: Array<SimHost> = []
+  /** `hosts` by address and port (several when a removed host was added again at the same endpoint). */
+  private readonly byAddress = new Map<string, Array<SimHost>>()
   readonly schema: SimSchema
   readonly primes: PrimeTable
   readonly prepared: PreparedStatements
@@ -68,7 +70,7 @@ export class SimulatedCluster {
       ? Array.from({ length: options.hosts }, () => ({}))
       : options.hosts ?? [{}]
     const schemaVersion = uuidOf(`${this.clusterName}/schema`)
-    specs.forEach((spec, i) => this.hosts.push(this.makeHost(spec, i, specs.length, defaultPort, schemaVersion)))
+    specs.forEach((spec, i) => this.track(this.makeHost(spec, i, specs.length, defaultPort, schemaVersion)))
     this.schema = new SimSchema(options.tables, this.hosts.length)
     const changed = () => {
       this.epoch++
@@ -83,7 +85,7 @@ export class SimulatedCluster {
   }
 
   private makeHost(spec: HostSpec, index: number, count: number, defaultPort: number, schemaVersion: string): SimHost {
-    const address = spec.address ?? `127.0.0.${index + 1}`
+    const address = spec.address ?? defaultAddress(index)
     const versions = spec.protocolVersions ?? this.options.protocolVersions ?? [3, 4, 5]
     // a host without v5 looks like Cassandra 3.11 (v3, v4) unless told otherwise
     const release = Math.max(...versions) >= 5 ? "5.0.9" : "3.11.17"
@@ -108,8 +110,17 @@ export class SimulatedCluster {
     if (this.hosts.some((h) => h.endpoint === host.endpoint && !h.removed)) {
       throw new Error(`a host already listens on ${host.endpoint}`)
     }
-    this.hosts.push(host)
+    this.track(host)
     return host
+  }
+
+  /** Adds a host to `hosts` and to the address index that `findHost` (each new connection) reads. */
+  private track(host: SimHost): void {
+    this.hosts.push(host)
+    const key = `${host.address}|${host.port}`
+    const same = this.byAddress.get(key)
+    if (same === undefined) this.byAddress.set(key, [host])
+    else same.push(host)
   }
 
   /** The live (not removed) hosts. */
@@ -124,7 +135,7 @@ export class SimulatedCluster {
   }
 
   findHost(address: string, port: number): SimHost | undefined {
-    return this.hosts.find((h) => !h.removed && h.address === address && h.port === port)
+    return this.byAddress.get(`${address}|${port}`)?.find((h) => !h.removed)
   }
 
   setHostState(host: SimHost, state: HostState): void {

@@ -102,3 +102,14 @@ export const defaultToken = (index: number, count: number): string => {
   const step = (1n << 64n) / BigInt(Math.max(count, 1))
   return String(min + BigInt(index) * step)
 }
+
+/**
+ * The default address of host `index` (0-based): 127.0.0.1 .. 127.0.0.254, then on through 127/8
+ * (127.0.0.255, 127.0.1.0, ...), so that a simulated cluster can have thousands of hosts.
+ *
+ * @since 0.2.0
+ */
+export const defaultAddress = (index: number): string => {
+  const n = index + 1
+  return `127.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+}
