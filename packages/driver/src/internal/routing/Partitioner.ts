@@ -14,8 +14,8 @@ import type { Token } from "../../Metadata.ts"
 
 /**
  * What the token map needs of a partitioner. `approx` maps a token to a number that never decreases
- * when the token increases (equal numbers are told apart by `compare`): the ring is searched on those
- * numbers, so a lookup compares doubles, not bigints or byte strings.
+ * when the token increases (equal numbers are told apart by `compare`): the ring is sorted and searched
+ * on those numbers, so building it parses no bigint and a lookup compares doubles, not bigints or bytes.
  *
  * @since 0.2.0
  */
@@ -24,6 +24,8 @@ export interface Partitioner {
   readonly name: string
   /** A ring token as the system tables write it, or undefined when it is not one of this partitioner's. */
   readonly parse: (text: string) => Token | undefined
+  /** `approx` of the token `text` writes, without building the token; NaN when it is not a token. */
+  readonly approxOf: (text: string) => number
   /** Whether `token` is of this partitioner's kind (a bigint, or bytes). */
   readonly accepts: (token: Token) => boolean
   /** The token of a routing key. */
@@ -48,6 +50,18 @@ const parseInteger = (text: string, min: bigint, max: bigint): bigint | undefine
 }
 
 /**
+ * The double nearest to the integer `text` writes (up to 20 digits, which Number() rounds exactly as it
+ * rounds the bigint), NaN unless it is an integer in [min, max]. Near the bounds (where the double cannot
+ * tell) and past 20 digits the text is parsed exactly.
+ */
+const approxInteger = (text: string, min: bigint, max: bigint, nearMin: number, nearMax: number): number => {
+  if (!INTEGER.test(text)) return Number.NaN
+  const x = Number(text)
+  if (x <= nearMin || x >= nearMax || text.length > 20) return parseInteger(text, min, max) === undefined ? Number.NaN : x
+  return x
+}
+
+/**
  * Murmur3Partitioner (Cassandra's default): signed 64-bit tokens, written in decimal.
  *
  * @since 0.2.0
@@ -55,6 +69,7 @@ const parseInteger = (text: string, min: bigint, max: bigint): bigint | undefine
 export const murmur3: Partitioner = {
   name: "Murmur3Partitioner",
   parse: (text) => parseInteger(text, MURMUR3_MIN, MURMUR3_MAX),
+  approxOf: (text) => approxInteger(text, MURMUR3_MIN, MURMUR3_MAX, -(2 ** 63) + 4096, 2 ** 63 - 4096),
   accepts: (token) => typeof token === "bigint",
   tokenOf: murmur3Token,
   compare: compareBigints,
@@ -69,6 +84,11 @@ export const murmur3: Partitioner = {
 export const random: Partitioner = {
   name: "RandomPartitioner",
   parse: (text) => parseInteger(text, 0n, RANDOM_MAX),
+  // exactly parsed: a decimal string of more than 20 digits may round differently from the bigint
+  approxOf: (text) => {
+    const t = parseInteger(text, 0n, RANDOM_MAX)
+    return t === undefined ? Number.NaN : Number(t)
+  },
   accepts: (token) => typeof token === "bigint",
   tokenOf: randomToken,
   compare: compareBigints,
@@ -109,6 +129,12 @@ const parseHex = (text: string): Uint8Array | undefined => {
 export const byteOrdered: Partitioner = {
   name: "ByteOrderedPartitioner",
   parse: parseHex,
+  approxOf: (text) => {
+    if (!HEX.test(text)) return Number.NaN
+    let v = 0
+    for (let i = 0; i < 12; i += 2) v = v * 256 + (i < text.length ? Number.parseInt(text.slice(i, i + 2), 16) : 0)
+    return v
+  },
   accepts: (token) => token instanceof Uint8Array,
   tokenOf: byteOrderedToken,
   compare: compareBytes,

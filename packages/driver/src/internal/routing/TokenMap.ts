@@ -26,12 +26,22 @@ interface KeyspacePlacement {
   readonly placement: Placement
 }
 
-/** The parsed tokens before sorting. */
+/** The tokens that parse, in host order, before sorting. */
 interface Parsed {
   readonly hosts: Array<Host>
-  readonly tokens: Array<Metadata.Token>
+  readonly texts: Array<string>
+  readonly approx: Array<number>
   readonly owner: Array<number>
   readonly skipped: Array<string>
+}
+
+/** The ring in order: for each position the index of its token in `Parsed`, and the exact tokens known. */
+interface Sorted {
+  readonly order: Int32Array
+  /** Exact tokens of the positions whose `approx` another position shares (parsed to order them). */
+  readonly exact: Map<number, Metadata.Token>
+  /** How many tokens were dropped as listed twice, per host index. */
+  readonly dropped: Map<number, number>
 }
 
 /**
@@ -41,51 +51,74 @@ interface Parsed {
  */
 export class TokenMap implements Metadata.TokenMap {
   readonly partitioner: string
-  /** Murmur3 rings: every token, sorted (empty for other partitioners: see `ring`). */
-  readonly tokens: BigInt64Array
-  readonly ring: ReadonlyArray<Metadata.Token>
-  readonly owners: ReadonlyArray<Host>
   /** What the build skipped, one line per host (tokens that do not parse, tokens listed twice). */
   readonly skipped: ReadonlyArray<string>
   private readonly kind: Partitioner
-  /** `approx` of each ring token: the binary search runs on these. */
+  /** `approx` of each ring token, in ring order: the binary search runs on these. */
   private readonly keys: Float64Array
+  /** Each ring token as the system tables wrote it. */
+  private readonly texts: ReadonlyArray<string>
+  /** Exact ring tokens parsed so far, by ring position (for ties of `keys`, and `ring`). */
+  private readonly exact: Map<number, Metadata.Token>
   private readonly topology: RingTopology
   /** What the map was built from, to tell whether a refresh changed anything. */
   private readonly source: ReadonlyArray<{ readonly host: Host; readonly tokens: ReadonlyArray<string>; readonly dc: string | undefined; readonly rack: string | undefined }>
   private readonly byKeyspace = new Map<string, KeyspacePlacement>()
   private readonly byReplication = new Map<string, Placement>()
+  private ringCache: ReadonlyArray<Metadata.Token> | undefined = undefined
+  private ownersCache: ReadonlyArray<Host> | undefined = undefined
+  private tokensCache: BigInt64Array | undefined = undefined
 
   constructor(hosts: ReadonlyArray<Host>, partitioner: Partitioner = murmur3) {
     this.kind = partitioner
     this.partitioner = partitioner.name
     this.source = hosts.map((host) => ({ host, tokens: host.tokens, dc: host.datacenter, rack: host.rack }))
     const parsed = parseTokens(hosts, partitioner)
-    const order = sortedOrder(parsed.tokens, partitioner)
-    const ring: Array<Metadata.Token> = []
-    const owners: Array<Host> = []
-    const ownerAt: Array<number> = []
-    const duplicates = new Map<Host, number>()
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k]!
-      const token = parsed.tokens[i]!
-      // a token two hosts claim (a replaced node still listed): the first host keeps it
-      if (ring.length > 0 && partitioner.compare(ring[ring.length - 1]!, token) === 0) {
-        const h = parsed.hosts[parsed.owner[i]!]!
-        duplicates.set(h, (duplicates.get(h) ?? 0) + 1)
-        continue
-      }
-      ring.push(token)
-      ownerAt.push(parsed.owner[i]!)
-      owners.push(parsed.hosts[parsed.owner[i]!]!)
+    const sorted = sortTokens(parsed, partitioner)
+    const n = sorted.order.length
+    const keys = new Float64Array(n)
+    const texts: Array<string> = new Array(n)
+    const ownerAt = new Int32Array(n)
+    const exact = new Map<number, Metadata.Token>()
+    for (let k = 0; k < n; k++) {
+      const i = sorted.order[k]!
+      keys[k] = parsed.approx[i]!
+      texts[k] = parsed.texts[i]!
+      ownerAt[k] = parsed.owner[i]!
+      const e = sorted.exact.get(i)
+      if (e !== undefined) exact.set(k, e)
     }
-    for (const [h, n] of duplicates) parsed.skipped.push(`host ${h.endpoint}: ${n} token(s) skipped, listed twice or owned by another host`)
-    this.ring = ring
-    this.owners = owners
+    for (const [h, count] of sorted.dropped) {
+      parsed.skipped.push(`host ${parsed.hosts[h]!.endpoint}: ${count} token(s) skipped, listed twice or owned by another host`)
+    }
+    this.keys = keys
+    this.texts = texts
+    this.exact = exact
     this.skipped = parsed.skipped
-    this.keys = Float64Array.from(ring, (t) => partitioner.approx(t))
-    this.tokens = partitioner === murmur3 ? BigInt64Array.from(ring as ReadonlyArray<bigint>) : new BigInt64Array(0)
-    this.topology = topologyOf(parsed.hosts, Int32Array.from(ownerAt))
+    this.topology = topologyOf(parsed.hosts, ownerAt)
+  }
+
+  /** Every token of the ring, sorted (parsed on first use). */
+  get ring(): ReadonlyArray<Metadata.Token> {
+    if (this.ringCache === undefined) this.ringCache = Array.from(this.texts, (_, k) => this.tokenAt(k))
+    return this.ringCache
+  }
+
+  /** The host owning each token of `ring`. */
+  get owners(): ReadonlyArray<Host> {
+    if (this.ownersCache === undefined) {
+      const { hosts, ownerAt } = this.topology
+      this.ownersCache = Array.from(ownerAt, (h) => hosts[h]!)
+    }
+    return this.ownersCache
+  }
+
+  /** Murmur3 rings: every token, sorted (empty for other partitioners: see `ring`). */
+  get tokens(): BigInt64Array {
+    if (this.tokensCache === undefined) {
+      this.tokensCache = this.kind === murmur3 ? BigInt64Array.from(this.ring as ReadonlyArray<bigint>) : new BigInt64Array(0)
+    }
+    return this.tokensCache
   }
 
   /** The token of a routing key under this ring's partitioner. */
@@ -107,7 +140,7 @@ export class TokenMap implements Metadata.TokenMap {
       else hi = mid
     }
     // ring tokens with the same double as `token`: compare exactly
-    while (lo < n && keys[lo] === x && this.kind.compare(this.ring[lo]!, token) < 0) lo++
+    while (lo < n && keys[lo] === x && this.kind.compare(this.tokenAt(lo), token) < 0) lo++
     return lo === n ? 0 : lo
   }
 
@@ -134,6 +167,16 @@ export class TokenMap implements Metadata.TokenMap {
     return true
   }
 
+  /** The exact token at ring position `k`, parsed once. */
+  private tokenAt(k: number): Metadata.Token {
+    let t = this.exact.get(k)
+    if (t === undefined) {
+      t = this.kind.parse(this.texts[k]!)!
+      this.exact.set(k, t)
+    }
+    return t
+  }
+
   private resolve(keyspace: string, replication: Readonly<Record<string, string>> | undefined): KeyspacePlacement {
     const key = replicationKey(replication)
     let placement = this.byReplication.get(key)
@@ -156,14 +199,14 @@ const sameTokens = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean
 
 /** Every host's tokens that parse; one line in `skipped` per host with tokens that do not. */
 const parseTokens = (hosts: ReadonlyArray<Host>, partitioner: Partitioner): Parsed => {
-  const out: Parsed = { hosts: [], tokens: [], owner: [], skipped: [] }
+  const out: Parsed = { hosts: [], texts: [], approx: [], owner: [], skipped: [] }
   for (const host of hosts) {
     let index = -1
     let bad = 0
     let firstBad = ""
     for (const text of host.tokens) {
-      const token = partitioner.parse(text)
-      if (token === undefined) {
+      const x = partitioner.approxOf(text)
+      if (Number.isNaN(x)) {
         if (bad++ === 0) firstBad = text
         continue
       }
@@ -171,7 +214,8 @@ const parseTokens = (hosts: ReadonlyArray<Host>, partitioner: Partitioner): Pars
         index = out.hosts.length
         out.hosts.push(host)
       }
-      out.tokens.push(token)
+      out.texts.push(text)
+      out.approx.push(x)
       out.owner.push(index)
     }
     if (bad > 0) {
@@ -183,14 +227,52 @@ const parseTokens = (hosts: ReadonlyArray<Host>, partitioner: Partitioner): Pars
   return out
 }
 
-/** The indexes of `tokens` in ring order (ties by index, so the first host listed keeps a shared token). */
-const sortedOrder = (tokens: ReadonlyArray<Metadata.Token>, partitioner: Partitioner): Uint32Array => {
-  const n = tokens.length
-  const keys = new Float64Array(n)
-  for (let i = 0; i < n; i++) keys[i] = partitioner.approx(tokens[i]!)
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  return order.sort((a, b) => keys[a]! - keys[b]! || partitioner.compare(tokens[a]!, tokens[b]!) || a - b)
+/**
+ * The ring order of the parsed tokens, without a comparison function: the doubles are sorted natively, each
+ * token goes to the first free place of its double in that order (so equal doubles keep host order), and
+ * only runs of equal doubles (rare: tokens closer than the double's precision) are ordered exactly, where a
+ * token listed twice keeps its first host.
+ */
+const sortTokens = (parsed: Parsed, partitioner: Partitioner): Sorted => {
+  const approx = Float64Array.from(parsed.approx)
+  const n = approx.length
+  const sorted = approx.slice().sort()
+  const order = new Int32Array(n)
+  const used = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    const x = approx[i]!
+    let lo = 0
+    let hi = n
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (sorted[mid]! < x) lo = mid + 1
+      else hi = mid
+    }
+    order[lo + used[lo]!++] = i
+  }
+  const exact = new Map<number, Metadata.Token>()
+  const dropped = new Map<number, number>()
+  let keep: Array<number> | undefined
+  for (let a = 0; a < n;) {
+    let b = a + 1
+    while (b < n && sorted[b] === sorted[a]) b++
+    if (b - a > 1) {
+      const run = Array.from(order.subarray(a, b))
+      for (const i of run) exact.set(i, partitioner.parse(parsed.texts[i]!)!)
+      run.sort((i, j) => partitioner.compare(exact.get(i)!, exact.get(j)!) || i - j)
+      for (let k = 0; k < run.length; k++) order[a + k] = run[k]!
+      for (let k = 1; k < run.length; k++) {
+        if (partitioner.compare(exact.get(run[k]!)!, exact.get(run[k - 1]!)!) !== 0) continue
+        keep ??= Array.from({ length: n }, () => 1)
+        keep[a + k] = 0
+        const h = parsed.owner[run[k]!]!
+        dropped.set(h, (dropped.get(h) ?? 0) + 1)
+      }
+    }
+    a = b
+  }
+  if (keep === undefined) return { order, exact, dropped }
+  return { order: order.filter((_, k) => keep[k] === 1), exact, dropped }
 }
 
 /** Datacenter and rack indexes of the hosts on the ring. */
@@ -201,7 +283,11 @@ const topologyOf = (hosts: ReadonlyArray<Host>, ownerAt: Int32Array): RingTopolo
   const hostRack = new Int32Array(hosts.length)
   const dcHosts: Array<number> = []
   const dcRacks: Array<number> = []
+  // a host whose every token another host owns is not on the ring: it counts in no DC
+  const owns = new Uint8Array(hosts.length)
+  for (let k = 0; k < ownerAt.length; k++) owns[ownerAt[k]!] = 1
   for (let h = 0; h < hosts.length; h++) {
+    if (owns[h] === 0) continue
     const dc = hosts[h]!.datacenter ?? ""
     let d = dcIndex.get(dc)
     if (d === undefined) {
