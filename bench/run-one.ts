@@ -2,13 +2,14 @@
 //
 //   node --conditions=source bench/run-one.ts <scenario> <driver> [options]
 //
-// scenario: overhead | decode | stream | e2e-insert | e2e-read
+// scenario: overhead | decode | stream | e2e-insert | e2e-read | tokenmap
 // driver:   ours (this driver, Effect) | peer (cassandra-driver 4.10)
 // options:  --host 127.0.0.50:9042  --protocol 4|5 (ours; the peer is always v4)
 //           --concurrency C  --warmup W  --requests N   (overhead, e2e-*)
 //           --pages P  --warmup W                        (decode: sequential EXECUTEs of the 5000-row page)
 //           --rows R  --pause-every K  --pause-ms M      (stream: the slow consumer sleeps M ms every K rows)
 //           --token-metadata false                       (ours: no token map; default: the driver's default)
+//           --hosts N --vnodes V --lookups L             (tokenmap: a synthetic ring, no server; see tokenmap.ts)
 //           --responder-pid PID                          (report the responder's core share in the window)
 //           --cpu-profile FILE [--sampling-interval 100] (a V8 CPU profile of the measured window, µs interval)
 //
@@ -46,8 +47,8 @@ const protocol = args.num("protocol", 4) as 4 | 5
 const concurrency = args.num("concurrency", 64)
 const tokenMetadata = args.str("token-metadata", "default")
 
-if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read"].includes(scenario) || !["ours", "peer"].includes(driver)) {
-  console.error("usage: run-one.ts <overhead|decode|stream|e2e-insert|e2e-read> <ours|peer> [options]")
+if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read", "tokenmap"].includes(scenario) || !["ours", "peer"].includes(driver)) {
+  console.error("usage: run-one.ts <overhead|decode|stream|e2e-insert|e2e-read|tokenmap> <ours|peer> [options]")
   process.exit(2)
 }
 
@@ -428,6 +429,12 @@ const runPeer = async () => {
 // ---------------------------------------------------------------------------------------------------
 
 const main = async () => {
+  if (scenario === "tokenmap") {
+    const { runTokenMap } = await import("./tokenmap.ts")
+    const options = { hosts: args.num("hosts", 1000), vnodes: args.num("vnodes", 16), lookups: args.num("lookups", 100_000), seed: args.num("seed", 42) }
+    emit(await runTokenMap(driver, options))
+    process.exit(0)
+  }
   const result = driver === "ours"
     ? await Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(oursLayer), (ctx) => Effect.provide(runOurs, ctx))))
     : await runPeer()

@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,decode,stream,e2e]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,decode,stream,tokenmap,e2e]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -21,7 +21,7 @@ import { E2E_ROWS, gitInfo, machine, median, parseArgs } from "./common.ts"
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,decode,stream,e2e").split(","))
+const only = new Set(args.str("only", "overhead,decode,stream,tokenmap,e2e").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -183,6 +183,8 @@ interface Scenario {
   readonly host?: string
   /** Unreported rounds first (a real server warms up: JIT, caches, memtables) */
   readonly warmupRounds?: number
+  /** Needs no server (the responder is not started for it). */
+  readonly serverless?: boolean
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -257,6 +259,36 @@ if (only.has("stream")) {
     ],
     withV5: false
   })
+}
+if (only.has("tokenmap")) {
+  for (const [hosts, vnodes] of [[1000, 16], [100, 256]] as const) {
+    scenarios.push({
+      id: `tokenmap-${hosts}x${vnodes}`,
+      title: `Token map: ${hosts} hosts x ${vnodes} vnodes, 2 DCs x 3 racks, NTS {dc1: 3, dc2: 3}; 4-byte keys`,
+      group: "tokenmap",
+      scenario: "tokenmap",
+      extra: ["--hosts", String(hosts), "--vnodes", String(vnodes), "--lookups", q(100_000, 20_000)],
+      nodeFlags: ["--expose-gc"],
+      serverless: true,
+      metrics: [
+        { key: "firstLookupMs", label: "build to first lookup ms", better: "lower", digits: 1 },
+        { key: "firstLookupCpuMs", label: "  of which CPU ms", better: "lower", digits: 1 },
+        { key: "buildMs", label: "  build ms", better: "lower", digits: 1 },
+        { key: "firstLookupOnlyMs", label: "  first lookup ms", better: "lower", digits: 2 },
+        { key: "lookupMicros", label: "µs per lookup (warm)", better: "lower", digits: 3 },
+        { key: "lookupCpuMicros", label: "  CPU µs per lookup (warm)", better: "lower", digits: 3 },
+        { key: "firstPassMicrosPerLookup", label: "µs per lookup, first pass", better: "lower", digits: 3 },
+        { key: "maxLookupMicros", label: "longest single lookup µs", better: "lower", digits: 0 },
+        { key: "maxLookupCpuMicros", label: "  its thread CPU µs (longest)", better: "lower", digits: 0 },
+        { key: "rebuildToFirstLookupMs", label: "refresh: rebuild to first lookup ms", better: "lower", digits: 1 },
+        { key: "maxStepMs", label: "longest synchronous step ms", better: "lower", digits: 1 },
+        { key: "maxStepCpuMs", label: "longest step in CPU ms", better: "lower", digits: 1 },
+        { key: "eventLoopMaxMs", label: "event-loop delay max ms", better: "lower", digits: 1 },
+        { key: "heapGrowthMiB", label: "heap after all ranges MiB", better: "lower", digits: 1 }
+      ],
+      withV5: false
+    })
+  }
 }
 const e2eScenarios = (host: string): Array<Scenario> =>
   (["e2e-insert", "e2e-read"] as const).map((s) => ({
@@ -500,11 +532,12 @@ const main = async () => {
   const meta: Record<string, unknown> = { date: started.toISOString(), ...machine(), ...gitInfo(), rounds, quick, pinned: hasTaskset, loadavgStart: os.loadavg() }
   log(`bench: ${meta.cpus} cores (${meta.cpuModel}), Node ${meta.node}, ${rounds} round(s)${quick ? ", quick" : ""}`)
   const results: Array<ScenarioResult> = []
-  if (scenarios.length > 0) {
+  const served = scenarios.filter((s) => s.serverless !== true)
+  if (served.length > 0) {
     const responder = await startResponder()
     responderPid = responder.pid
     try {
-      for (const s of scenarios) {
+      for (const s of served) {
         log(`\n${s.title}`)
         results.push(await runScenario(s))
       }
@@ -512,6 +545,10 @@ const main = async () => {
       responder.stop()
       responderPid = undefined
     }
+  }
+  for (const s of scenarios.filter((s) => s.serverless === true)) {
+    log(`\n${s.title}`)
+    results.push(await runScenario(s))
   }
   if (only.has("e2e")) await runE2E(results)
   meta.loadavgEnd = os.loadavg()

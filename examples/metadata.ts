@@ -2,7 +2,7 @@
 // and the replicas of a partition key (what token-aware routing uses).
 import { NodeRuntime } from "@effect/platform-node"
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { routingKey, serializeValue } from "@effect-cassandra/protocol"
 import { Console, Effect, Layer, Result } from "effect"
 
 const program = Effect.gen(function*() {
@@ -26,13 +26,13 @@ const program = Effect.gen(function*() {
   }
   for (const [name, t] of ks?.userTypes ?? []) yield* Console.log(`user type ${name}: ${t.fields.map((f) => `${f.name} ${f.typeText}`).join(", ")}`)
 
-  // where the partition 'eu' lives: its Murmur3 token and replicas
+  // where the partition 'eu' lives: its token under the cluster's partitioner, and its replicas
   const key = serializeValue({ kind: "text" }, "eu")
   const tokenMap = cluster.metadata.tokenMap()
   if (Result.isSuccess(key) && tokenMap !== undefined) {
-    const token = murmur3Token(routingKey([key.success]))
+    const token = tokenMap.tokenOf(routingKey([key.success]))
     const replicas = tokenMap.replicas("examples", ks?.replication, token)
-    yield* Console.log(`partition 'eu': token ${token}, replicas ${replicas.map((h) => h.endpoint).join(", ")}`)
+    yield* Console.log(`partition 'eu': token ${token}, replicas ${replicas.map((h) => h.endpoint).join(", ")} (${tokenMap.partitioner})`)
   }
 })
 
