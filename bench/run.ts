@@ -444,6 +444,10 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
   if (meta.loadNote) {
     lines.push("")
     lines.push(String(meta.loadNote))
+  } else if (Array.isArray(meta.loadavgStart) && Array.isArray(meta.loadavgEnd)) {
+    lines.push("")
+    lines.push(`Load average ${(meta.loadavgStart[0] as number).toFixed(1)} at the start, ${(meta.loadavgEnd[0] as number).toFixed(1)} at the end ` +
+      `(${meta.cpus} cores): wall-clock figures include waiting for a core; CPU figures much less.`)
   }
   for (const sr of results) {
     const rows = summarize(sr)
@@ -454,7 +458,8 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push(`\`${s.scenario} ${s.extra.join(" ")}\``)
     lines.push("")
     const v5 = s.withV5
-    lines.push(`| metric | ours (v4) | cassandra-driver (v4) | ratio ours/peer | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
+    const v4 = s.serverless === true ? "" : " (v4)"
+    lines.push(`| metric | ours${v4} | cassandra-driver${v4} | ratio ours/peer | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
     lines.push(`|---|---|---|---|---|---|${v5 ? "---|---|" : ""}`)
     for (const r of rows) {
       const m = s.metrics.find((x) => x.key === r.key)!
