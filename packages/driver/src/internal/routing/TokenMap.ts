@@ -26,12 +26,13 @@ interface KeyspacePlacement {
   readonly placement: Placement
 }
 
-/** The tokens that parse, in host order, before sorting. */
+/** The tokens that parse, in host order, before sorting (the first `count` entries of the arrays). */
 interface Parsed {
   readonly hosts: Array<Host>
   readonly texts: Array<string>
-  readonly approx: Array<number>
-  readonly owner: Array<number>
+  readonly approx: Float64Array
+  readonly owner: Int32Array
+  readonly count: number
   readonly skipped: Array<string>
 }
 
@@ -85,8 +86,12 @@ export class TokenMap implements Metadata.TokenMap {
       keys[k] = parsed.approx[i]!
       texts[k] = parsed.texts[i]!
       ownerAt[k] = parsed.owner[i]!
-      const e = sorted.exact.get(i)
-      if (e !== undefined) exact.set(k, e)
+    }
+    if (sorted.exact.size > 0) {
+      for (let k = 0; k < n; k++) {
+        const e = sorted.exact.get(sorted.order[k]!)
+        if (e !== undefined) exact.set(k, e)
+      }
     }
     for (const [h, count] of sorted.dropped) {
       parsed.skipped.push(`host ${parsed.hosts[h]!.endpoint}: ${count} token(s) skipped, listed twice or owned by another host`)
@@ -199,32 +204,40 @@ const sameTokens = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean
 
 /** Every host's tokens that parse; one line in `skipped` per host with tokens that do not. */
 const parseTokens = (hosts: ReadonlyArray<Host>, partitioner: Partitioner): Parsed => {
-  const out: Parsed = { hosts: [], texts: [], approx: [], owner: [], skipped: [] }
+  let total = 0
+  for (const host of hosts) total += host.tokens.length
+  const parsedHosts: Array<Host> = []
+  const texts: Array<string> = []
+  const approx = new Float64Array(total)
+  const owner = new Int32Array(total)
+  const skipped: Array<string> = []
+  let count = 0
   for (const host of hosts) {
     let index = -1
     let bad = 0
     let firstBad = ""
-    for (const text of host.tokens) {
+    const tokens = host.tokens
+    for (let t = 0; t < tokens.length; t++) {
+      const text = tokens[t]!
       const x = partitioner.approxOf(text)
       if (Number.isNaN(x)) {
         if (bad++ === 0) firstBad = text
         continue
       }
       if (index < 0) {
-        index = out.hosts.length
-        out.hosts.push(host)
+        index = parsedHosts.length
+        parsedHosts.push(host)
       }
-      out.texts.push(text)
-      out.approx.push(x)
-      out.owner.push(index)
+      texts.push(text)
+      approx[count] = x
+      owner[count] = index
+      count++
     }
     if (bad > 0) {
-      out.skipped.push(
-        `host ${host.endpoint}: ${bad} token(s) skipped, not ${partitioner.name} tokens (the first: ${JSON.stringify(firstBad.slice(0, 80))})`
-      )
+      skipped.push(`host ${host.endpoint}: ${bad} token(s) skipped, not ${partitioner.name} tokens (the first: ${JSON.stringify(firstBad.slice(0, 80))})`)
     }
   }
-  return out
+  return { hosts: parsedHosts, texts, approx, owner, count, skipped }
 }
 
 /**
@@ -234,8 +247,8 @@ const parseTokens = (hosts: ReadonlyArray<Host>, partitioner: Partitioner): Pars
  * token listed twice keeps its first host.
  */
 const sortTokens = (parsed: Parsed, partitioner: Partitioner): Sorted => {
-  const approx = Float64Array.from(parsed.approx)
-  const n = approx.length
+  const n = parsed.count
+  const approx = parsed.approx.subarray(0, n)
   const sorted = approx.slice().sort()
   const order = new Int32Array(n)
   const used = new Int32Array(n)
