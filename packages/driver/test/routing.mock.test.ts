@@ -102,4 +102,33 @@ describe("bad ring and replication data", () => {
       // the same key, yet the plan rotates over the hosts
       expect(hosts.size).toBe(3)
     }).pipe(Effect.provide(sessionOn({ hosts: 3, tables: { "app.users": { id: "int", name: "text" } } }))))
+
+  const unknownLogs: Array<string> = []
+  it.effect("a partitioner the driver cannot route by: no token map, one warning, requests still run", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      expect(cluster.metadata.tokenMap()).toBeUndefined()
+      expect(unknownLogs.filter((l) => l.includes("token map"))).toEqual([
+        "Warn token map: partitioner org.apache.cassandra.dht.OrderPreservingPartitioner: the driver computes no tokens for it, routing is not token-aware"
+      ])
+      const rs = yield* Session.execute("SELECT * FROM app.users WHERE id = 1", [], { routingKey: intKey(1), keyspace: "app" })
+      expect(rs.host.endpoint).toMatch(/^127\.0\.0\.[12]:9042$/)
+    }).pipe(
+      Effect.provide(sessionOn({ hosts: 2, partitioner: "org.apache.cassandra.dht.OrderPreservingPartitioner", tables: { "app.users": { id: "int", name: "text" } } })),
+      Effect.provide(captureLogs(unknownLogs))
+    ))
+
+  it.effect("a schema refresh keeps the token map and the replicas it computed", () =>
+    Effect.gen(function*() {
+      const cluster = yield* Cluster.Cluster
+      const before = cluster.metadata.tokenMap()!
+      const replication = cluster.metadata.keyspace("app")!.replication
+      const replicas = before.replicas("app", replication, before.tokenOf(intKey(3)))
+      yield* cluster.metadata.refreshSchema
+      const after = cluster.metadata.tokenMap()!
+      expect(after).toBe(before)
+      // a new keyspace object after the refresh, the same placement: the very same replica array
+      expect(cluster.metadata.keyspace("app")!.replication).not.toBe(replication)
+      expect(after.replicas("app", cluster.metadata.keyspace("app")!.replication, after.tokenOf(intKey(3)))).toBe(replicas)
+    }).pipe(Effect.provide(sessionOn({ hosts: 4, tables: { "app.users": { id: "int", name: "text" } } }))))
 })
