@@ -2,7 +2,7 @@
 //
 //   node --conditions=source bench/run-one.ts <scenario> <driver> [options]
 //
-// scenario: overhead | decode | stream | e2e-insert | e2e-read
+// scenario: overhead | decode | stream | e2e-insert | e2e-read | tokenmap
 // driver:   ours (this driver, Effect) | peer (cassandra-driver 4.10)
 // options:  --host 127.0.0.50:9042  --protocol 4|5 (ours; the peer is always v4)
 //           --concurrency C  --warmup W  --requests N   (overhead, e2e-*)
@@ -11,6 +11,7 @@
 //           --token-metadata false                       (ours: no token map; default: the driver's default)
 //           --observe off|default|traced|metrics|all     (ours: spans off / on without a tracer (default) / with a
 //                                                        tracer that keeps nothing / metrics on / both)
+//           --hosts N --vnodes V --lookups L             (tokenmap: a synthetic ring, no server; see tokenmap.ts)
 //           --responder-pid PID                          (report the responder's core share in the window)
 //           --cpu-profile FILE [--sampling-interval 100] (a V8 CPU profile of the measured window, µs interval)
 //
@@ -49,8 +50,8 @@ const protocol = args.num("protocol", 4) as 4 | 5
 const concurrency = args.num("concurrency", 64)
 const tokenMetadata = args.str("token-metadata", "default")
 
-if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read"].includes(scenario) || !["ours", "peer"].includes(driver)) {
-  console.error("usage: run-one.ts <overhead|decode|stream|e2e-insert|e2e-read> <ours|peer> [options]")
+if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read", "tokenmap"].includes(scenario) || !["ours", "peer"].includes(driver)) {
+  console.error("usage: run-one.ts <overhead|decode|stream|e2e-insert|e2e-read|tokenmap> <ours|peer> [options]")
   process.exit(2)
 }
 
@@ -441,6 +442,12 @@ const runPeer = async () => {
 // ---------------------------------------------------------------------------------------------------
 
 const main = async () => {
+  if (scenario === "tokenmap") {
+    const { runTokenMap } = await import("./tokenmap.ts")
+    const options = { hosts: args.num("hosts", 1000), vnodes: args.num("vnodes", 16), lookups: args.num("lookups", 100_000), seed: args.num("seed", 42) }
+    emit(await runTokenMap(driver, options))
+    process.exit(0)
+  }
   const result = driver === "ours"
     ? await Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(oursLayer), (ctx) => Effect.provide(traced ? Effect.withTracer(runOurs, keepNothing) : runOurs, ctx))))
     : await runPeer()

@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,e2e,scale]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,tokenmap,e2e,scale]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -22,7 +22,7 @@ import { runScale, scaleMarkdown } from "./scale.ts"
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,observability,decode,stream,e2e,scale").split(","))
+const only = new Set(args.str("only", "overhead,observability,decode,stream,tokenmap,e2e,scale").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -186,6 +186,8 @@ interface Scenario {
   readonly warmupRounds?: number
   /** Compare with ours run with these extra options instead of the peer (the "peer" column), e.g. instrumentation off */
   readonly baseline?: { readonly label: string; readonly extra: ReadonlyArray<string> } | undefined
+  /** Needs no server (the responder is not started for it). */
+  readonly serverless?: boolean
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -283,6 +285,36 @@ if (only.has("stream")) {
     ],
     withV5: false
   })
+}
+if (only.has("tokenmap")) {
+  for (const [hosts, vnodes] of [[1000, 16], [100, 256]] as const) {
+    scenarios.push({
+      id: `tokenmap-${hosts}x${vnodes}`,
+      title: `Token map: ${hosts} hosts x ${vnodes} vnodes, 2 DCs x 3 racks, NTS {dc1: 3, dc2: 3}; 4-byte keys`,
+      group: "tokenmap",
+      scenario: "tokenmap",
+      extra: ["--hosts", String(hosts), "--vnodes", String(vnodes), "--lookups", q(100_000, 20_000)],
+      nodeFlags: ["--expose-gc"],
+      serverless: true,
+      metrics: [
+        { key: "firstLookupMs", label: "build to first lookup ms", better: "lower", digits: 1 },
+        { key: "firstLookupCpuMs", label: "  of which CPU ms", better: "lower", digits: 1 },
+        { key: "buildMs", label: "  build ms", better: "lower", digits: 1 },
+        { key: "firstLookupOnlyMs", label: "  first lookup ms", better: "lower", digits: 2 },
+        { key: "lookupMicros", label: "µs per lookup (warm)", better: "lower", digits: 3 },
+        { key: "lookupCpuMicros", label: "  CPU µs per lookup (warm)", better: "lower", digits: 3 },
+        { key: "firstPassMicrosPerLookup", label: "µs per lookup, first pass", better: "lower", digits: 3 },
+        { key: "maxLookupMicros", label: "longest single lookup µs", better: "lower", digits: 0 },
+        { key: "firstPassP999Micros", label: "  p99.9 of single lookups, first pass µs", better: "lower", digits: 1 },
+        { key: "rebuildToFirstLookupMs", label: "refresh: rebuild to first lookup ms", better: "lower", digits: 1 },
+        { key: "maxStepMs", label: "longest synchronous step ms", better: "lower", digits: 1 },
+        { key: "maxStepCpuMs", label: "longest step in CPU ms", better: "lower", digits: 1 },
+        { key: "eventLoopMaxMs", label: "event-loop delay max ms", better: "lower", digits: 1 },
+        { key: "heapGrowthMiB", label: "heap after all ranges MiB", better: "lower", digits: 1 }
+      ],
+      withV5: false
+    })
+  }
 }
 const e2eScenarios = (host: string): Array<Scenario> =>
   (["e2e-insert", "e2e-read"] as const).map((s) => ({
@@ -440,6 +472,10 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
   if (meta.loadNote) {
     lines.push("")
     lines.push(String(meta.loadNote))
+  } else if (Array.isArray(meta.loadavgStart) && Array.isArray(meta.loadavgEnd)) {
+    lines.push("")
+    lines.push(`Load average ${(meta.loadavgStart[0] as number).toFixed(1)} at the start, ${(meta.loadavgEnd[0] as number).toFixed(1)} at the end ` +
+      `(${meta.cpus} cores): wall-clock figures include waiting for a core; CPU figures much less.`)
   }
   for (const sr of results) {
     const rows = summarize(sr)
@@ -450,8 +486,9 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push(`\`${s.scenario} ${s.extra.join(" ")}\``)
     lines.push("")
     const v5 = s.withV5
-    const peer = s.baseline?.label ?? "cassandra-driver (v4)"
-    lines.push(`| metric | ours (v4) | ${peer} | ratio ours/${s.baseline === undefined ? "peer" : "baseline"} | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
+    const v4 = s.serverless === true ? "" : " (v4)"
+    const peer = s.baseline?.label ?? `cassandra-driver${v4}`
+    lines.push(`| metric | ours${v4} | ${peer} | ratio ours/${s.baseline === undefined ? "peer" : "baseline"} | target | met |${v5 ? " ours v5 | v5/peer |" : ""}`)
     lines.push(`|---|---|---|---|---|---|${v5 ? "---|---|" : ""}`)
     for (const r of rows) {
       const m = s.metrics.find((x) => x.key === r.key)!
@@ -533,11 +570,12 @@ const main = async () => {
   const meta: Record<string, unknown> = { date: started.toISOString(), ...machine(), ...gitInfo(), rounds, quick, pinned: hasTaskset, loadavgStart: os.loadavg() }
   log(`bench: ${meta.cpus} cores (${meta.cpuModel}), Node ${meta.node}, ${rounds} round(s)${quick ? ", quick" : ""}`)
   const results: Array<ScenarioResult> = []
-  if (scenarios.length > 0) {
+  const served = scenarios.filter((s) => s.serverless !== true)
+  if (served.length > 0) {
     const responder = await startResponder()
     responderPid = responder.pid
     try {
-      for (const s of scenarios) {
+      for (const s of served) {
         log(`\n${s.title}`)
         results.push(await runScenario(s))
       }
@@ -545,6 +583,10 @@ const main = async () => {
       responder.stop()
       responderPid = undefined
     }
+  }
+  for (const s of scenarios.filter((s) => s.serverless === true)) {
+    log(`\n${s.title}`)
+    results.push(await runScenario(s))
   }
   if (only.has("e2e")) await runE2E(results)
   if (only.has("scale")) {

@@ -3,7 +3,7 @@
 // routing uses).
 import { NodeRuntime } from "@effect/platform-node"
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { routingKey, serializeValue } from "@effect-cassandra/protocol"
 import { Console, Effect, Layer, Result, Schema } from "effect"
 
 const program = Effect.gen(function*() {
@@ -40,13 +40,13 @@ const program = Effect.gen(function*() {
   // the table as CQL, as DESCRIBE TABLE writes it
   yield* Console.log(cluster.metadata.exportTable("examples", "customers") ?? "")
 
-  // where the partition 'eu' lives: its Murmur3 token and replicas
+  // where the partition 'eu' lives: its token under the cluster's partitioner, and its replicas
   const key = serializeValue({ kind: "text" }, "eu")
   const tokenMap = cluster.metadata.tokenMap()
   if (Result.isSuccess(key) && tokenMap !== undefined) {
-    const token = murmur3Token(routingKey([key.success]))
+    const token = tokenMap.tokenOf(routingKey([key.success]))
     const replicas = tokenMap.replicas("examples", ks?.replication, token)
-    yield* Console.log(`partition 'eu': token ${token}, replicas ${replicas.map((h) => h.endpoint).join(", ")}`)
+    yield* Console.log(`partition 'eu': token ${token}, replicas ${replicas.map((h) => h.endpoint).join(", ")} (${tokenMap.partitioner})`)
   }
 })
 

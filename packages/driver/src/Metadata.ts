@@ -177,18 +177,52 @@ export interface RefreshOptions {
 export type RefreshError = E.RequestError | E.InvalidInput | E.SchemaDisagreement
 
 /**
+ * A token of the ring: a `bigint` for Murmur3Partitioner (signed 64-bit) and RandomPartitioner (0 to 2^127),
+ * the key bytes for ByteOrderedPartitioner.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Token = bigint | Uint8Array
+
+/**
  * The token ring and the replicas of a token.
  *
  * @since 0.1.0
  * @category models
  */
 export interface TokenMap {
-  /** Every token of the ring, sorted. */
+  /**
+   * The cluster's partitioner, without its package: `Murmur3Partitioner`, `RandomPartitioner` or
+   * `ByteOrderedPartitioner` (there is no token map for others).
+   *
+   * @since 0.2.0
+   */
+  readonly partitioner: string
+  /** Every token of a Murmur3 ring, sorted (empty for the other partitioners: see `ring`). */
   readonly tokens: BigInt64Array
-  /** The host owning each token of `tokens`. */
+  /**
+   * Every token of the ring, sorted, whatever the partitioner. Tokens that do not parse are not in it.
+   *
+   * @since 0.2.0
+   */
+  readonly ring: ReadonlyArray<Token>
+  /** The host owning each token of `ring` (and of `tokens`). */
   readonly owners: ReadonlyArray<Host>
-  /** The replicas of `token` for a keyspace with this replication. */
-  readonly replicas: (keyspace: string, replication: Readonly<Record<string, string>> | undefined, token: bigint) => ReadonlyArray<Host>
+  /**
+   * The token of a partition's routing key (its serialized key, or the composite of its components) under
+   * the cluster's partitioner.
+   *
+   * @since 0.2.0
+   */
+  readonly tokenOf: (routingKey: Uint8Array) => Token
+  /**
+   * The replicas of `token` for a keyspace with this replication, in the order Cassandra lists them
+   * (NetworkTopologyStrategy with racks, SimpleStrategy, EverywhereStrategy). Empty when the driver cannot
+   * tell: LocalStrategy, an unknown class, a missing or zero replication factor, a token of another
+   * partitioner's kind. Without a replication (keyspace not known), the token's owner.
+   */
+  readonly replicas: (keyspace: string, replication: Readonly<Record<string, string>> | undefined, token: Token) => ReadonlyArray<Host>
 }
 
 /**

@@ -229,17 +229,23 @@ describe("localDc", () => {
 })
 
 describe("token map and partitioner", () => {
-  it.effect("Murmur3: a token map; another partitioner: none (routing is not token-aware)", () =>
+  it.effect("Murmur3, Random and ByteOrdered: a token map; another partitioner: none (routing is not token-aware)", () =>
     Effect.gen(function*() {
-      const tokenMapOf = (partitioner: string | undefined) =>
+      const tokenMapOf = (partitioner: string | undefined, tokens?: ReadonlyArray<string>) =>
         Effect.gen(function*() {
+          const hosts = tokens === undefined ? 3 : tokens.map((t) => ({ tokens: [t] }))
           const context = yield* Layer.build(MockCluster.clusterLayer({ schemaMetadataEnabled: false }).pipe(
-            Layer.provide(MockCluster.layer({ hosts: 3, ...(partitioner ? { partitioner } : {}) }))
+            Layer.provide(MockCluster.layer({ hosts, ...(partitioner ? { partitioner } : {}) }))
           ))
           return Context.get(context, Cluster.Cluster).metadata.tokenMap()
         }).pipe(Effect.scoped)
       expect((yield* tokenMapOf(undefined))?.tokens.length).toBe(3)
-      expect(yield* tokenMapOf("org.apache.cassandra.dht.RandomPartitioner")).toBeUndefined()
+      const randomMap = yield* tokenMapOf("org.apache.cassandra.dht.RandomPartitioner", ["100", "2000", "170141183460469231731687303715884105728"])
+      expect(randomMap?.partitioner).toBe("RandomPartitioner")
+      expect(randomMap?.ring).toEqual([100n, 2000n, 2n ** 127n])
+      const bopMap = yield* tokenMapOf("org.apache.cassandra.dht.ByteOrderedPartitioner", ["10", "80", "c0"])
+      expect(bopMap?.ring.length).toBe(3)
+      expect(yield* tokenMapOf("org.apache.cassandra.dht.OrderPreservingPartitioner")).toBeUndefined()
     }))
 })
 

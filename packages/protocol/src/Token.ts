@@ -1,5 +1,6 @@
 /**
- * Murmur3Partitioner tokens and routing keys, exactly as Cassandra computes them.
+ * Partition tokens and routing keys, exactly as Cassandra computes them: Murmur3Partitioner (below),
+ * RandomPartitioner (`randomToken`: MD5) and ByteOrderedPartitioner (`byteOrderedToken`: the key bytes).
  *
  * MurmurHash3 x64_128 with seed 0; the token is the first 64-bit half read as signed. Cassandra's
  * implementation reads the tail bytes (length mod 16) as *signed* bytes, so bytes >= 0x80 sign-extend
@@ -7,7 +8,7 @@
  * `Long.MAX_VALUE` (MIN_VALUE is reserved for the minimum token).
  *
  * The 64-bit arithmetic is done on pairs of unsigned 32-bit halves (plain numbers, no BigInt in the loop).
- * It only hashes: the token ring and replica placement are the driver's.
+ * It only hashes: parsing the ring's tokens, the ring itself and replica placement are the driver's.
  *
  * @since 0.1.0
  */
@@ -210,3 +211,128 @@ export const routingKey = (components: ReadonlyArray<Uint8Array>): Uint8Array =>
   }
   return out
 }
+
+// ---------------------------------------------------------------------------------------------------
+// RandomPartitioner: MD5 (RFC 1321) of the key, its 16 bytes read as a signed big-endian 128-bit integer,
+// then its absolute value (Cassandra's `FBUtilities.hashToBigInteger`: `new BigInteger(md5).abs()`), so
+// tokens are in [0, 2^127]. An empty key is the minimum token, -1. The digest is computed here (no
+// node:crypto): 32-bit words in plain numbers, a scratch block for the padded tail, no allocation but the
+// resulting bigint.
+
+/** Per-step left rotations of the four rounds. */
+const MD5_S = new Uint8Array([
+  7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+  5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+  4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+  6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21
+])
+/** K[i] = floor(|sin(i + 1)| * 2^32). */
+const MD5_K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 4294967296) | 0)
+/** The message word each step adds. */
+const MD5_G = Uint8Array.from({ length: 64 }, (_, i) =>
+  i < 16 ? i : i < 32 ? (5 * i + 1) & 15 : i < 48 ? (3 * i + 5) & 15 : (7 * i) & 15)
+const MD5_STATE = new Int32Array(4)
+const MD5_WORDS = new Int32Array(16)
+const MD5_TAIL = new Uint8Array(128)
+
+/** Runs the compression function on the 64-byte block of `b` at `o`, updating MD5_STATE. */
+const md5Block = (b: Uint8Array, o: number): void => {
+  const m = MD5_WORDS
+  for (let i = 0; i < 16; i++) {
+    const p = o + (i << 2)
+    m[i] = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)
+  }
+  let a = MD5_STATE[0]!, bb = MD5_STATE[1]!, c = MD5_STATE[2]!, d = MD5_STATE[3]!
+  for (let i = 0; i < 64; i++) {
+    let f: number
+    if (i < 16) f = (bb & c) | (~bb & d)
+    else if (i < 32) f = (d & bb) | (~d & c)
+    else if (i < 48) f = bb ^ c ^ d
+    else f = c ^ (bb | ~d)
+    f = (f + a + MD5_K[i]! + m[MD5_G[i]!]!) | 0
+    a = d
+    d = c
+    c = bb
+    const s = MD5_S[i]!
+    bb = (bb + ((f << s) | (f >>> (32 - s)))) | 0
+  }
+  MD5_STATE[0] = (MD5_STATE[0]! + a) | 0
+  MD5_STATE[1] = (MD5_STATE[1]! + bb) | 0
+  MD5_STATE[2] = (MD5_STATE[2]! + c) | 0
+  MD5_STATE[3] = (MD5_STATE[3]! + d) | 0
+}
+
+/** MD5 of `key`, left in MD5_STATE (four little-endian words: the digest's bytes 0-3, 4-7, 8-11, 12-15). */
+const md5 = (key: Uint8Array): void => {
+  MD5_STATE[0] = 0x67452301
+  MD5_STATE[1] = 0xefcdab89 | 0
+  MD5_STATE[2] = 0x98badcfe | 0
+  MD5_STATE[3] = 0x10325476
+  const len = key.length
+  const full = len & ~63
+  for (let o = 0; o < full; o += 64) md5Block(key, o)
+  // the tail, 0x80, zeros, and the bit length (64-bit little-endian) in one or two blocks
+  const rest = len - full
+  const tail = MD5_TAIL
+  tail.fill(0)
+  for (let i = 0; i < rest; i++) tail[i] = key[full + i]!
+  tail[rest] = 0x80
+  const blocks = rest < 56 ? 1 : 2
+  const end = blocks * 64 - 8
+  const bitsLo = (len << 3) >>> 0
+  const bitsHi = Math.floor(len / 0x20000000)
+  tail[end] = bitsLo & 0xff
+  tail[end + 1] = (bitsLo >>> 8) & 0xff
+  tail[end + 2] = (bitsLo >>> 16) & 0xff
+  tail[end + 3] = bitsLo >>> 24
+  tail[end + 4] = bitsHi & 0xff
+  tail[end + 5] = (bitsHi >>> 8) & 0xff
+  tail[end + 6] = (bitsHi >>> 16) & 0xff
+  tail[end + 7] = bitsHi >>> 24
+  md5Block(tail, 0)
+  if (blocks === 2) md5Block(tail, 64)
+}
+
+const DIGEST = new DataView(new ArrayBuffer(16))
+const TWO_128 = 2n ** 128n
+const RANDOM_MIN = -1n
+
+/**
+ * The RandomPartitioner token of a partition key (its routing key bytes): the absolute value of MD5(key)
+ * read as a signed big-endian 128-bit integer, in [0, 2^127]; an empty key is the minimum token, -1.
+ *
+ * @since 0.2.0
+ */
+export const randomToken = (key: Uint8Array): bigint => {
+  if (key.length === 0) return RANDOM_MIN
+  md5(key)
+  // the digest's bytes in order: each state word little-endian
+  DIGEST.setInt32(0, MD5_STATE[0]!, true)
+  DIGEST.setInt32(4, MD5_STATE[1]!, true)
+  DIGEST.setInt32(8, MD5_STATE[2]!, true)
+  DIGEST.setInt32(12, MD5_STATE[3]!, true)
+  const hi = DIGEST.getBigUint64(0)
+  const v = (hi << 64n) | DIGEST.getBigUint64(8)
+  return hi >= 0x8000000000000000n ? TWO_128 - v : v
+}
+
+/**
+ * The 16-byte MD5 digest of `bytes` (RFC 1321), as RandomPartitioner hashes keys.
+ *
+ * @since 0.2.0
+ */
+export const md5Digest = (bytes: Uint8Array): Uint8Array => {
+  md5(bytes)
+  const out = new Uint8Array(16)
+  const view = new DataView(out.buffer)
+  for (let i = 0; i < 4; i++) view.setInt32(i * 4, MD5_STATE[i]!, true)
+  return out
+}
+
+/**
+ * The ByteOrderedPartitioner token of a partition key: its routing key bytes themselves (returned as is,
+ * not copied), compared as unsigned bytes, a proper prefix first. An empty key is the minimum token.
+ *
+ * @since 0.2.0
+ */
+export const byteOrderedToken = (key: Uint8Array): Uint8Array => key

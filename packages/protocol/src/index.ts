@@ -41,7 +41,7 @@ export * from "./Messages.ts"
 export * from "./types/index.ts"
 
 /**
- * Murmur3Partitioner tokens and routing keys.
+ * Partition tokens (Murmur3, Random, ByteOrdered partitioners) and routing keys.
  *
  * @since 0.1.0
  */

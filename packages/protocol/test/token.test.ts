@@ -5,9 +5,20 @@
  * driver's tokenizer (another independent implementation), which is a dev dependency of the workspace.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ByteWriter, encodeValue, murmur3Token, parseCqlType, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import {
+  byteOrderedToken,
+  ByteWriter,
+  encodeValue,
+  md5Digest,
+  murmur3Token,
+  parseCqlType,
+  randomToken,
+  routingKey,
+  serializeValue
+} from "@effect-cassandra/protocol"
 import * as Result from "effect/Result"
 import fc from "fast-check"
+import { createHash } from "node:crypto"
 import { createRequire } from "node:module"
 
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))
@@ -172,5 +183,78 @@ describe("routingKey", () => {
     expect(Buffer.from(key).toString("hex")).toBe("0004000000010000016100")
     expect(murmur3Token(key)).toBe(6516349416904725244n)
     expect(Buffer.from(routingKey([new Uint8Array(0), unhex("ff")])).toString("hex")).toBe("0000000001ff00")
+  })
+})
+
+/**
+ * [key bytes (hex), RandomPartitioner token]: Python's hashlib, `abs(int.from_bytes(md5(key), "big", signed=True))`,
+ * computed offline (every padding case: 55, 56, 63, 64 and 65 bytes; a digest with the top bit set and one without).
+ */
+const RANDOM_VECTORS: ReadonlyArray<readonly [string, string]> = [
+  ["00000001", "19580090105725936846312850328329299579"],
+  ["0000002a", "120848004881451414043265846020249486727"],
+  ["68656c6c6f", "123957004363873451094272536567338222994"],
+  ["43617373616e647261", "164807544103845310913485141063148626478"],
+  ["ff".repeat(16), "152228818290330508685649801133208955966"],
+  ["00".repeat(55), "71891506258530855300878824051842231822"],
+  ["00".repeat(56), "37525436614107041858526966273129088893"],
+  ["00".repeat(63), "135325853883006925050521169042337447780"],
+  ["00".repeat(64), "78908562217306417627256977220593135192"],
+  ["61".repeat(65), "75414778103516677040151090012549249995"],
+  ["80", "152560766125070040330893099817609554657"],
+  ["d0bad0bbd18ed187", "80555982881223675056315091450378302745"]
+]
+
+/** Cassandra's formula with node:crypto's MD5: the signed big-endian 128-bit value of the digest, absolute. */
+const randomByFormula = (key: Uint8Array): bigint => {
+  const d = createHash("md5").update(key).digest()
+  const unsigned = BigInt("0x" + d.toString("hex"))
+  const signed = d[0]! >= 0x80 ? unsigned - 2n ** 128n : unsigned
+  return signed < 0n ? -signed : signed
+}
+
+describe("randomToken (RandomPartitioner)", () => {
+  it("Python hashlib vectors, every MD5 padding case", () => {
+    for (const [key, token] of RANDOM_VECTORS) expect([key, randomToken(unhex(key))]).toEqual([key, BigInt(token)])
+  })
+
+  it("an empty key is the minimum token, -1 (as Cassandra's RandomPartitioner.getToken)", () => {
+    expect(randomToken(new Uint8Array(0))).toBe(-1n)
+  })
+
+  it("md5Digest equals node:crypto's MD5 on random inputs of 0..300 bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {
+        expect(Buffer.from(md5Digest(bytes)).toString("hex")).toBe(createHash("md5").update(bytes).digest("hex"))
+      }),
+      { seed: 20261202, numRuns: 3000 }
+    )
+  })
+
+  it("equals Cassandra's formula and the DataStax Node.js driver's RandomTokenizer on random keys", () => {
+    const require = createRequire(import.meta.url)
+    const { RandomTokenizer } = require("cassandra-driver/lib/tokenizer.js") as {
+      RandomTokenizer: new() => { hash(b: Buffer): { getValue(): { toString(): string } } }
+    }
+    const tokenizer = new RandomTokenizer()
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (key) => {
+        const ours = randomToken(key)
+        expect(ours).toBe(randomByFormula(key))
+        expect(ours).toBe(BigInt(tokenizer.hash(Buffer.from(key)).getValue().toString()))
+        expect(ours >= 0n && ours <= 2n ** 127n).toBe(true)
+      }),
+      { seed: 20261203, numRuns: 3000 }
+    )
+  })
+})
+
+describe("byteOrderedToken (ByteOrderedPartitioner)", () => {
+  // Cassandra's BytesToken compares unsigned bytes, then lengths: 0x61 < 0x6100. (cassandra-driver strips
+  // trailing zero bytes from its tokens, which Cassandra does not: no comparison with it here.)
+  it("is the key bytes themselves", () => {
+    const key = unhex("00ff10")
+    expect(byteOrderedToken(key)).toBe(key)
+    expect(byteOrderedToken(new Uint8Array(0)).length).toBe(0)
   })
 })

@@ -1,13 +1,19 @@
 /**
  * The metadata store: the keyspaces read from system_schema and the token map built from the
- * registry's hosts, with the `Metadata` view the public Cluster hands out.
+ * registry's hosts under the cluster's partitioner, with the `Metadata` view the public Cluster hands out.
+ *
+ * The token map is rebuilt only when a topology refresh changed the ring (hosts, their tokens, DCs or
+ * racks) or the partitioner; a schema refresh keeps it (a keyspace's new replication takes effect on its
+ * next lookup). Tokens the map skipped are logged as warnings.
  *
  * It does not read anything itself (schema refresh and topology refresh feed it) nor route requests.
  *
  * @since 0.1.0
  * @internal
  */
+import * as Effect from "effect/Effect"
 import type { KeyspaceMetadata } from "../../Metadata.ts"
+import { type Partitioner, partitionerNamed } from "../routing/Partitioner.ts"
 import { TokenMap } from "../routing/TokenMap.ts"
 import type { HostRegistry } from "./HostRegistry.ts"
 
@@ -19,8 +25,9 @@ import type { HostRegistry } from "./HostRegistry.ts"
 export class MetadataStore {
   keyspaces: ReadonlyMap<string, KeyspaceMetadata> = new Map()
   private ring: TokenMap | undefined = undefined
-  /** The cluster's partitioner is Murmur3 (the only one whose tokens the driver computes). */
-  private murmur3 = true
+  /** The cluster's partitioner (undefined: one the driver cannot route by). */
+  private partitioner: Partitioner | undefined = partitionerNamed(undefined)
+  private partitionerName: string | undefined = undefined
   private readonly registry: HostRegistry
   private readonly tokenMetadataEnabled: boolean
 
@@ -35,20 +42,28 @@ export class MetadataStore {
   }
 
   /**
-   * Notes the partitioner system.local reports, then rebuilds the ring. Token-aware routing computes
-   * Murmur3 tokens: with another partitioner (Random, ByteOrdered) the ring's tokens mean something
-   * else, so there is no token map and routing is not token-aware.
+   * Notes the partitioner system.local reports (Murmur3, Random and ByteOrdered have token maps; with
+   * another one routing is not token-aware), then brings the token map up to date with the registry's
+   * hosts, logging a warning for each host whose tokens it skipped.
    */
-  setPartitioner(partitioner: string | undefined): void {
-    this.murmur3 = partitioner === undefined || partitioner.endsWith("Murmur3Partitioner")
-    this.rebuildTokenMap()
+  setPartitioner(partitioner: string | undefined): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const warnings: Array<string> = []
+      if (partitioner !== this.partitionerName) {
+        this.partitionerName = partitioner
+        this.partitioner = partitionerNamed(partitioner)
+        if (this.partitioner === undefined && this.tokenMetadataEnabled) {
+          warnings.push(`partitioner ${partitioner}: the driver computes no tokens for it, routing is not token-aware`)
+        }
+      }
+      warnings.push(...this.rebuildTokenMap())
+      return warnings.length === 0 ? Effect.void : Effect.forEach(warnings, (w) => Effect.logWarning(`token map: ${w}`), { discard: true })
+    })
   }
 
   /** Replaces every keyspace (a full schema refresh). */
   setKeyspaces(keyspaces: ReadonlyMap<string, KeyspaceMetadata>): void {
     this.keyspaces = keyspaces
-    // replication may have changed: the token map's replica cache starts over
-    this.rebuildTokenMap()
   }
 
   /** Replaces one keyspace, or forgets it when it is gone. */
@@ -57,7 +72,6 @@ export class MetadataStore {
     if (keyspace === undefined) next.delete(name)
     else next.set(name, keyspace)
     this.keyspaces = next
-    this.rebuildTokenMap()
   }
 
   /**
@@ -73,7 +87,16 @@ export class MetadataStore {
     return true
   }
 
-  private rebuildTokenMap(): void {
-    this.ring = this.tokenMetadataEnabled && this.murmur3 ? new TokenMap(this.registry.all()) : undefined
+  /** A new token map when the ring changed; what it skipped. */
+  private rebuildTokenMap(): ReadonlyArray<string> {
+    const partitioner = this.partitioner
+    if (!this.tokenMetadataEnabled || partitioner === undefined) {
+      this.ring = undefined
+      return []
+    }
+    const hosts = this.registry.all()
+    if (this.ring !== undefined && this.ring.isBuiltFrom(hosts, partitioner)) return []
+    this.ring = new TokenMap(hosts, partitioner)
+    return this.ring.skipped
   }
 }

@@ -76,7 +76,7 @@ export class TopologyRefresh {
       yield* this.registry.removeAllBut(seen)
       if (this.localDc === undefined) this.localDc = this.registry.get(controlAddress)?.datacenter
       for (const h of this.registry.all()) this.connector.cap(h.releaseVersion)
-      this.metadata.setPartitioner(local[0] === undefined ? undefined : rowString(local[0], "partitioner"))
+      yield* this.metadata.setPartitioner(local[0] === undefined ? undefined : rowString(local[0], "partitioner"))
     })
   }
 

@@ -3,14 +3,15 @@
  * the session's in-flight count per host, so it can avoid a host that piles requests up);
  * token-aware routing gives it the replicas of the request's partition: a prepared statement's
  * partition key, a batch's first prepared statement's (as the Python driver routes batches), or a
- * simple statement's `routingKey`.
+ * simple statement's `routingKey`, hashed by the cluster's partitioner (the token map's `tokenOf`). An empty
+ * replica set (LocalStrategy, an unknown replication) leaves the policy's plain order.
  *
  * It does not send anything nor skip hosts without connections (the request execution does).
  *
  * @since 0.1.0
  * @internal
  */
-import { murmur3Token, routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { routingKey, serializeValue } from "@effect-cassandra/protocol"
 import * as Result from "effect/Result"
 import type { ClusterShape } from "../../Cluster.ts"
 import type { Host } from "../../Host.ts"
@@ -57,7 +58,7 @@ export const replicasOf = (plan: RequestPlan, cluster: ClusterShape): ReadonlyAr
     const tokenMap = cluster.metadata.tokenMap()
     if (tokenMap === undefined || plan.keyspace === undefined || cluster.hosts().length <= 1) return undefined
     const bytes = key instanceof Uint8Array ? key : routingKey(key)
-    return tokenMap.replicas(plan.keyspace, cluster.metadata.keyspace(plan.keyspace)?.replication, murmur3Token(bytes))
+    return tokenMap.replicas(plan.keyspace, cluster.metadata.keyspace(plan.keyspace)?.replication, tokenMap.tokenOf(bytes))
   }
   let prepared = plan.prepared
   let values: ReadonlyArray<unknown> | undefined
@@ -85,5 +86,5 @@ export const replicasOf = (plan: RequestPlan, cluster: ClusterShape): ReadonlyAr
     if (Result.isFailure(r) || r.success === null) return undefined
     components.push(r.success)
   }
-  return tokenMap.replicas(ks, cluster.metadata.keyspace(ks)?.replication, murmur3Token(routingKey(components)))
+  return tokenMap.replicas(ks, cluster.metadata.keyspace(ks)?.replication, tokenMap.tokenOf(routingKey(components)))
 }
