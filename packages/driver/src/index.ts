@@ -80,6 +80,11 @@ export * as Session from "./Session.ts"
 export * as Statement from "./Statement.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Throttling from "./policies/Throttling.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Timestamps from "./policies/Timestamps.ts"

@@ -85,6 +85,7 @@ export class Connector {
       connectTimeout: o.connectTimeout,
       heartbeatInterval: o.idleHeartbeatInterval,
       defunctTimeoutThreshold: o.defunctTimeoutThreshold,
+      maxOrphanedRequests: o.maxOrphanedRequests,
       sweepSet: this.sweepSet,
       ...extra
     }

@@ -21,6 +21,7 @@ import type { ClusterInternals } from "../cluster/internals.ts"
 import { useStatement } from "../connection/adminQuery.ts"
 import type { Connection } from "../connection/Connection.ts"
 import { HostPool, type PoolContext } from "./HostPool.ts"
+import type { RequestQueue } from "./RequestQueue.ts"
 
 /**
  * The pools of one session.
@@ -65,13 +66,19 @@ export class PoolManager {
       keyspace: () => this.keyspace,
       closing: this.closing,
       markDown: internals.markDown,
-      poolUp: (pool) => Effect.andThen(this.reprepare(pool), internals.markUp(pool.host))
+      poolUp: (pool) => Effect.andThen(this.reprepare(pool), internals.markUp(pool.host)),
+      maxQueuedRequests: cluster.options.maxQueuedRequests
     }
   }
 
   /** A connection to `host`, if its pool has one free (the request path's call). */
   borrow(host: Host): Connection | undefined {
     return this.pools.get(host.endpoint)?.borrow()
+  }
+
+  /** The queue `host`'s requests wait in when its connections are saturated (undefined: it has none open). */
+  waitQueue(host: Host): RequestQueue | undefined {
+    return this.pools.get(host.endpoint)?.waitQueue()
   }
 
   /** The pools of every host but `host`. */

@@ -3,7 +3,10 @@
  * PREPARE once per statement (concurrent callers share it; a failure is not cached), then prepares
  * it on every other host too; `prepareOn` prepares on one connection (after UNPREPARED); `reprepare`
  * prepares every cached statement on a pool that came (back) up, before requests go to it (the Java
- * driver's ReprepareOnUp).
+ * driver's ReprepareOnUp). It keeps at most `maxPrepared` statements (default 500, as cassandra-driver),
+ * evicting the least recently used: an evicted statement is prepared again when its text is next
+ * prepared, and a `PreparedStatement` kept by the caller still runs (a host that forgot it answers
+ * UNPREPARED, which the request path cures).
  *
  * It does not execute statements nor choose hosts for the first PREPARE (the request path does).
  *
@@ -19,6 +22,13 @@ import { PreparedStatement } from "../../Statement.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { HostPool } from "../pool/HostPool.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
+
+/**
+ * Default of the Session's `maxPrepared`: statements kept per session (cassandra-driver's `maxPrepared`).
+ *
+ * @since 0.2.0
+ */
+export const DEFAULT_MAX_PREPARED = 500
 
 /**
  * The PreparedStatement a PREPARE answered with.
@@ -74,12 +84,16 @@ export interface PreparedOn {
  * @since 0.1.0
  */
 export class PreparedCache {
+  /** Oldest use first (a hit moves its key to the end), at most `maxPrepared` keys. */
   private readonly cache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
   /** The statements prepared so far (by cache key), to prepare again on hosts that come up. */
   private readonly statements = new Map<string, PreparedStatement>()
   private readonly pools: PoolManager
   private readonly prepareOnAllHosts: boolean
   private readonly reprepareOnUp: boolean
+  private readonly maxPrepared: number
+  /** The key of the last hit (a repeated hit does not reorder the map). */
+  private lastKey: string | undefined = undefined
   /** Runs the first PREPARE of a statement over the query plan. */
   private readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
 
@@ -87,11 +101,13 @@ export class PreparedCache {
     readonly pools: PoolManager
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
+    readonly maxPrepared?: number | undefined
     readonly runPrepare: (query: string, keyspace: string | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
   }) {
     this.pools = args.pools
     this.prepareOnAllHosts = args.prepareOnAllHosts
     this.reprepareOnUp = args.reprepareOnUp
+    this.maxPrepared = args.maxPrepared ?? DEFAULT_MAX_PREPARED
     this.runPrepare = args.runPrepare
   }
 
@@ -101,12 +117,41 @@ export class PreparedCache {
       const ks = keyspace ?? this.pools.keyspace
       const key = `${ks ?? ""}\u0000${query}`
       const cached = this.cache.get(key)
-      if (cached !== undefined) return cached
+      if (cached !== undefined) {
+        if (key !== this.lastKey) {
+          // the most recently used goes last
+          this.cache.delete(key)
+          this.cache.set(key, cached)
+          this.lastKey = key
+        }
+        return cached
+      }
       return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks)), (shared) => {
         this.cache.set(key, shared)
-        return Effect.tapError(shared, () => Effect.sync(() => this.cache.delete(key)))
+        this.lastKey = key
+        this.evict()
+        return Effect.tapError(shared, () => Effect.sync(() => this.forget(key, shared)))
       })
     })
+  }
+
+  /** Statements kept (for tests and metrics). */
+  get size(): number {
+    return this.cache.size
+  }
+
+  /** Drops the least recently used statements beyond `maxPrepared`. */
+  private evict(): void {
+    while (this.cache.size > this.maxPrepared) {
+      const oldest = this.cache.keys().next().value as string
+      this.cache.delete(oldest)
+      this.statements.delete(oldest)
+    }
+  }
+
+  private forget(key: string, shared: Effect.Effect<PreparedStatement, E.CassandraError>): void {
+    if (this.cache.get(key) === shared) this.cache.delete(key)
+    if (this.lastKey === key) this.lastKey = undefined
   }
 
   /** Prepares the cached statements on a pool that just came (back) up; failures are left to UNPREPARED. */
@@ -125,7 +170,8 @@ export class PreparedCache {
   private prepareNew(key: string, query: string, keyspace: string | undefined): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.gen({ self: this }, function*() {
       const { host, prepared } = yield* this.runPrepare(query, keyspace)
-      this.statements.set(key, prepared)
+      // an entry evicted while it was being prepared is not prepared on hosts that come up
+      if (this.cache.has(key)) this.statements.set(key, prepared)
       if (this.prepareOnAllHosts) {
         yield* Effect.forEach(
           this.pools.others(host),

@@ -28,6 +28,7 @@ import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryPolicyShape } from "../../policies/Retry.ts"
+import type { Throttler } from "../../policies/Throttling.ts"
 import { monotonic } from "../../policies/Timestamps.ts"
 import type { QueryTrace, ResultSet } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
@@ -36,6 +37,7 @@ import type { Connection } from "../connection/Connection.ts"
 import type { Instruments } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
+import type { RequestQueue } from "../pool/RequestQueue.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
 import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
@@ -63,6 +65,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   private readonly scope: Scope.Scope
   private readonly planContext: PlanContext
   private readonly traceQueries: TraceQueries
+  /** The session's throttler: every page and batch runs through it. */
+  private readonly throttler: Throttler | undefined
 
   constructor(args: {
     readonly cluster: ClusterShape
@@ -75,7 +79,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     readonly instruments: Instruments
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
+    readonly maxPrepared?: number | undefined
+    readonly throttler?: Throttler | undefined
   }) {
+    this.throttler = args.throttler
     this.cluster = args.cluster
     this.internals = args.internals
     this.pools = args.pools
@@ -97,6 +104,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       pools,
       prepareOnAllHosts: args.prepareOnAllHosts,
       reprepareOnUp: args.reprepareOnUp,
+      maxPrepared: args.maxPrepared,
       runPrepare: (query, keyspace) => this.runPrepare(query, keyspace)
     })
     const atOne = this.defaults.resolve({ consistency: "ONE" }) as ResolvedRequest
@@ -149,11 +157,12 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
     const resolved = this.defaults.resolve(call)
     if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-    return Effect.callback<ResultSet, E.CassandraError>((resume) => {
+    const run = Effect.callback<ResultSet, E.CassandraError>((resume) => {
       const plan = planBatch(this.planContext, entries, resolved)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      this.runPlan(plan, resume as Resume)
+      return this.runPlan(plan, resume as Resume)
     })
+    return this.throttler === undefined ? run : this.throttler.run(run)
   }
 
   /** `Session.prepare`: cached per keyspace and query. */
@@ -174,34 +183,40 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     options: ResolvedRequest,
     pagingState: Uint8Array | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
+    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
       const plan = planExecute(this.planContext, statement, params, options, pagingState)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      this.runPlan(plan, resume as Resume)
+      return this.runPlan(plan, resume as Resume)
     })
+    return this.throttler === undefined ? page : this.throttler.run(page)
   }
 
   /** The first PREPARE of a statement, over the query plan. */
   private runPrepare(query: string, keyspace: string | undefined): Effect.Effect<PreparedOn, E.CassandraError> {
     return Effect.callback<PreparedOn, E.CassandraError>((resume) => {
-      this.runPlan(planPrepare(this.planContext, query, keyspace, prepareOptions), resume as Resume)
+      return this.runPlan(planPrepare(this.planContext, query, keyspace, prepareOptions), resume as Resume)
     })
   }
 
-  /** Runs a plan: one execution, or speculative ones when the request allows them. */
-  private runPlan(plan: RequestPlan, resume: Resume): void {
+  /** Runs a plan: one execution, or speculative ones when the request allows them (returns the execution's canceler while it waits in a host's queue). */
+  private runPlan(plan: RequestPlan, resume: Resume): Effect.Effect<void> | undefined {
     const hosts = queryPlan(plan, this.lb, this.cluster)[Symbol.iterator]()
     const spec = plan.options.speculative
     if (spec !== undefined && plan.options.idempotent && spec.maxExecutions >= 1 && plan.options.host === undefined) {
-      return resume(speculate(this, plan, hosts, spec))
+      resume(speculate(this, plan, hosts, spec))
+      return undefined
     }
-    new RequestExecution(this, plan, hosts, undefined).start(resume)
+    return new RequestExecution(this, plan, hosts, undefined).start(resume)
   }
 
   // ---- ExecutionContext -------------------------------------------------------------
 
   borrow(host: Host): Connection | undefined {
     return this.pools.borrow(host)
+  }
+
+  waitQueue(host: Host): RequestQueue | undefined {
+    return this.pools.waitQueue(host)
   }
 
   now(): number {

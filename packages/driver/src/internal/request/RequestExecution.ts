@@ -3,7 +3,10 @@
  *
  * 1. `start`: the first host of the plan that has a connection gets the request (`sendTo`); the
  *    connection encodes it into its next write and calls back this object, which is its
- *    `ResponseHandler`. No fiber, promise or closure is made for the request.
+ *    `ResponseHandler`. No fiber, promise or closure is made for the request. When every connection
+ *    of the plan's hosts is saturated, it waits in the first saturated host's queue
+ *    (`pool/RequestQueue.ts`) and is sent when a stream id frees (`sendOn`); past the queue's bound it
+ *    fails with `HostBusy`.
  * 2. `onResponse`: the answer becomes the result (`ExecutionContext.complete`), in the socket callback.
  * 3. `onFailure`: the failure is decided (`decide`): bad input, a closing session and a passed deadline
  *    end the execution; UNPREPARED prepares the statement on that connection and sends again
@@ -28,6 +31,7 @@ import type { RetryContext, RetryPolicyShape } from "../../policies/Retry.ts"
 import type { PreparedStatement } from "../../Statement.ts"
 import type { Connection, ResponseHandler } from "../connection/Connection.ts"
 import type { Instruments } from "../observability/instrument.ts"
+import type { QueuedRequest, RequestQueue } from "../pool/RequestQueue.ts"
 import { prepareOn } from "../prepare/PreparedCache.ts"
 import { type RequestPlan, withConsistency } from "./plan.ts"
 import { ignoredErrorFrame } from "./result.ts"
@@ -39,6 +43,8 @@ import { ignoredErrorFrame } from "./result.ts"
  */
 export interface ExecutionContext {
   readonly borrow: (host: Host) => Connection | undefined
+  /** The queue of a host whose connections are all saturated (undefined: it has no open connection). */
+  readonly waitQueue: (host: Host) => RequestQueue | undefined
   readonly retryPolicy: RetryPolicyShape
   readonly now: () => number
   /** The session is closing: its connections close, no other host will do. */
@@ -66,7 +72,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
  *
  * @since 0.1.0
  */
-export class RequestExecution implements ResponseHandler {
+export class RequestExecution implements ResponseHandler, QueuedRequest {
   // ResponseHandler: what the connection reads
   columns: ReadonlyArray<ColumnSpec> | undefined = undefined
   readonly deadline: number
@@ -87,6 +93,11 @@ export class RequestExecution implements ResponseHandler {
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
   private repreparedOn: Connection | undefined = undefined
   private repreparedIds: Array<Uint8Array> = []
+  /** The queue of the first saturated host met while looking for a connection, and that host. */
+  private waitIn: RequestQueue | undefined = undefined
+  private waitHost: Host | undefined = undefined
+  /** QueuedRequest: set when it left a host's queue before its turn (interrupted). */
+  leftQueue = false
 
   constructor(ctx: ExecutionContext, plan: RequestPlan, hosts: Iterator<Host>, errors: Record<string, unknown> | undefined) {
     this.ctx = ctx
@@ -108,33 +119,68 @@ export class RequestExecution implements ResponseHandler {
 
   // ---- 1. send ----------------------------------------------------------------
 
-  /** Starts the execution; `resume` gets its outcome. */
-  start(resume: Resume): void {
+  /**
+   * Starts the execution; `resume` gets its outcome. Returns what removes it from a host's queue when
+   * its fiber is interrupted while it waits there (undefined when it did not wait).
+   */
+  start(resume: Resume): Effect.Effect<void> | undefined {
     this.resume = resume
-    this.sendToNext()
+    return this.sendToNext()
   }
 
-  /** Sends to the next host of the plan that has a connection; `NoHostAvailable` when none is left. */
-  private sendToNext(): void {
+  /**
+   * Sends to the next host of the plan that has a connection. When none has one but some are saturated,
+   * waits in the first saturated host's queue (`HostBusy` when it is full); `NoHostAvailable` when no
+   * host of the plan has an open connection.
+   */
+  private sendToNext(): Effect.Effect<void> | undefined {
     for (let next = this.hosts.next(); !next.done; next = this.hosts.next()) {
-      if (this.sendTo(next.value)) return
+      if (this.sendTo(next.value)) return undefined
     }
-    this.resume!(Effect.fail(this.noHostAvailable()))
+    const queue = this.waitIn
+    if (queue === undefined) {
+      this.resume!(Effect.fail(this.noHostAvailable()))
+      return undefined
+    }
+    this.waitIn = undefined
+    this.host = this.waitHost
+    if (queue.offer(this)) return Effect.sync(() => queue.remove(this))
+    this.resume!(Effect.fail(new E.HostBusy({
+      message: `every connection to ${queue.host} is saturated and ${queue.capacity} requests already wait for one (maxQueuedRequests)`,
+      host: queue.host,
+      maxQueuedRequests: queue.capacity
+    })))
+    return undefined
   }
 
-  /** Sends the request to a connection of `host`; false (and the host's error noted) when it has none. */
+  /**
+   * Sends the request to a connection of `host`; false when it has none that accepts it now (noting a
+   * saturated host's queue, or the host's error when it has no open connection).
+   */
   private sendTo(host: Host): boolean {
     const conn = this.ctx.borrow(host)
     if (conn === undefined) {
-      this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
+      const queue = this.ctx.waitQueue(host)
+      if (queue === undefined) {
+        this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
+      } else if (this.waitIn === undefined || (this.waitIn.waiting >= this.waitIn.capacity && queue.waiting < queue.capacity)) {
+        this.waitIn = queue
+        this.waitHost = host
+      }
       return false
     }
     this.host = host
+    this.sendOn(conn)
+    return true
+  }
+
+  /** Sends on `conn` (a connection of `this.host` that accepts a request now). */
+  sendOn(conn: Connection): void {
     this.conn = conn
+    this.waitIn = undefined
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
-    return true
   }
 
   // ---- 2. the answer ------------------------------------------------------------
@@ -155,7 +201,12 @@ export class RequestExecution implements ResponseHandler {
     if (error._tag === "InvalidInput") return Effect.fail(error)
     if (this.ctx.closing()) return Effect.fail(error)
     if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.deadline) {
-      return Effect.fail(new E.OperationTimedOut({ message: `no answer within ${this.timeoutMillis} ms`, host: host.endpoint, timeoutMillis: this.timeoutMillis }))
+      // the connection's (or the host queue's) error already says it, unless a retry used another timeout
+      return Effect.fail(
+        error.timeoutMillis === this.timeoutMillis
+          ? error
+          : new E.OperationTimedOut({ message: `no answer within ${this.timeoutMillis} ms`, host: host.endpoint, timeoutMillis: this.timeoutMillis })
+      )
     }
     if (error._tag === "Unprepared") {
       const forgotten = this.plan.prepared ?? this.plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))
@@ -227,7 +278,7 @@ export class RequestExecution implements ResponseHandler {
     return Effect.callback<unknown, E.CassandraError>((resume) => {
       this.resume = resume
       if (target === "same" && this.sendTo(this.host!)) return
-      this.sendToNext()
+      return this.sendToNext()
     })
   }
 
