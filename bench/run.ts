@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,decode,stream,e2e]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,decode,stream,burst,e2e]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -21,7 +21,7 @@ import { E2E_ROWS, gitInfo, machine, median, parseArgs } from "./common.ts"
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,decode,stream,e2e").split(","))
+const only = new Set(args.str("only", "overhead,decode,stream,burst,e2e").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -183,6 +183,8 @@ interface Scenario {
   readonly host?: string
   /** Unreported rounds first (a real server warms up: JIT, caches, memtables) */
   readonly warmupRounds?: number
+  /** At most this many rounds (the bursts take minutes and gigabytes per run) */
+  readonly maxRounds?: number
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -258,6 +260,28 @@ if (only.has("stream")) {
     withV5: false
   })
 }
+if (only.has("burst")) {
+  for (const n of [100_000, 1_000_000]) {
+    scenarios.push({
+      id: `burst-${n / 1000}k`,
+      title: `Burst: ${n.toLocaleString("en")} requests started at once (prepared SELECT, one connection, default settings)`,
+      group: "burst",
+      scenario: "burst",
+      extra: ["--requests", String(n)],
+      nodeFlags: ["--expose-gc", "--max-old-space-size=6144"],
+      metrics: [
+        { key: "succeeded", label: "succeeded", better: "higher", digits: 0 },
+        { key: "failed", label: "failed", better: "lower", digits: 0 },
+        { key: "seconds", label: "wall s", better: "lower", digits: 2 },
+        { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", target: { op: "<=", value: 0.5 }, digits: 1 },
+        { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
+        { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 }
+      ],
+      withV5: false,
+      maxRounds: 1
+    })
+  }
+}
 const e2eScenarios = (host: string): Array<Scenario> =>
   (["e2e-insert", "e2e-read"] as const).map((s) => ({
     id: s,
@@ -295,7 +319,7 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
       log(`  ${s.id} warm-up round (not reported) ${driver.padEnd(7)} req/s ${fmt(r.reqPerSec, 0)}`)
     }
   }
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < Math.min(rounds, s.maxRounds ?? rounds); round++) {
     // A B, then B A, then A B ... ; ours on v5 last in even rounds, first in odd ones
     const ab: Array<[string, RunSpec]> = [
       ["ours", { scenario: s.scenario, driver: "ours", protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags }],
@@ -313,6 +337,7 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
       runs.push({ round, order: i, label, result })
       const headline = s.metrics[0]!
       log(`  ${s.id} round ${round + 1}/${rounds} ${label.padEnd(7)} ${headline.label} ${fmt(get(result, headline.key), headline.digits)}` +
+        (result.failures !== undefined ? `  failures ${JSON.stringify(result.failures)}  heap growth MiB ${fmt(result.heapGrowthMiB, 1)}  wall s ${fmt(result.seconds, 2)}` : "") +
         (result.cpuMicrosPerReq !== undefined ? `  CPU µs/req ${fmt(result.cpuMicrosPerReq, 2)}` : "") +
         (result.latencyMicros !== undefined ? `  p99 µs ${fmt(result.latencyMicros.p99, 0)}` : "") +
         (result.foreignCpuShare !== undefined ? `  (other procs on core: ${fmt(result.foreignCpuShare * 100, 0)}%)` : ""))
@@ -428,6 +453,13 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
       const m = s.metrics.find((x) => x.key === r.key)!
       lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
         (v5 ? ` ${cell(r.oursV5, m.digits)} | ${ratioCell(r.ratioV5)} |` : ""))
+    }
+    if (s.group === "burst") {
+      lines.push("")
+      for (const run of sr.runs) {
+        const f = run.result.failures as Record<string, number> | undefined
+        lines.push(`- round ${run.round + 1} ${run.label}: failures by kind ${f === undefined || Object.keys(f).length === 0 ? "none" : Object.entries(f).map(([k, v]) => `${k} ${v}`).join(", ")}`)
+      }
     }
   }
   if (meta.cachegrind) {
