@@ -235,7 +235,7 @@ export class Connection {
 
   /** Open, not paused, with a free stream id: a request given now is encoded at once. */
   get accepting(): boolean {
-    return this.closed === undefined && this.freeTop > 0 && !this.paused
+    return this.closed === undefined && (this.freeTop > 0 || this.fresh < MAX_STREAMS) && !this.paused
   }
 
   /** Bytes encoded and not yet written. */

@@ -104,7 +104,7 @@ export class HostPool {
   waitQueue(): RequestQueue | undefined {
     if (this.closed) return undefined
     for (const c of this.connections) if (c.closed === undefined) return this.queue
-    return this.refilling ? this.queue : undefined
+    return this.refilling || this.filling !== undefined ? this.queue : undefined
   }
 
   /** Opens connections until the pool has its size (or is closed); joins the fill already running. */
@@ -141,7 +141,8 @@ export class HostPool {
         this.connections = [...this.connections.filter((c) => c.closed === undefined), conn]
         conn.onClose((error) => this.lost(conn, connScope, error))
         conn.waiters = this.queue
-        conn.onRetire = () => ctx.runFork(this.refill)
+        // a retiring connection is replaced at once (it still works: nothing failed); if that fails, on the Schedule
+        conn.onRetire = () => ctx.runFork(Effect.catch(this.fill, () => this.refill))
         if (this.queue.waiting > 0 && conn.accepting) this.queue.serve(conn)
       }
     })
@@ -184,8 +185,8 @@ export class HostPool {
     if (this.closed || ctx.closing()) return this.queue.failAll(error.message)
     for (const c of this.connections) if (this.queue.waiting > 0 && c.accepting) this.queue.serve(c)
     if (this.connections.length > 0) return void ctx.runFork(this.refill)
-    // a refill under way (a retired connection's replacement) goes on; it reports the host down if it fails
-    if (this.refilling) return
+    // a fill or refill under way (a retired connection's replacement) goes on; it reports the host down if it fails
+    if (this.refilling || this.filling !== undefined) return
     ctx.runFork(this.failedToOpen(error.message))
   }
 
