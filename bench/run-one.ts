@@ -2,12 +2,13 @@
 //
 //   node --conditions=source bench/run-one.ts <scenario> <driver> [options]
 //
-// scenario: overhead | decode | stream | e2e-insert | e2e-read | tokenmap
+// scenario: overhead | decode | stream | burst | e2e-insert | e2e-read | tokenmap
 // driver:   ours (this driver, Effect) | peer (cassandra-driver 4.10)
 // options:  --host 127.0.0.50:9042  --protocol 4|5 (ours; the peer is always v4)
 //           --concurrency C  --warmup W  --requests N   (overhead, e2e-*)
 //           --pages P  --warmup W                        (decode: sequential EXECUTEs of the 5000-row page)
 //           --rows R  --pause-every K  --pause-ms M      (stream: the slow consumer sleeps M ms every K rows)
+//           --requests N  [--timeout-ms T]               (burst: N requests started at once, default settings but T)
 //           --token-metadata false                       (ours: no token map; default: the driver's default)
 //           --observe off|default|traced|metrics|all     (ours: spans off / on without a tracer (default) / with a
 //                                                        tracer that keeps nothing / metrics on / both)
@@ -50,8 +51,8 @@ const protocol = args.num("protocol", 4) as 4 | 5
 const concurrency = args.num("concurrency", 64)
 const tokenMetadata = args.str("token-metadata", "default")
 
-if (!["overhead", "decode", "stream", "e2e-insert", "e2e-read", "tokenmap"].includes(scenario) || !["ours", "peer"].includes(driver)) {
-  console.error("usage: run-one.ts <overhead|decode|stream|e2e-insert|e2e-read|tokenmap> <ours|peer> [options]")
+if (!["overhead", "decode", "stream", "burst", "e2e-insert", "e2e-read", "tokenmap"].includes(scenario) || !["ours", "peer"].includes(driver)) {
+  console.error("usage: run-one.ts <overhead|decode|stream|burst|e2e-insert|e2e-read|tokenmap> <ours|peer> [options]")
   process.exit(2)
 }
 
@@ -304,6 +305,24 @@ const runOurs = Effect.gen(function*() {
       yield* Effect.promise(stopProfile)
       return decodeResult(pages, rows, m)
     }
+    case "burst": {
+      // N requests started at once on one connection, as a user writes it: every outcome counted
+      const p = yield* session.prepare(SMALL_QUERY)
+      yield* session.execute(p, [0])
+      const n = args.num("requests", 100_000)
+      const ids = Array.from({ length: n }, (_, i) => i & 1023)
+      const failures: Record<string, number> = {}
+      let succeeded = 0
+      const timeoutMs = args.num("timeout-ms", 0)
+      const options = timeoutMs > 0 ? { timeout: timeoutMs } : undefined
+      const finish = startStreamWindow()
+      yield* Effect.forEach(ids, (id) =>
+        Effect.match(session.execute(p, [id], options), {
+          onFailure: (e) => { failures[e._tag] = (failures[e._tag] ?? 0) + 1 },
+          onSuccess: () => { succeeded++ }
+        }), { concurrency: "unbounded", discard: true })
+      return burstResult(n, succeeded, failures, yield* Effect.promise(() => finish(n)))
+    }
     case "stream": {
       const p = yield* session.prepare(STREAM_QUERY)
       const every = args.num("pause-every", 250)
@@ -318,6 +337,19 @@ const runOurs = Effect.gen(function*() {
     }
   }
   return {}
+})
+
+const burstResult = (n: number, succeeded: number, failures: Record<string, number>, m: ReturnType<typeof streamResult>) => ({
+  requests: n,
+  succeeded,
+  failed: n - succeeded,
+  failures,
+  seconds: m.seconds,
+  heapGrowthMiB: m.heapGrowthMiB,
+  rssGrowthMiB: m.rssGrowthMiB,
+  gcMillis: m.gcMillis,
+  userMicros: m.userMicros,
+  systemMicros: m.systemMicros
 })
 
 const decodeResult = (pages: number, rows: number, m: Awaited<ReturnType<typeof end>>) => ({
@@ -418,6 +450,29 @@ const runPeer = async () => {
         const m = await end(w)
         await stopProfile()
         return decodeResult(pages, rows, m)
+      }
+      case "burst": {
+        await client.execute(SMALL_QUERY, [0], prepared)
+        const n = args.num("requests", 100_000)
+        const failures: Record<string, number> = {}
+        let succeeded = 0
+        const finish = startStreamWindow()
+        const all: Array<Promise<void>> = new Array(n)
+        for (let i = 0; i < n; i++) {
+          all[i] = client.execute(SMALL_QUERY, [i & 1023], prepared).then(
+            () => { succeeded++ },
+            (e: Error) => {
+              // NoHostAvailableError wraps each host's error (BusyConnectionError when the connection is full)
+              const inner = (e as { innerErrors?: Record<string, Error> }).innerErrors
+              const kind = inner !== undefined && Object.values(inner)[0] !== undefined
+                ? `${e.name}(${Object.values(inner)[0]!.name})`
+                : e.name
+              failures[kind] = (failures[kind] ?? 0) + 1
+            }
+          )
+        }
+        await Promise.all(all)
+        return burstResult(n, succeeded, failures, await finish(n))
       }
       case "stream": {
         const every = args.num("pause-every", 250)

@@ -3,7 +3,7 @@
 // starts one real Cassandra 5.0 node for the end-to-end scenarios, then prints a table and writes
 // bench/results/latest.json and bench/results/latest.md.
 //
-//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,tokenmap,e2e,scale]
+//   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,tokenmap,burst,e2e,scale]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
@@ -22,7 +22,7 @@ import { runScale, scaleMarkdown } from "./scale.ts"
 const args = parseArgs(process.argv.slice(2))
 const quick = args.bool("quick")
 const rounds = args.num("rounds", quick ? 1 : 3)
-const only = new Set(args.str("only", "overhead,observability,decode,stream,tokenmap,e2e,scale").split(","))
+const only = new Set(args.str("only", "overhead,observability,decode,stream,tokenmap,burst,e2e,scale").split(","))
 if (args.bool("no-e2e")) only.delete("e2e")
 const outDir = args.str("out", path.join(import.meta.dirname, "results"))
 const responderAddress = args.str("responder", "127.0.0.50:9042")
@@ -188,6 +188,8 @@ interface Scenario {
   readonly baseline?: { readonly label: string; readonly extra: ReadonlyArray<string> } | undefined
   /** Needs no server (the responder is not started for it). */
   readonly serverless?: boolean
+  /** At most this many rounds (the bursts take minutes and gigabytes per run) */
+  readonly maxRounds?: number
 }
 
 const get = (r: RunResult, key: string): number => key.split(".").reduce((o: any, k) => o?.[k], r) as number
@@ -316,6 +318,29 @@ if (only.has("tokenmap")) {
     })
   }
 }
+
+if (only.has("burst")) {
+  for (const n of [100_000, 1_000_000]) {
+    scenarios.push({
+      id: `burst-${n / 1000}k`,
+      title: `Burst: ${n.toLocaleString("en")} requests started at once (prepared SELECT, one connection, default settings)`,
+      group: "burst",
+      scenario: "burst",
+      extra: ["--requests", String(n)],
+      nodeFlags: ["--expose-gc", "--max-old-space-size=6144"],
+      metrics: [
+        { key: "succeeded", label: "succeeded", better: "higher", digits: 0 },
+        { key: "failed", label: "failed", better: "lower", digits: 0 },
+        { key: "seconds", label: "wall s", better: "lower", digits: 2 },
+        { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", target: { op: "<=", value: 0.5 }, digits: 1 },
+        { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
+        { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 }
+      ],
+      withV5: false,
+      maxRounds: 1
+    })
+  }
+}
 const e2eScenarios = (host: string): Array<Scenario> =>
   (["e2e-insert", "e2e-read"] as const).map((s) => ({
     id: s,
@@ -353,7 +378,7 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
       log(`  ${s.id} warm-up round (not reported) ${driver.padEnd(7)} req/s ${fmt(r.reqPerSec, 0)}`)
     }
   }
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < Math.min(rounds, s.maxRounds ?? rounds); round++) {
     // A B, then B A, then A B ... ; ours on v5 last in even rounds, first in odd ones
     const ab: Array<[string, RunSpec]> = [
       ["ours", { scenario: s.scenario, driver: "ours", protocol: 4, extra: s.extra, host, nodeFlags: s.nodeFlags }],
@@ -373,6 +398,7 @@ const runScenario = async (s: Scenario): Promise<ScenarioResult> => {
       runs.push({ round, order: i, label, result })
       const headline = s.metrics[0]!
       log(`  ${s.id} round ${round + 1}/${rounds} ${(label === "peer" && s.baseline !== undefined ? "off" : label).padEnd(7)} ${headline.label} ${fmt(get(result, headline.key), headline.digits)}` +
+        (result.failures !== undefined ? `  failures ${JSON.stringify(result.failures)}  heap growth MiB ${fmt(result.heapGrowthMiB, 1)}  wall s ${fmt(result.seconds, 2)}` : "") +
         (result.cpuMicrosPerReq !== undefined ? `  CPU µs/req ${fmt(result.cpuMicrosPerReq, 2)}` : "") +
         (result.latencyMicros !== undefined ? `  p99 µs ${fmt(result.latencyMicros.p99, 0)}` : "") +
         (result.foreignCpuShare !== undefined ? `  (other procs on core: ${fmt(result.foreignCpuShare * 100, 0)}%)` : ""))
@@ -494,6 +520,13 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
       const m = s.metrics.find((x) => x.key === r.key)!
       lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
         (v5 ? ` ${cell(r.oursV5, m.digits)} | ${ratioCell(r.ratioV5)} |` : ""))
+    }
+    if (s.group === "burst") {
+      lines.push("")
+      for (const run of sr.runs) {
+        const f = run.result.failures as Record<string, number> | undefined
+        lines.push(`- round ${run.round + 1} ${run.label}: failures by kind ${f === undefined || Object.keys(f).length === 0 ? "none" : Object.entries(f).map(([k, v]) => `${k} ${v}`).join(", ")}`)
+      }
     }
   }
   if (meta.cachegrind) {

@@ -16,7 +16,9 @@ import type * as tls from "node:tls"
 import { type AuthProvider, plainText } from "./Auth.ts"
 import * as Environment from "./Environment.ts"
 import * as E from "./Errors.ts"
+import { DEFAULT_MAX_ORPHANED } from "./internal/connection/Connection.ts"
 import { nodeTransport } from "./internal/connection/transport.ts"
+import { DEFAULT_MAX_QUEUED } from "./internal/pool/RequestQueue.ts"
 import { type AddressTranslator, identity } from "./policies/AddressTranslation.ts"
 import type { LoadBalancingPolicyShape } from "./policies/LoadBalancing.ts"
 import { defaultSchedule } from "./policies/Reconnection.ts"
@@ -63,6 +65,19 @@ export interface ClusterOptions {
    * without waiting for an idle heartbeat. Default 64; 0 never.
    */
   readonly defunctTimeoutThreshold?: number | undefined
+  /**
+   * Requests that may wait for a stream id of one host when every connection of their query plan's hosts
+   * is saturated (all 32768 ids in use, or writes held back by a host that stopped reading). Beyond it a
+   * request fails at once with `HostBusy`. A waiting request still ends at its timeout. Default 1048576
+   * (1,000,000 requests started at once on one connection all get through); 0 never waits.
+   */
+  readonly maxQueuedRequests?: number | undefined
+  /**
+   * Stream ids of a connection orphaned by timed-out requests whose answer never came, after which the
+   * connection is replaced (it takes no new requests and closes once its live ones are done). Default
+   * 8192, a quarter of the ids (the Java driver's `max-orphan-requests` ratio); 0 never.
+   */
+  readonly maxOrphanedRequests?: number | undefined
   readonly addressTranslator?: AddressTranslator | undefined
   /**
    * The load-balancing policy; default: the `LoadBalancingPolicy` of the context (DC-aware round robin
@@ -130,6 +145,8 @@ export interface ResolvedOptions {
   /** Connections per host at each distance. */
   readonly connectionsPerHost: { readonly local: number; readonly remote: number }
   readonly defunctTimeoutThreshold: number
+  readonly maxQueuedRequests: number
+  readonly maxOrphanedRequests: number
   readonly addressTranslator: AddressTranslator
   readonly retry: RetryPolicyShape | undefined
   readonly schemaMetadataEnabled: boolean
@@ -218,6 +235,8 @@ export const resolveOptions = (options: ClusterOptions, transport?: Transport): 
     addressTranslator: options.addressTranslator ?? identity,
     retry: options.retry,
     defunctTimeoutThreshold: options.defunctTimeoutThreshold ?? 64,
+    maxQueuedRequests: Math.max(0, options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED),
+    maxOrphanedRequests: Math.max(0, options.maxOrphanedRequests ?? DEFAULT_MAX_ORPHANED),
     schemaMetadataEnabled: options.schemaMetadataEnabled ?? true,
     tokenMetadataEnabled: options.tokenMetadataEnabled ?? true,
     cqlVersion: options.cqlVersion ?? "3.0.0"

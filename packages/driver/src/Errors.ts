@@ -575,6 +575,50 @@ export class NoHostAvailable extends Schema.TaggedError<NoHostAvailable>()("NoHo
 }
 
 /**
+ * Every connection of the query plan's hosts was saturated (no free stream id, or writes held back by
+ * a peer that stopped reading) and the host's queue of waiting requests was full: nothing was sent.
+ * `host` is the host whose queue was full, `maxQueuedRequests` its bound (the Cluster option).
+ *
+ * @since 0.2.0
+ */
+export class HostBusy extends Schema.TaggedError<HostBusy>()("HostBusy", {
+  message: Schema.String,
+  host: Schema.String,
+  maxQueuedRequests: Schema.Number
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** true: nothing was sent; stream ids free as answers come. */
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/**
+ * A session throttler (`policies/Throttling.ts`) was at its limit and its queue was full: nothing was
+ * sent. `throttler` names its kind, `limit` its current limit, `maxQueued` its queue bound.
+ *
+ * @since 0.2.0
+ */
+export class RequestThrottled extends Schema.TaggedError<RequestThrottled>()("RequestThrottled", {
+  message: Schema.String,
+  throttler: Schema.Literals(["concurrency", "rate", "adaptive"]),
+  limit: Schema.Number,
+  maxQueued: Schema.Number
+}) {
+  /** No protocol error code: the driver raised it. */
+  get code(): undefined {
+    return undefined
+  }
+  /** true: nothing was sent; the throttler lets it through later. */
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/**
  * A query trace was not complete in system_traces within the wait (the server writes traces asynchronously).
  *
  * @since 0.1.0
@@ -698,6 +742,8 @@ export class UserTypeDoesNotExist extends Schema.TaggedError<UserTypeDoesNotExis
 export type CassandraError =
   | RequestError
   | NoHostAvailable
+  | HostBusy
+  | RequestThrottled
   | InvalidInput
   | RowDecodeError
   | TraceUnavailable

@@ -31,6 +31,7 @@ import { RequestDefaults } from "./internal/request/options.ts"
 import type { ExecutionProfile } from "./ExecutionProfile.ts"
 import { RetryPolicy } from "./policies/Retry.ts"
 import { SpeculativeExecutionPolicy } from "./policies/SpeculativeExecution.ts"
+import type { Throttler } from "./policies/Throttling.ts"
 import type { ResultSet } from "./ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "./Statement.ts"
 
@@ -77,6 +78,18 @@ export interface SessionOptions {
    * cost of a round trip).
    */
   readonly reprepareOnUp?: boolean | undefined
+  /**
+   * Prepared statements the session keeps (default 500, as cassandra-driver), the least recently used
+   * evicted first: an evicted statement is prepared again when next prepared, and is no longer prepared
+   * on hosts that come up (a `PreparedStatement` still held runs: UNPREPARED is cured transparently).
+   * A positive integer.
+   */
+  readonly maxPrepared?: number | undefined
+  /**
+   * Limits the requests of this session (`Throttling.concurrencyLimit`, `rateLimit` or `adaptive`): every
+   * execute, page and batch waits for the throttler, and fails with `RequestThrottled` when its queue is full.
+   */
+  readonly throttler?: Throttler | undefined
   /** Record the driver's Effect Metrics (see `Metrics`) for every request (default false). */
   readonly metrics?: boolean | undefined
   /** How often the pool gauges of `Metrics` are sampled when `metrics` is on (default every second). */
@@ -214,6 +227,10 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
     const scope = yield* Effect.scope
     const defaults = RequestDefaults.make(options.defaults, options.profiles, yield* SpeculativeExecutionPolicy)
     if (defaults instanceof E.InvalidInput) return yield* defaults
+    if (options.throttler?.invalid !== undefined) return yield* options.throttler.invalid
+    if (options.maxPrepared !== undefined && !(Number.isInteger(options.maxPrepared) && options.maxPrepared > 0)) {
+      return yield* new E.InvalidInput({ message: `maxPrepared: not a positive integer: ${String(options.maxPrepared)}`, path: "maxPrepared", expected: "a positive integer" })
+    }
     if (options.keyspace !== undefined) {
       // like the Python driver's connect(keyspace): an unknown keyspace fails here, not as hosts going down
       yield* internals.controlQuery(useQuery(options.keyspace))
@@ -244,7 +261,9 @@ export const make = (options: SessionOptions = {}): Effect.Effect<SessionShape, 
       scope,
       instruments,
       prepareOnAllHosts: options.prepareOnAllHosts ?? true,
-      reprepareOnUp: options.reprepareOnUp ?? true
+      reprepareOnUp: options.reprepareOnUp ?? true,
+      maxPrepared: options.maxPrepared,
+      throttler: options.throttler
     })
     pools.reprepare = (pool) => executor.prepared.reprepare(pool)
     yield* pools.start

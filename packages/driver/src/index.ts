@@ -110,6 +110,11 @@ export * as SpeculativeExecution from "./policies/SpeculativeExecution.ts"
 export * as Statement from "./Statement.ts"
 
 /**
+ * @since 0.2.0
+ */
+export * as Throttling from "./policies/Throttling.ts"
+
+/**
  * @since 0.1.0
  */
 export * as Timestamps from "./policies/Timestamps.ts"

@@ -68,7 +68,7 @@ const allAuthentication = (error: Errors.NoHostAvailable): boolean => {
  *
  * | reason | driver errors |
  * | --- | --- |
- * | `ConnectionError` | `ConnectionError`, `NoHostAvailable` (unless every host refused the credentials), `Unavailable`, `Overloaded`, `IsBootstrapping`, `SessionClosed` |
+ * | `ConnectionError` | `ConnectionError`, `NoHostAvailable` (unless every host refused the credentials), `Unavailable`, `Overloaded`, `IsBootstrapping`, `SessionClosed`, `HostBusy`, `RequestThrottled` |
  * | `AuthenticationError` | `AuthenticationError`, `NoHostAvailable` whose every host refused the credentials |
  * | `AuthorizationError` | `Unauthorized` |
  * | `SqlSyntaxError` | `SyntaxError` (`CqlSyntaxError`), `InvalidRequest`, `ConfigurationError`, `InvalidInput`, `UserTypeDoesNotExist` |
@@ -87,6 +87,8 @@ export const reasonOf = (error: Errors.CassandraError, operation?: string): S.Sq
     case "Overloaded":
     case "IsBootstrapping":
     case "SessionClosed":
+    case "HostBusy":
+    case "RequestThrottled":
       return new ConnectionError(props)
     case "NoHostAvailable":
       return allAuthentication(error) ? new AuthenticationError(props) : new ConnectionError(props)

@@ -42,6 +42,8 @@ const cases: ReadonlyArray<readonly [Errors.CassandraError, string]> = [
   [new Errors.QueryExhausted({ message: "m" }), "UnknownError"],
   [new Errors.TooManyRows({ message: "m", maxRows: 1 }), "UnknownError"],
   [new Errors.SessionClosed({ message: "m" }), "ConnectionError"],
+  [new Errors.HostBusy({ message: "m", host, maxQueuedRequests: 1 }), "ConnectionError"],
+  [new Errors.RequestThrottled({ message: "m", throttler: "rate", limit: 1, maxQueued: 1 }), "ConnectionError"],
   [new Errors.SchemaDisagreement({ message: "m" }), "StatementTimeoutError"],
   [new Errors.UserTypeDoesNotExist({ message: "m", keyspace: "ks", type: "t" }), "SqlSyntaxError"]
 ]

@@ -116,6 +116,20 @@ export interface MockClusterShape {
   readonly closeConnections: (ref?: HostRef) => Effect.Effect<void, MockClusterError>
   /** The host forgets its prepared statements (a restart): the next EXECUTE gets UNPREPARED. */
   readonly forgetPrepared: (ref?: HostRef) => Effect.Effect<void, MockClusterError>
+  /**
+   * The host's open connections stop reading their sockets (a stuck peer): the client's writes back up
+   * (`socket.write` returns false) and nothing more is answered on them. Connections opened later read.
+   * `resumeReading` undoes it.
+   *
+   * @since 0.2.0
+   */
+  readonly stopReading: (ref: HostRef) => Effect.Effect<void, MockClusterError>
+  /**
+   * The host's open connections read again (what they buffered is answered).
+   *
+   * @since 0.2.0
+   */
+  readonly resumeReading: (ref: HostRef) => Effect.Effect<void, MockClusterError>
   /** Sends an event to every registered connection (of `hosts`, default every up host); returns how many got it. */
   readonly emit: (event: Event, options?: { readonly hosts?: ReadonlyArray<HostRef> | undefined }) => Effect.Effect<number, MockClusterError>
   readonly topologyChange: (change: "NEW_NODE" | "REMOVED_NODE", ref: HostRef) => Effect.Effect<number, MockClusterError>
@@ -227,6 +241,8 @@ const makeShape = (
         ref === undefined ? Effect.succeed(sim.liveHosts) : Effect.map(resolve(ref), (h) => [h]),
         (hosts) => Effect.sync(() => { for (const h of hosts) for (const c of [...h.connections]) c.destroy() })
       ),
+    stopReading: (ref) => Effect.flatMap(resolve(ref), (h) => Effect.sync(() => { for (const c of h.connections) c.setReading(false) })),
+    resumeReading: (ref) => Effect.flatMap(resolve(ref), (h) => Effect.sync(() => { for (const c of h.connections) c.setReading(true) })),
     forgetPrepared: (ref) =>
       Effect.flatMap(
         ref === undefined ? Effect.succeed(sim.liveHosts) : Effect.map(resolve(ref), (h) => [h]),
@@ -622,6 +638,22 @@ export const closeConnections = (ref?: HostRef): Effect.Effect<void, MockCluster
  */
 export const forgetPrepared = (ref?: HostRef): Effect.Effect<void, MockClusterError, MockCluster> =>
   MockCluster.use((m) => m.forgetPrepared(ref))
+
+/**
+ * `MockCluster.stopReading(ref)` on the service of the context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stopReading = (ref: HostRef): Effect.Effect<void, MockClusterError, MockCluster> => MockCluster.use((m) => m.stopReading(ref))
+
+/**
+ * `MockCluster.resumeReading(ref)` on the service of the context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const resumeReading = (ref: HostRef): Effect.Effect<void, MockClusterError, MockCluster> => MockCluster.use((m) => m.resumeReading(ref))
 
 /**
  * `MockCluster.emit(event, options)` on the service of the context.

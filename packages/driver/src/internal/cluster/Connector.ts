@@ -86,6 +86,7 @@ export class Connector {
       heartbeatInterval: o.idleHeartbeatInterval,
       defunctTimeoutThreshold: o.defunctTimeoutThreshold,
       cqlVersion: o.cqlVersion,
+      maxOrphanedRequests: o.maxOrphanedRequests,
       sweepSet: this.sweepSet,
       ...extra
     }

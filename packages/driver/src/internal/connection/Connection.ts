@@ -7,6 +7,13 @@
  * turn, and its answer is decoded in the `data` callback and handed to its `ResponseHandler`. There
  * is no fiber, promise or closure per request.
  *
+ * Writes honour the socket's back-pressure: once `socket.write` returns false nothing more is written
+ * until `drain`; requests keep being encoded into the pending batch (one write on `drain`) until it
+ * holds `MAX_PENDING_BYTES`, after which the connection takes no more (`accepting` is false) and the
+ * pool queues them. A timed-out request keeps its stream id (orphaned) until its late answer; past
+ * `maxOrphanedRequests` orphaned ids the connection retires: it takes no new requests and closes once
+ * its live requests are done, and its pool replaces it.
+ *
  * It does not open itself (the handshake is `handshake.ts`), check its own timeouts on a timer or send
  * heartbeats (`timeouts.ts`), nor know about hosts, pools or retries.
  *
@@ -43,6 +50,35 @@ export const MAX_STREAMS = 32768
 export const FLUSH_EARLY_AT = 32
 
 /**
+ * Bytes encoded but held back (the peer stopped reading) after which a connection takes no more requests.
+ *
+ * @since 0.2.0
+ */
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024
+
+/**
+ * Orphaned stream ids (timed out, no answer yet) after which a connection is replaced by default: a
+ * quarter of its ids, the Java driver's ratio (`max-orphan-requests` 256 of 1024).
+ *
+ * @since 0.2.0
+ */
+export const DEFAULT_MAX_ORPHANED = MAX_STREAMS / 4
+
+/**
+ * Who waits for a stream id of a connection (its host pool's queue): told when ids free or writes resume.
+ *
+ * @since 0.2.0
+ */
+export interface StreamWaiters {
+  /** Requests waiting (a cheap check on the answer path). */
+  readonly waiting: number
+  /** Hands waiting requests to `conn` while it accepts them. */
+  serve(conn: Connection): void
+  /** Fails the waiting requests whose deadline has passed. */
+  sweep(now: number): void
+}
+
+/**
  * What a connection needs to know of its peer once its socket is open.
  *
  * @since 0.1.0
@@ -54,6 +90,8 @@ export interface ConnectionSettings {
   readonly onEvent?: ((event: Event) => void) | undefined
   /** Client timeouts in a row (no answer in between) after which the connection is closed as dead; 0 never. */
   readonly defunctTimeoutThreshold?: number | undefined
+  /** Orphaned stream ids after which the connection retires and is replaced (default `DEFAULT_MAX_ORPHANED`); 0 never. */
+  readonly maxOrphanedRequests?: number | undefined
 }
 
 /**
@@ -134,6 +172,16 @@ export class Connection {
   closed: E.ConnectionError | undefined = undefined
   inFlight = 0
   lastWrite = 0
+  /** Stream ids whose request timed out and whose answer has not arrived (part of `inFlight`). */
+  orphaned = 0
+  /** Too many orphaned ids: takes no new requests, closes once the live ones are done. */
+  retiring = false
+  /** Takes no new requests for now (retiring, or writes held back with a full pending batch). */
+  paused = false
+  /** The requests waiting for a stream id of this connection's pool, served as ids free. */
+  waiters: StreamWaiters | undefined = undefined
+  /** Called once when the connection starts retiring (its pool opens a replacement). */
+  onRetire: (() => void) | undefined = undefined
 
   private readonly socket: Duplex
   private readonly codec: WireCodec
@@ -155,6 +203,9 @@ export class Connection {
   /** Requests timed out since the last answer; at `defunctAfter` the connection is given up. */
   private timeoutsInARow = 0
   private readonly defunctAfter: number
+  private readonly maxOrphaned: number
+  /** `socket.write` returned false: nothing is written until `drain`. */
+  private writeBlocked = false
 
   constructor(socket: Duplex, options: ConnectionSettings, clock: Clock.Clock) {
     this.socket = socket
@@ -164,9 +215,11 @@ export class Connection {
     this.onEvent = options.onEvent
     this.clock = clock
     this.defunctAfter = options.defunctTimeoutThreshold ?? 0
+    this.maxOrphaned = options.maxOrphanedRequests ?? DEFAULT_MAX_ORPHANED
     this.codec = makeCodec(options.version)
     this.flush = this.flush.bind(this)
     socket.on("data", (chunk: Uint8Array) => this.onData(chunk))
+    socket.on("drain", () => this.onDrain())
     socket.on("error", (err: Error) => this.fail(new E.ConnectionError({ message: err.message, host: this.address, cause: err })))
     socket.on("close", () => this.fail(new E.ConnectionError({ message: "connection closed", host: this.address })))
   }
@@ -178,6 +231,16 @@ export class Connection {
 
   get availableStreams(): number {
     return this.freeTop + MAX_STREAMS - this.fresh
+  }
+
+  /** Open, not paused, with a free stream id: a request given now is encoded at once. */
+  get accepting(): boolean {
+    return this.closed === undefined && (this.freeTop > 0 || this.fresh < MAX_STREAMS) && !this.paused
+  }
+
+  /** Bytes encoded and not yet written. */
+  get pendingBytes(): number {
+    return this.codec.pendingBytes()
   }
 
   /** Sends one request and waits for its answer. Interrupting keeps the stream id until the late answer. */
@@ -220,6 +283,7 @@ export class Connection {
     this.slots[id] = handler
     if (id >= this.highWater) this.highWater = id + 1
     this.inFlight++
+    if (this.writeBlocked && this.codec.pendingBytes() >= MAX_PENDING_BYTES) this.paused = true
     if (++this.pendingRequests === FLUSH_EARLY_AT) {
       // the first FLUSH_EARLY_AT requests of a turn go out at once, so the server starts on them while
       // the rest of the turn is encoded (one extra write per turn at most)
@@ -238,12 +302,27 @@ export class Connection {
   }
 
   private write(): void {
-    if (this.closed !== undefined) return
+    if (this.closed !== undefined || this.writeBlocked) return
     const bytes = this.codec.takeBatch()
     if (bytes !== undefined) {
       this.lastWrite = this.clock.currentTimeMillisUnsafe()
-      this.socket.write(bytes)
+      // false: the socket buffers more than its high-water mark; hold the next batches until `drain`
+      if (!this.socket.write(bytes)) this.writeBlocked = true
     }
+  }
+
+  /** The socket wrote out its buffer: write what was held back, then serve the pool's waiting requests. */
+  private onDrain(): void {
+    if (!this.writeBlocked) return
+    this.writeBlocked = false
+    if (!this.retiring) this.paused = false
+    this.write()
+    this.serveWaiters()
+  }
+
+  private serveWaiters(): void {
+    const waiters = this.waiters
+    if (waiters !== undefined && waiters.waiting > 0 && this.accepting) waiters.serve(this)
   }
 
   private onData(chunk: Uint8Array): void {
@@ -251,7 +330,7 @@ export class Connection {
     codec.push(chunk)
     for (;;) {
       const env = codec.next()
-      if (env === undefined) return
+      if (env === undefined) break
       if (env._tag === "DecodeError") {
         return this.fail(new E.ConnectionError({ message: `undecodable frame: ${env.message}`, host: this.address }))
       }
@@ -273,7 +352,11 @@ export class Connection {
       this.slots[stream] = undefined
       this.freeIds[this.freeTop++] = stream
       this.inFlight--
-      if (handler === ABANDONED) continue // timed out earlier
+      if (handler === ABANDONED) {
+        // the late answer of a timed-out request: its id is free again
+        this.orphaned--
+        continue
+      }
       const decoded = codec.decode(env, handler.columns)
       if (decoded._tag === "DecodeError") {
         handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))
@@ -284,6 +367,8 @@ export class Connection {
         handler.onResponse(decoded.frame)
       }
     }
+    if (this.retiring) this.closeIfIdle()
+    else this.serveWaiters()
   }
 
   /** Fails every waiting request with a timeout when its deadline has passed. */
@@ -293,6 +378,7 @@ export class Connection {
       const handler = slots[i]
       if (handler === undefined || handler.deadline === 0 || handler.deadline > now) continue
       slots[i] = ABANDONED
+      this.orphaned++
       this.timeoutsInARow++
       const timeoutMillis = handler.timeoutMillis ?? 0
       handler.onFailure(new E.OperationTimedOut({
@@ -301,6 +387,7 @@ export class Connection {
         timeoutMillis
       }))
     }
+    this.waiters?.sweep(now)
     if (this.defunctAfter > 0 && this.timeoutsInARow >= this.defunctAfter && this.closed === undefined) {
       // the host stopped answering while requests keep coming (so the idle heartbeat never runs)
       this.fail(new E.ConnectionError({
@@ -308,6 +395,24 @@ export class Connection {
         host: this.address
       }))
     }
+    if (this.closed !== undefined) return
+    if (this.maxOrphaned > 0 && this.orphaned >= this.maxOrphaned && !this.retiring) this.retire()
+    if (this.retiring) this.closeIfIdle()
+  }
+
+  /** Too many orphaned ids: take no new requests, let the pool open a replacement, close once the live requests are done. */
+  private retire(): void {
+    this.retiring = true
+    this.paused = true
+    this.onRetire?.()
+  }
+
+  private closeIfIdle(): void {
+    if (this.inFlight > this.orphaned || this.closed !== undefined) return
+    this.fail(new E.ConnectionError({
+      message: `${this.orphaned} stream ids orphaned by timed-out requests (maxOrphanedRequests ${this.maxOrphaned}): connection replaced`,
+      host: this.address
+    }))
   }
 
   /** Marks the connection dead, fails every request in flight, and closes the socket. */
@@ -322,6 +427,7 @@ export class Connection {
       if (handler !== ABANDONED) failed.push(handler)
     }
     this.inFlight = 0
+    this.orphaned = 0
     this.socket.destroy()
     for (const h of failed) h.onFailure(error)
     const listeners = this.closeListeners.splice(0)

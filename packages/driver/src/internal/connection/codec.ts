@@ -43,6 +43,8 @@ export interface WireCodec {
   ): EncodeError | undefined
   /** The pending batch as one buffer for one socket write, or undefined when empty. */
   takeBatch(): Uint8Array | undefined
+  /** Bytes in the pending batch. */
+  pendingBytes(): number
   push(chunk: Uint8Array): void
   next(): RawEnvelope | DecodeError | undefined
   decode(env: RawEnvelope, columns: ReadonlyArray<ColumnSpec> | undefined): { readonly _tag: "ResponseFrame"; readonly frame: ResponseFrame } | DecodeError
@@ -70,6 +72,7 @@ export const makeCodec = (version: ProtocolVersion): WireCodec => {
       return Result.isFailure(r) ? r.failure : undefined
     },
     takeBatch: () => encoder.takeBatch(),
+    pendingBytes: () => encoder.pendingBytes,
     push: (chunk) => decoder.push(chunk),
     next() {
       const r = decoder.next()

@@ -4,7 +4,10 @@
  * replaces lost ones on the reconnection Schedule while some are left, and, once it lost them all,
  * reports the host down and reconnects on the Schedule until it is back. Every reconnection, the first
  * included, waits its Schedule delay: a host that drops connections soon after the handshake gets one
- * attempt per delay, not a storm.
+ * attempt per delay, not a storm. It owns the host's queue of requests waiting for a stream id
+ * (`RequestQueue.ts`): its connections serve it as ids free, a new connection serves it at once, and
+ * when the pool lost every connection the waiting requests go to the next host. A connection that
+ * retires (too many orphaned stream ids) is replaced while it finishes its live requests.
  *
  * It does not decide which hosts get a pool (the pool manager does) nor store host state (the
  * cluster's host registry does: the pool reports to it).
@@ -20,6 +23,7 @@ import * as Scope from "effect/Scope"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { Connection } from "../connection/Connection.ts"
+import { RequestQueue } from "./RequestQueue.ts"
 
 /**
  * What every pool of a session shares: how to connect, where connections live, and whom to tell.
@@ -46,6 +50,8 @@ export interface PoolContext {
   readonly markDown: (host: Host, reason: string) => Effect.Effect<void>
   /** The pool (re)opened after being empty: prepare statements there, then mark the host up. */
   readonly poolUp: (pool: HostPool) => Effect.Effect<void>
+  /** Requests that may wait for a stream id of one host. */
+  readonly maxQueuedRequests: number
 }
 
 type OpenError = E.ConnectionError | E.AuthenticationError
@@ -63,6 +69,9 @@ export class HostPool {
   /** A lost connection of several is being replaced. */
   refilling = false
   closed = false
+  /** Requests waiting for a stream id of this host. */
+  readonly queue: RequestQueue
+  /** The pool lost its last connection and tries to reopen at once: requests wait meanwhile. */
   private readonly ctx: PoolContext
   /** The fill running, which a concurrent fill joins (a down/up race must not open twice the size). */
   private filling: Deferred.Deferred<void, OpenError> | undefined = undefined
@@ -70,21 +79,32 @@ export class HostPool {
   constructor(host: Host, ctx: PoolContext) {
     this.host = host
     this.ctx = ctx
+    this.queue = new RequestQueue(host.endpoint, ctx.maxQueuedRequests)
   }
 
-  /** The open connection with the fewest requests in flight that has a free stream id. */
+  /** The connection with the fewest requests in flight that accepts one now. */
   borrow(): Connection | undefined {
     const conns = this.connections
     if (conns.length === 1) {
       const c = conns[0]!
-      return c.closed === undefined && c.availableStreams > 0 ? c : undefined
+      return c.accepting ? c : undefined
     }
     let best: Connection | undefined
     for (const c of conns) {
-      if (c.closed !== undefined || c.availableStreams === 0) continue
+      if (!c.accepting) continue
       if (best === undefined || c.inFlight < best.inFlight) best = c
     }
     return best
+  }
+
+  /**
+   * The queue a request may wait in when `borrow` found nothing: the host has connections (all
+   * saturated) or is replacing a retired one; undefined when it has none (the host is down).
+   */
+  waitQueue(): RequestQueue | undefined {
+    if (this.closed) return undefined
+    for (const c of this.connections) if (c.closed === undefined) return this.queue
+    return this.refilling || this.filling !== undefined ? this.queue : undefined
   }
 
   /** Opens connections until the pool has its size (or is closed); joins the fill already running. */
@@ -120,6 +140,10 @@ export class HostPool {
         }
         this.connections = [...this.connections.filter((c) => c.closed === undefined), conn]
         conn.onClose((error) => this.lost(conn, connScope, error))
+        conn.waiters = this.queue
+        // a retiring connection is replaced at once (it still works: nothing failed); if that fails, on the Schedule
+        conn.onRetire = () => ctx.runFork(Effect.catch(this.fill, () => this.refill))
+        if (this.queue.waiting > 0 && conn.accepting) this.queue.serve(conn)
       }
     })
   }
@@ -133,18 +157,23 @@ export class HostPool {
   get close(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.closed = true
+      this.queue.failAll(`${this.host.endpoint} left the session's pools`)
       return Effect.forEach(this.connections, (c) => c.close(), { discard: true })
     })
   }
 
-  /** The first open failed: the host is down from here, reconnect on the Schedule. */
+  /** The first open failed: the host is down from here, reconnect on the Schedule; waiting requests try the next host. */
   failedToOpen(reason: string): Effect.Effect<void> {
-    return Effect.andThen(this.ctx.markDown(this.host, reason), Effect.forkIn(this.reconnectLoop, this.ctx.scope))
+    return Effect.andThen(
+      Effect.sync(() => this.queue.failAll(`no connection to ${this.host.endpoint}: ${reason}`)),
+      Effect.andThen(this.ctx.markDown(this.host, reason), Effect.forkIn(this.reconnectLoop, this.ctx.scope))
+    )
   }
 
+  /** Open connections that are not retiring (a retiring one is being replaced). */
   private openCount(): number {
     let n = 0
-    for (const c of this.connections) if (c.closed === undefined) n++
+    for (const c of this.connections) if (c.closed === undefined && !c.retiring) n++
     return n
   }
 
@@ -153,9 +182,12 @@ export class HostPool {
     const ctx = this.ctx
     this.connections = this.connections.filter((c) => c !== conn)
     ctx.runFork(Scope.close(connScope, Exit.void))
-    if (this.closed || ctx.closing()) return
-    if (this.connections.length === 0) ctx.runFork(this.failedToOpen(error.message))
-    else ctx.runFork(this.refill)
+    if (this.closed || ctx.closing()) return this.queue.failAll(error.message)
+    for (const c of this.connections) if (this.queue.waiting > 0 && c.accepting) this.queue.serve(c)
+    if (this.connections.length > 0) return void ctx.runFork(this.refill)
+    // a fill or refill under way (a retired connection's replacement) goes on; it reports the host down if it fails
+    if (this.refilling || this.filling !== undefined) return
+    ctx.runFork(this.failedToOpen(error.message))
   }
 
   /** Replaces the lost connections of a pool that still has some, on the reconnection Schedule. */
@@ -165,7 +197,12 @@ export class HostPool {
       this.refilling = true
       return this.onSchedule(this.fill, () => !this.reconnecting && !this.closed && this.connections.length > 0).pipe(
         Effect.ignore,
-        Effect.ensuring(Effect.sync(() => { this.refilling = false })),
+        Effect.ensuring(Effect.sync(() => {
+          this.refilling = false
+          if (this.openCount() === 0 && this.connections.every((c) => c.closed !== undefined) && !this.closed && !this.ctx.closing()) {
+            this.ctx.runFork(this.failedToOpen("connection replacement failed"))
+          }
+        })),
         Effect.forkIn(this.ctx.scope),
         Effect.asVoid
       )

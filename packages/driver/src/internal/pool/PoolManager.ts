@@ -25,6 +25,7 @@ import { useStatement } from "../connection/adminQuery.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { PoolStats } from "../observability/instrument.ts"
 import { HostPool, type PoolContext } from "./HostPool.ts"
+import type { RequestQueue } from "./RequestQueue.ts"
 
 /**
  * The pools of one session.
@@ -70,7 +71,8 @@ export class PoolManager {
       moveToKeyspace: (conn) => this.keyspace === undefined ? Effect.succeed(false) : this.moveTo(conn, this.keyspace),
       closing: this.closing,
       markDown: internals.markDown,
-      poolUp: (pool) => Effect.andThen(this.reprepare(pool), internals.markUp(pool.host))
+      poolUp: (pool) => Effect.andThen(this.reprepare(pool), internals.markUp(pool.host)),
+      maxQueuedRequests: cluster.options.maxQueuedRequests
     }
   }
 
@@ -104,6 +106,11 @@ export class PoolManager {
       out.push({ host: pool.host, open, used, inFlight, max: this.context.sizeOf(pool.host) })
     }
     return out
+  }
+
+  /** The queue `host`'s requests wait in when its connections are saturated (undefined: it has none open). */
+  waitQueue(host: Host): RequestQueue | undefined {
+    return this.pools.get(host.endpoint)?.waitQueue()
   }
 
   /** The pools of every host but `host`. */

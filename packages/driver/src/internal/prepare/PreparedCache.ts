@@ -3,7 +3,10 @@
  * PREPARE once per statement (concurrent callers share it; a failure is not cached), then prepares
  * it on every other host too; `prepareOn` prepares on one connection (after UNPREPARED); `reprepare`
  * prepares every cached statement on a pool that came (back) up, before requests go to it (the Java
- * driver's ReprepareOnUp).
+ * driver's ReprepareOnUp). It keeps at most `maxPrepared` statements (default 500, as cassandra-driver),
+ * evicting the least recently used: an evicted statement is prepared again when its text is next
+ * prepared, and a `PreparedStatement` kept by the caller still runs (a host that forgot it answers
+ * UNPREPARED, which the request path cures).
  *
  * It does not execute statements nor choose hosts for the first PREPARE (the request path does).
  *
@@ -19,6 +22,13 @@ import { PreparedStatement } from "../../Statement.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { HostPool } from "../pool/HostPool.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
+
+/**
+ * Default of the Session's `maxPrepared`: statements kept per session (cassandra-driver's `maxPrepared`).
+ *
+ * @since 0.2.0
+ */
+export const DEFAULT_MAX_PREPARED = 500
 
 /**
  * The PreparedStatement a PREPARE answered with.
@@ -83,6 +93,7 @@ export interface PreparedOn {
  * @since 0.1.0
  */
 export class PreparedCache {
+  /** Oldest use first (a hit moves its key to the end), at most `maxPrepared` keys. */
   private readonly cache = new Map<string, Effect.Effect<PreparedStatement, E.CassandraError>>()
   /** The statements prepared so far (by cache key), to prepare again on hosts that come up. */
   private readonly statements = new Map<string, PreparedStatement>()
@@ -91,6 +102,9 @@ export class PreparedCache {
   private readonly pools: PoolManager
   private readonly prepareOnAllHosts: boolean
   private readonly reprepareOnUp: boolean
+  private readonly maxPrepared: number
+  /** The key of the last hit (a repeated hit does not reorder the map). */
+  private lastKey: string | undefined = undefined
   /** Runs the first PREPARE of a statement over the query plan. */
   private readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
 
@@ -98,11 +112,13 @@ export class PreparedCache {
     readonly pools: PoolManager
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
+    readonly maxPrepared?: number | undefined
     readonly runPrepare: (query: string, keyspace: string | undefined, customPayload: CustomPayload | undefined) => Effect.Effect<PreparedOn, E.CassandraError>
   }) {
     this.pools = args.pools
     this.prepareOnAllHosts = args.prepareOnAllHosts
     this.reprepareOnUp = args.reprepareOnUp
+    this.maxPrepared = args.maxPrepared ?? DEFAULT_MAX_PREPARED
     this.runPrepare = args.runPrepare
   }
 
@@ -115,10 +131,20 @@ export class PreparedCache {
       const ks = keyspace ?? this.pools.keyspace
       const key = `${ks ?? ""}\u0000${query}`
       const cached = this.cache.get(key)
-      if (cached !== undefined) return cached
+      if (cached !== undefined) {
+        if (key !== this.lastKey) {
+          // the most recently used goes last
+          this.cache.delete(key)
+          this.cache.set(key, cached)
+          this.lastKey = key
+        }
+        return cached
+      }
       return Effect.flatMap(Effect.cached(this.prepareNew(key, query, ks, customPayload)), (shared) => {
         this.cache.set(key, shared)
-        return Effect.tapError(shared, () => Effect.sync(() => this.cache.delete(key)))
+        this.lastKey = key
+        this.evict()
+        return Effect.tapError(shared, () => Effect.sync(() => this.forget(key, shared)))
       })
     })
   }
@@ -126,6 +152,28 @@ export class PreparedCache {
   /** The statement already prepared in `keyspace` (the session's when undefined), if it is. */
   peek(query: string, keyspace: string | undefined): PreparedStatement | undefined {
     return this.ready.get(keyspace ?? this.pools.keyspace ?? "")?.get(query)
+  }
+
+  /** Statements kept (for tests and metrics). */
+  get size(): number {
+    return this.cache.size
+  }
+
+  /** Drops the least recently used statements beyond `maxPrepared`. */
+  private evict(): void {
+    while (this.cache.size > this.maxPrepared) {
+      const oldest = this.cache.keys().next().value as string
+      this.cache.delete(oldest)
+      this.statements.delete(oldest)
+      // and from the ready statements `peek` finds (the key is keyspace NUL query)
+      const nul = oldest.indexOf("\u0000")
+      this.ready.get(oldest.slice(0, nul))?.delete(oldest.slice(nul + 1))
+    }
+  }
+
+  private forget(key: string, shared: Effect.Effect<PreparedStatement, E.CassandraError>): void {
+    if (this.cache.get(key) === shared) this.cache.delete(key)
+    if (this.lastKey === key) this.lastKey = undefined
   }
 
   /** Prepares the cached statements on a pool that just came (back) up; failures are left to UNPREPARED. */
@@ -149,7 +197,8 @@ export class PreparedCache {
   ): Effect.Effect<PreparedStatement, E.CassandraError> {
     return Effect.gen({ self: this }, function*() {
       const { host, prepared } = yield* this.runPrepare(query, keyspace, customPayload)
-      this.statements.set(key, prepared)
+      // an entry evicted while it was being prepared is not prepared on hosts that come up
+      if (this.cache.has(key)) this.statements.set(key, prepared)
       let inKeyspace = this.ready.get(keyspace ?? "")
       if (inKeyspace === undefined) this.ready.set(keyspace ?? "", inKeyspace = new Map())
       inKeyspace.set(query, prepared)

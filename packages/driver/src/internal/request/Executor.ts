@@ -29,6 +29,7 @@ import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
 import type { LoadBalancingPolicyShape } from "../../policies/LoadBalancing.ts"
 import type { RetryPolicyShape } from "../../policies/Retry.ts"
+import type { Throttler } from "../../policies/Throttling.ts"
 import { monotonic } from "../../policies/Timestamps.ts"
 import type { QueryTrace, ResultSet, TraceOptions } from "../../ResultSet.ts"
 import type { BatchEntry, BatchOptions, ExecuteOptions, Params, PreparedStatement, Statement } from "../../Statement.ts"
@@ -38,6 +39,7 @@ import type { UserTypeRegistry } from "../metadata/userTypes.ts"
 import type { Instruments, Observation } from "../observability/instrument.ts"
 import { fetchTrace, type TraceQueries } from "../observability/queryTrace.ts"
 import type { PoolManager } from "../pool/PoolManager.ts"
+import type { RequestQueue } from "../pool/RequestQueue.ts"
 import { PreparedCache, type PreparedOn, toPrepared } from "../prepare/PreparedCache.ts"
 import { queryPlan } from "../routing/queryPlan.ts"
 import { CurrentProfile } from "../../ExecutionProfile.ts"
@@ -77,6 +79,8 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   private readonly scope: Scope.Scope
   private readonly planContext: PlanContext
   private readonly traceQueries: TraceQueries
+  /** The session's throttler: every page and batch runs through it. */
+  private readonly throttler: Throttler | undefined
 
   constructor(args: {
     readonly cluster: ClusterShape
@@ -89,7 +93,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     readonly instruments: Instruments
     readonly prepareOnAllHosts: boolean
     readonly reprepareOnUp: boolean
+    readonly maxPrepared?: number | undefined
+    readonly throttler?: Throttler | undefined
   }) {
+    this.throttler = args.throttler
     this.cluster = args.cluster
     this.internals = args.internals
     this.pools = args.pools
@@ -112,6 +119,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       pools,
       prepareOnAllHosts: args.prepareOnAllHosts,
       reprepareOnUp: args.reprepareOnUp,
+      maxPrepared: args.maxPrepared,
       runPrepare: (query, keyspace, customPayload) => this.runPrepare(query, keyspace, customPayload)
     })
     const atOne = this.defaults.resolve({ consistency: "ONE" }, undefined) as ResolvedRequest
@@ -230,12 +238,13 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     deadline: number | undefined,
     obs: Observation | undefined
   ): Effect.Effect<ResultSet, E.CassandraError> {
-    return Effect.callback<ResultSet, E.CassandraError>((resume) => {
+    const run = Effect.callback<ResultSet, E.CassandraError>((resume) => {
       const plan = planBatch(this.planContext, entries, resolved, deadline)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
       plan.observation = obs
-      this.runPlan(plan, resume as Resume)
+      return this.runPlan(plan, resume as Resume)
     })
+    return this.throttler === undefined ? run : this.throttler.run(run)
   }
 
   /** `Session.prepare`: cached per keyspace and query; `customPayload` goes with its PREPAREs. */
@@ -292,12 +301,13 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     deadline: number | undefined,
     obs: Observation | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
+    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
       const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
       if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
       plan.observation = obs
-      this.runPlan(plan, resume as Resume)
+      return this.runPlan(plan, resume as Resume)
     })
+    return this.throttler === undefined ? page : this.throttler.run(page)
   }
 
   /** The first PREPARE of a statement, over the query plan, under its span. */
@@ -307,30 +317,39 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       Effect.callback<PreparedOn, E.CassandraError>((resume) => {
         const plan = planPrepare(this.planContext, query, keyspace, options)
         plan.observation = obs
-        this.runPlan(plan, resume as Resume)
+        return this.runPlan(plan, resume as Resume)
       })
     return this.instruments.enabled ? this.instruments.observe({ kind: "prepare", query, keyspace }, options, prepare) : prepare(undefined)
   }
 
   /**
    * Runs a plan over its query plan (the profile's load balancing, else the cluster's): one execution,
-   * or speculative ones when the request allows them (idempotent, not pinned to a host).
+   * or speculative ones when the request allows them (idempotent, not pinned to a host). Returns the
+   * execution's canceler while it waits in a host's queue.
    */
-  private runPlan(plan: RequestPlan, resume: Resume): void {
-    if (this.closing()) return resume(Effect.fail(new E.SessionClosed({ message: "the session is shut down" })))
+  private runPlan(plan: RequestPlan, resume: Resume): Effect.Effect<void> | undefined {
+    if (this.closing()) {
+      resume(Effect.fail(new E.SessionClosed({ message: "the session is shut down" })))
+      return undefined
+    }
     const options = plan.options
     const hosts = queryPlan(plan, options.loadBalancing ?? this.lb, this.cluster, this.pools.inFlightOf)[Symbol.iterator]()
     const spec = options.speculative
     if (spec !== undefined && options.idempotent && options.host === undefined) {
-      return resume(speculate(this, plan, hosts, spec))
+      resume(speculate(this, plan, hosts, spec))
+      return undefined
     }
-    new RequestExecution(this, plan, hosts, undefined).start(resume)
+    return new RequestExecution(this, plan, hosts, undefined).start(resume)
   }
 
   // ---- ExecutionContext -------------------------------------------------------------
 
   borrow(host: Host): Connection | undefined {
     return this.pools.borrow(host)
+  }
+
+  waitQueue(host: Host): RequestQueue | undefined {
+    return this.pools.waitQueue(host)
   }
 
   now(): number {

@@ -3,7 +3,10 @@
  *
  * 1. `start`: the first host of the plan that has a connection gets the request (`sendTo`); the
  *    connection encodes it into its next write and calls back this object, which is its
- *    `ResponseHandler`. No fiber, promise or closure is made for the request.
+ *    `ResponseHandler`. No fiber, promise or closure is made for the request. When every connection
+ *    of the plan's hosts is saturated, it waits in the first saturated host's queue
+ *    (`pool/RequestQueue.ts`) and is sent when a stream id frees (`sendOn`); past the queue's bound it
+ *    fails with `HostBusy`.
  * 2. `onResponse`: the answer becomes the result (`ExecutionContext.complete`), in the socket callback.
  * 3. `onFailure`: the failure is decided (`decide`): bad input, a closing session and a passed deadline
  *    end the execution; UNPREPARED prepares the statement on that connection and sends again
@@ -30,6 +33,7 @@ import type { RetryContext, RetryPolicyShape } from "../../policies/Retry.ts"
 import type { PreparedStatement } from "../../Statement.ts"
 import type { Connection, ResponseHandler } from "../connection/Connection.ts"
 import type { Instruments } from "../observability/instrument.ts"
+import type { QueuedRequest, RequestQueue } from "../pool/RequestQueue.ts"
 import { prepareOn } from "../prepare/PreparedCache.ts"
 import { type RequestPlan, withConsistency } from "./plan.ts"
 import { ignoredErrorFrame } from "./result.ts"
@@ -41,6 +45,8 @@ import { ignoredErrorFrame } from "./result.ts"
  */
 export interface ExecutionContext {
   readonly borrow: (host: Host) => Connection | undefined
+  /** The queue of a host whose connections are all saturated (undefined: it has no open connection). */
+  readonly waitQueue: (host: Host) => RequestQueue | undefined
   readonly retryPolicy: RetryPolicyShape
   readonly now: () => number
   /** The session is closing: its connections close, no other host will do. */
@@ -72,7 +78,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
  *
  * @since 0.1.0
  */
-export class RequestExecution implements ResponseHandler {
+export class RequestExecution implements ResponseHandler, QueuedRequest {
   // ResponseHandler: what the connection reads
   columns: ReadonlyArray<ColumnSpec> | undefined = undefined
   /** The current attempt's deadline: the request's, or sooner for an attempt of an idempotent request. */
@@ -96,6 +102,11 @@ export class RequestExecution implements ResponseHandler {
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
   private repreparedOn: Connection | undefined = undefined
   private repreparedIds: Array<Uint8Array> = []
+  /** The queue of the first saturated host met while looking for a connection, and that host. */
+  private waitIn: RequestQueue | undefined = undefined
+  private waitHost: Host | undefined = undefined
+  /** QueuedRequest: set when it left a host's queue before its turn (interrupted). */
+  leftQueue = false
 
   constructor(ctx: ExecutionContext, plan: RequestPlan, hosts: Iterator<Host>, errors: Record<string, unknown> | undefined) {
     this.ctx = ctx
@@ -126,36 +137,71 @@ export class RequestExecution implements ResponseHandler {
 
   // ---- 1. send ----------------------------------------------------------------
 
-  /** Starts the execution; `resume` gets its outcome. */
-  start(resume: Resume): void {
+  /**
+   * Starts the execution; `resume` gets its outcome. Returns what removes it from a host's queue when
+   * its fiber is interrupted while it waits there (undefined when it did not wait).
+   */
+  start(resume: Resume): Effect.Effect<void> | undefined {
     this.resume = resume
-    this.sendToNext()
+    return this.sendToNext()
   }
 
-  /** Sends to the next host of the plan that has a connection; `NoHostAvailable` when none is left. */
-  private sendToNext(): void {
+  /**
+   * Sends to the next host of the plan that has a connection. When none has one but some are saturated,
+   * waits in the first saturated host's queue (`HostBusy` when it is full); `NoHostAvailable` when no
+   * host of the plan has an open connection.
+   */
+  private sendToNext(): Effect.Effect<void> | undefined {
     for (let next = this.hosts.next(); !next.done; next = this.hosts.next()) {
-      if (this.sendTo(next.value)) return
+      if (this.sendTo(next.value)) return undefined
     }
-    this.resume!(Effect.fail(this.noHostAvailable()))
+    const queue = this.waitIn
+    if (queue === undefined) {
+      this.resume!(Effect.fail(this.noHostAvailable()))
+      return undefined
+    }
+    this.waitIn = undefined
+    this.host = this.waitHost
+    if (queue.offer(this)) return Effect.sync(() => queue.remove(this))
+    this.resume!(Effect.fail(new E.HostBusy({
+      message: `every connection to ${queue.host} is saturated and ${queue.capacity} requests already wait for one (maxQueuedRequests)`,
+      host: queue.host,
+      maxQueuedRequests: queue.capacity
+    })))
+    return undefined
   }
 
-  /** Sends the request to a connection of `host`; false (and the host's error noted) when it has none. */
+  /**
+   * Sends the request to a connection of `host`; false when it has none that accepts it now (noting a
+   * saturated host's queue, or the host's error when it has no open connection).
+   */
   private sendTo(host: Host): boolean {
     const conn = this.ctx.borrow(host)
     if (conn === undefined) {
-      this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
+      const queue = this.ctx.waitQueue(host)
+      if (queue === undefined) {
+        this.noteError(host, new E.ConnectionError({ message: "no open connection", host: host.endpoint }))
+      } else if (this.waitIn === undefined || (this.waitIn.waiting >= this.waitIn.capacity && queue.waiting < queue.capacity)) {
+        this.waitIn = queue
+        this.waitHost = host
+      }
       return false
     }
     this.startAttempt()
     this.host = host
+    this.sendOn(conn)
+    return true
+  }
+
+  /** Sends on `conn` (a connection of `this.host` that accepts a request now). */
+  sendOn(conn: Connection): void {
     this.conn = conn
-    if (this.plan.observation !== undefined) this.plan.observation.host = host
+    if (this.plan.observation !== undefined) this.plan.observation.host = this.host!
+    this.waitIn = undefined
     const prepared = this.plan.prepared
     this.columns = prepared !== undefined && prepared.resultColumns.length > 0 ? prepared.resultColumns : undefined
     if (this.plan.options.observeLatency !== undefined || this.ctx.latencyObserver !== undefined) this.sentAt = this.ctx.now()
     conn.sendWith(this.request, this, this.plan.options.tracing, this.plan.options.customPayload)
-    return true
   }
 
   // ---- 2. the answer ------------------------------------------------------------
@@ -186,7 +232,10 @@ export class RequestExecution implements ResponseHandler {
     const host = this.host!
     if (error._tag === "InvalidInput") return Effect.fail(error)
     if (this.ctx.closing()) return Effect.fail(error)
-    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.plan.deadline) return Effect.fail(this.timedOut())
+    if (error._tag === "OperationTimedOut" && this.ctx.now() >= this.plan.deadline) {
+      // the connection's (or the host queue's) error already says it, unless the attempt had a shorter timeout
+      return Effect.fail(error.timeoutMillis === this.plan.options.timeoutMillis ? error : this.timedOut())
+    }
     if (error._tag === "Unprepared") {
       const forgotten = this.plan.prepared ?? this.plan.batchPrepared?.find((p) => p !== undefined && sameBytes(p.id, error.id))
       if (forgotten !== undefined) return this.reprepare(error, forgotten)
@@ -260,7 +309,7 @@ export class RequestExecution implements ResponseHandler {
       // a re-prepare or a retry delay may have used the rest of the request's time
       if (this.ctx.now() >= this.plan.deadline) return resume(Effect.fail(this.timedOut()))
       if (target === "same" && this.sendTo(this.host!)) return
-      this.sendToNext()
+      return this.sendToNext()
     })
   }
 

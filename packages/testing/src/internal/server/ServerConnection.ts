@@ -95,6 +95,12 @@ export class ServerConnection implements RequestConnection, HostConnection {
     this.socket.destroy()
   }
 
+  /** Stops or resumes reading the socket (a stuck peer: the client's writes back up). */
+  setReading(reading: boolean): void {
+    if (reading) this.socket.resume()
+    else this.socket.pause()
+  }
+
   private onData(chunk: Uint8Array): void {
     if (this.closed) return
     this.decoder.push(chunk)

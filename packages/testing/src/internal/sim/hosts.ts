@@ -20,6 +20,8 @@ export interface HostConnection {
   sendEvent(event: Event): boolean
   /** Closes the connection now (host down, test request). */
   destroy(): void
+  /** Stops (false) or resumes (true) reading the socket: the client's writes back up while stopped. */
+  setReading(reading: boolean): void
 }
 
 /**
