@@ -92,19 +92,33 @@ const onAck = (id: number, host: string) => {
   }
   for (let i = 0; i < gone.length; i++) if (gone[i]!.address === host) gone[i]!.acksAfter++
 }
-const onFailure = (kind: string) => {
+const failureSamples: Record<string, string> = {}
+const onFailure = (kind: string, e: unknown) => {
   failures[kind] = (failures[kind] ?? 0) + 1
+  if (failureSamples[kind] === undefined) failureSamples[kind] = String((e as { message?: string }).message ?? e).slice(0, 300)
 }
 
 // select mode: the shapes a row may have. Columns added by the coordinator are named a1, a2, ... (they sort
-// before v, so a row decoded with the old metadata would read a new column's null as v).
-let expectedShapes: Array<string> = ["id,v"]
+// before v, so a row decoded with the old metadata would read a new column's null as v). Every shape the
+// coordinator will make is allowed from the start (a driver may see the new columns before the coordinator's
+// ALTERED line arrives); a row still of an older shape 2 s after ALTERED counts as stale.
+const allShapes = ["id,v", "a1,id,v", "a1,a2,id,v"]
+let expectedShape = "id,v"
 let alteredAt = 0
+let badValueRows = 0
+let badShapeRows = 0
+const badSamples: Array<string> = []
 const checkRow = (row: Record<string, unknown>, id: number) => {
   rowsChecked++
   const keys = Object.keys(row).sort().join(",")
-  if (row.v !== `v-${id}` || Number(row.id) !== id || !expectedShapes.includes(keys)) badRows++
-  else if (alteredAt > 0 && performance.now() - alteredAt > 2000 && keys !== expectedShapes[expectedShapes.length - 1]) {
+  const badValue = row.v !== `v-${id}` || Number(row.id) !== id
+  const badShape = !allShapes.includes(keys)
+  if (badValue || badShape) {
+    badRows++
+    if (badValue) badValueRows++
+    if (badShape) badShapeRows++
+    if (badSamples.length < 5) badSamples.push(`id ${id}: ${JSON.stringify(row).slice(0, 200)}`)
+  } else if (alteredAt > 0 && performance.now() - alteredAt > 2000 && allShapes.indexOf(keys) < allShapes.indexOf(expectedShape)) {
     staleShapeRows++
   }
 }
@@ -126,7 +140,7 @@ stdin.on("line", (line) => {
   else if (cmd === "GONE") gone.push({ address: arg, t, acksAfter: 0, connectsAfter: connects.length })
   else if (cmd === "ALTERED") {
     // ALTERED <shape>: the new column set, sorted and comma-joined
-    expectedShapes.push(arg)
+    expectedShape = arg
     alteredAt = t
     marks.push({ t, text: `altered ${arg}` })
   } else if (cmd === "MARK") marks.push({ t, text: arg })
@@ -162,7 +176,7 @@ const runOurs = () => {
         if (r._tag === "Success") {
           if (mode === "select") for (const row of r.success.rows) checkRow(row, id)
           onAck(id, r.success.host.address)
-        } else onFailure((r.failure as { _tag?: string })._tag ?? "unknown")
+        } else onFailure((r.failure as { _tag?: string })._tag ?? "unknown", r.failure)
       }
     })
     yield* Effect.forEach(Array.from({ length: workers }), () => worker, { concurrency: workers, discard: true })
@@ -198,7 +212,7 @@ const runPeer = async () => {
         if (mode === "select") for (const row of rs.rows) checkRow({ ...(row as unknown as Record<string, unknown>) }, id)
         onAck(id, String(rs.info.queriedHost).split(":")[0]!)
       } catch (e) {
-        onFailure(peerKind(e))
+        onFailure(peerKind(e), e)
       }
     }
   }
@@ -270,6 +284,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
     acknowledged: ackTimes.length,
     failed,
     failures,
+    failureSamples,
     lost: back.lost,
     ...(back.readBackError ? { readBackError: back.readBackError } : {}),
     longestGapMs: Math.round(longestGap),
@@ -281,7 +296,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
     connectsByHost: connects.reduce<Record<string, number>>((m, c) => ((m[c.host] = (m[c.host] ?? 0) + 1), m), {}),
     connectTimesMs: connects.slice(0, 200).map((c) => [rel(c.t), c.host]),
     marks: marks.map((m) => ({ atMs: rel(m.t), text: m.text })),
-    ...(mode === "select" ? { rowsChecked, badRows, staleShapeRows } : {}),
+    ...(mode === "select" ? { rowsChecked, badRows, badValueRows, badShapeRows, badSamples, staleShapeRows } : {}),
     ...(loadError !== undefined ? { loadError } : {})
   }
 }

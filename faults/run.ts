@@ -240,7 +240,9 @@ const markdown = (results: Array<{ scenario: Scenario; reports: Array<Report & {
     for (const r of reports) {
       const name = r.driver === "ours" ? "ours" : "cassandra-driver"
       const label = `${scenario.name}${r.variant ? ` (${r.variant})` : ""}`
-      const extra = r.mode === "select" ? `; rows checked ${r.rowsChecked}, bad ${r.badRows}, stale shape ${r.staleShapeRows}` : ""
+      const extra = r.mode === "select"
+        ? `; rows checked ${r.rowsChecked}: wrong value ${r.badValueRows ?? "?"}, unknown shape ${r.badShapeRows ?? "?"}, stale shape ${r.staleShapeRows}`
+        : ""
       const err = r.loadError ? `; error: ${String(r.loadError).replace(/\|/g, "/").slice(0, 160)}` : ""
       out.push(
         `| ${label} | ${name} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
@@ -263,6 +265,20 @@ const writeOut = (results: Array<{ scenario: Scenario; reports: Array<Report & {
   fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify({ meta, results: results.map(({ scenario, reports }) => ({ scenario: scenario.name, title: scenario.title, reports })) }, null, 2) + "\n")
   fs.writeFileSync(path.join(outDir, "latest.md"), markdown(results, meta))
   log(`wrote ${path.join(outDir, "latest.md")}`)
+}
+
+/** A full run (no --only, the default --out) puts its table in the root README, between the faults markers. */
+const updateReadme = (md: string) => {
+  const readme = path.join(here, "..", "README.md")
+  const text = fs.readFileSync(readme, "utf8")
+  const begin = "<!-- faults:begin -->"
+  const end = "<!-- faults:end -->"
+  const a = text.indexOf(begin)
+  const b = text.indexOf(end)
+  if (a < 0 || b < a) return log("README.md has no faults markers: table not copied")
+  const table = md.split("\n").filter((l) => l.startsWith("|")).join("\n")
+  fs.writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + table + "\n" + text.slice(b))
+  log("table copied into README.md")
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -297,6 +313,7 @@ const program = Effect.gen(function*() {
     results.push({ scenario, reports })
   }
   writeOut(results, started)
+  if (only.length === 0 && outDir === path.join(here, "results")) updateReadme(markdown(results, metaText(started)))
   console.log(markdown(results, metaText(started)))
 })
 
