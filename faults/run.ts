@@ -1,7 +1,7 @@
 // The fault suite on real nodes (`npm run faults`): not part of `npm test`.
 //
 //   EFFECT_CASSANDRA_CLUSTERS=$PWD/.cassandra-local/clusters flock /tmp/cassandra.lock npm run faults [-- --only kill,pause]
-//        [--seconds-tail 8] [--out faults/results]
+//        [--seconds-tail 8] [--out faults/results] [--render: latest.md and the README table again from latest.json]
 //
 // Starts a 3-node Cassandra 5.0 cluster with @effect-cassandra/local (127.0.0.40-42, 768 MiB heap each, its
 // own cluster folder "faults"), creates the keyspace `faults` with RF=3, and for every scenario and each
@@ -227,8 +227,13 @@ const fmtFailures = (r: Report) => {
   return parts.length === 0 ? "0" : `${r.failed} (${parts.join(", ")})`
 }
 const fmtUps = (r: Report) => {
-  const ups = (r.ups ?? []) as Array<{ address: string; firstAckAfterMs: number | null }>
-  return ups.length === 0 ? "–" : ups.map((u) => (u.firstAckAfterMs === null ? "never" : `${(u.firstAckAfterMs / 1000).toFixed(1)} s`)).join(" / ")
+  const ups = (r.ups ?? []) as Array<{ address: string; atMs: number; firstAckAfterMs: number | null }>
+  const windowMs = typeof r.seconds === "number" ? r.seconds * 1000 : 0
+  return ups.length === 0 ? "–" : ups.map((u) =>
+    u.firstAckAfterMs === null
+      ? `not in the ${((windowMs - u.atMs) / 1000).toFixed(0)} s left`
+      : `${(u.firstAckAfterMs / 1000).toFixed(1)} s`
+  ).join(" / ")
 }
 
 const fmtSeconds = (r: Report) => (typeof r.seconds === "number" ? `${r.seconds.toFixed(0)} s` : "–")
@@ -283,7 +288,21 @@ const updateReadme = (md: string) => {
 
 // ---------------------------------------------------------------------------------------------------
 
+/** `--render`: writes latest.md (and, for the default --out, the README table) again from latest.json. */
+const render = Effect.sync(() => {
+  const saved = JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as {
+    meta: string
+    results: Array<{ scenario: string; reports: Array<Report & { variant?: string }> }>
+  }
+  const results = saved.results.map((r) => ({ scenario: SCENARIOS.find((s) => s.name === r.scenario)!, reports: r.reports }))
+  const md = markdown(results, saved.meta)
+  fs.writeFileSync(path.join(outDir, "latest.md"), md)
+  if (outDir === path.join(here, "results")) updateReadme(md)
+  console.log(md)
+})
+
 const program = Effect.gen(function*() {
+  if (args.bool("render")) return yield* render
   const chosen = SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))
   const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n))
   if (unknown.length > 0) return yield* Effect.die(new Error(`unknown scenario(s): ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`))
