@@ -80,6 +80,8 @@ let rowsChecked = 0
 let t0 = 0
 let stopping = false
 let nextId = 0
+/** When the load ended (before the read-back): the end of the load window. */
+let loadEnd = 0
 
 const onAck = (id: number, host: string) => {
   const t = performance.now()
@@ -280,7 +282,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
     mode,
     protocol: driver === "peer" ? 4 : protocol,
     table,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: ((loadEnd > 0 ? loadEnd : performance.now()) - t0) / 1000,
     acknowledged: ackTimes.length,
     failed,
     failures,
@@ -326,6 +328,7 @@ const main = async () => {
     process.stdout.write("READY\n")
   }
   clearTimeout(watchdog)
+  loadEnd = performance.now()
   countConnects = false
   const back = await readBack()
   process.stdout.write("\n" + JSON.stringify(report(loadError, back)) + "\n")
