@@ -6,6 +6,8 @@
 //   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,tokenmap,burst,e2e,scale]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
+//   --only soak: the 10,000,000-row streaming soak (not in the default set)
+//
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
 // Cassandra node run on core 1, every client process on core 0.
 import { LocalCassandra } from "@effect-cassandra/local"
@@ -340,6 +342,28 @@ if (only.has("burst")) {
       maxRounds: 1
     })
   }
+}
+
+// The soak (`--only soak`, not in the default set: minutes per driver): 10,000,000 rows through the same slow
+// consumer; the goal is a peak RSS growth under 64 MiB.
+if (only.has("soak")) {
+  scenarios.push({
+    id: "soak",
+    title: `Streaming soak: ${quick ? "1,000,000" : "10,000,000"} rows (5000-row pages) through Session.stream / client.stream, consumer sleeps 1 ms every 250 rows (goal: RSS growth < 64 MiB)`,
+    group: "stream",
+    scenario: "stream",
+    extra: ["--rows", q(10_000_000, 1_000_000), "--pause-every", "250", "--pause-ms", "1"],
+    nodeFlags: ["--expose-gc"],
+    metrics: [
+      { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
+      { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", digits: 1 },
+      { key: "rowsPerSec", label: "rows/s", better: "higher", digits: 0 },
+      { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 },
+      { key: "gcMajorCount", label: "  mark-compact pauses", better: "lower", digits: 0 },
+      { key: "cpuMicrosPerRow", label: "CPU µs/row", better: "lower", digits: 3 }
+    ],
+    withV5: false
+  })
 }
 const e2eScenarios = (host: string): Array<Scenario> =>
   (["e2e-insert", "e2e-read"] as const).map((s) => ({

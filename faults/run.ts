@@ -1,0 +1,345 @@
+// The fault suite on real nodes (`npm run faults`): not part of `npm test`.
+//
+//   EFFECT_CASSANDRA_CLUSTERS=$PWD/.cassandra-local/clusters flock /tmp/cassandra.lock npm run faults [-- --only kill,pause]
+//        [--seconds-tail 8] [--out faults/results] [--render: latest.md and the README table again from latest.json]
+//
+// Starts a 3-node Cassandra 5.0 cluster with @effect-cassandra/local (127.0.0.40-42, 768 MiB heap each, its
+// own cluster folder "faults"), creates the keyspace `faults` with RF=3, and for every scenario and each
+// driver (ours, then cassandra-driver 4.10) runs faults/load.ts in a fresh child process: 32 workers of
+// idempotent QUORUM prepared statements, every ack timed, every TCP connect counted. The coordinator applies
+// the faults on its timeline (kill -9, SIGSTOP, restarts, ALTER TABLE ...) and tells the child when a node came
+// back; the child reads every acknowledged id back at QUORUM after the load. Every node it started stops when
+// it ends (the cluster is a scoped resource of @effect-cassandra/local).
+//
+// Scenarios (--only takes their names): kill, pause, rolling, schema, errors. Output: faults/results/latest.md
+// (the table, also in the root README) and latest.json (every child's full report).
+import { LocalCassandra, type LocalCassandraShape } from "@effect-cassandra/local"
+import cassandra from "cassandra-driver"
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as readline from "node:readline"
+import * as tls from "node:tls"
+import { parseArgs } from "../bench/common.ts"
+
+const args = parseArgs(process.argv.slice(2))
+const here = path.dirname(new URL(import.meta.url).pathname)
+const outDir = path.resolve(args.str("out", path.join(here, "results")))
+const only = args.str("only", "").split(",").filter((s) => s !== "")
+const tailSeconds = args.num("seconds-tail", 8)
+const FIRST = 40
+const addr = (i: number) => `127.0.0.${FIRST + i - 1}`
+const DRIVERS = ["ours", "peer"] as const
+type Driver = (typeof DRIVERS)[number]
+
+const log = (msg: string) => console.error(`[faults ${new Date().toISOString().slice(11, 19)}] ${msg}`)
+const sleep = (s: number) => Effect.sleep(`${s} seconds`)
+
+// ---------------------------------------------------------------------------------------------------
+// one load child
+
+interface Child {
+  readonly send: (line: string) => Effect.Effect<void>
+}
+type Report = Record<string, unknown> & { driver: string; acknowledged: number; failed: number }
+
+/** Spawns faults/load.ts, waits for READY, runs `timeline`, sends STOP and returns the child's report. */
+const runLoad = (
+  label: string,
+  driver: Driver,
+  loadArgs: ReadonlyArray<string>,
+  timeline: (child: Child) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function*() {
+    fs.mkdirSync(path.join(outDir, "logs"), { recursive: true })
+    const errLog = fs.openSync(path.join(outDir, "logs", `${label}-${driver}.log`), "w")
+    const child = spawn(process.execPath, ["--conditions=source", path.join(here, "load.ts"), driver, ...loadArgs], {
+      stdio: ["pipe", "pipe", errLog]
+    })
+    const lines: Array<string> = []
+    let onReady: () => void = () => {}
+    const ready = new Promise<void>((r) => (onReady = r))
+    readline.createInterface({ input: child.stdout! }).on("line", (l) => {
+      if (l === "READY") onReady()
+      else if (l.trim() !== "") lines.push(l)
+    })
+    const exited = new Promise<number>((r) => child.once("exit", (code) => r(code ?? -1)))
+    yield* Effect.promise(() => Promise.race([ready, exited]))
+    const send = (line: string) => Effect.sync(() => void child.stdin!.write(line + "\n"))
+    yield* timeline({ send }).pipe(Effect.ensuring(send("STOP")))
+    const code = yield* Effect.promise(() => exited)
+    fs.closeSync(errLog)
+    const last = lines[lines.length - 1]
+    if (code !== 0 || last === undefined) return { driver, acknowledged: 0, failed: 0, loadError: `load process exited ${code}` } as Report
+    return JSON.parse(last) as Report
+  })
+
+// ---------------------------------------------------------------------------------------------------
+// scenarios
+
+type Cluster = LocalCassandraShape
+interface Scenario {
+  readonly name: string
+  readonly title: string
+  readonly run: (cluster: Cluster, admin: cassandra.Client) => Effect.Effect<Array<Report & { variant?: string }>, unknown>
+}
+
+const hostsArg = ["--hosts", [1, 2, 3].map((i) => `${addr(i)}:9042`).join(",")]
+
+const writeTable = (admin: cassandra.Client, name: string) =>
+  Effect.promise(async () => {
+    await admin.execute(`DROP TABLE IF EXISTS faults.${name}`)
+    await admin.execute(`CREATE TABLE faults.${name} (id int PRIMARY KEY, v text)`)
+  })
+
+/** A write-load scenario: per driver, a fresh table and the same fault timeline. */
+const writeScenario = (name: string, title: string, timeline: (cluster: Cluster, child: Child) => Effect.Effect<void, unknown>): Scenario => ({
+  name,
+  title,
+  run: (cluster, admin) =>
+    Effect.forEach(DRIVERS, (driver) =>
+      Effect.gen(function*() {
+        const table = `${name}_${driver}`
+        yield* writeTable(admin, table)
+        log(`${name}: ${driver}`)
+        return yield* runLoad(name, driver, [...hostsArg, "--table", `faults.${table}`], (child) => timeline(cluster, child))
+      }))
+})
+
+const mark = (child: Child, text: string) => Effect.andThen(Effect.sync(() => log(text)), child.send(`MARK ${text}`))
+
+const kill = writeScenario("kill", "kill -9 of node 3, then restart", (cluster, child) =>
+  Effect.gen(function*() {
+    yield* sleep(5)
+    yield* mark(child, "kill -9 node3")
+    yield* cluster.node(3).kill
+    yield* sleep(5)
+    yield* mark(child, "start node3")
+    yield* cluster.node(3).start
+    yield* child.send(`UP ${addr(3)}`)
+    yield* mark(child, "node3 ready")
+    yield* sleep(tailSeconds)
+  }))
+
+const pause = writeScenario("pause", "SIGSTOP of node 3 for 10 s, then SIGCONT", (cluster, child) =>
+  Effect.gen(function*() {
+    yield* sleep(5)
+    yield* mark(child, "SIGSTOP node3")
+    yield* cluster.node(3).pause
+    yield* sleep(10)
+    yield* mark(child, "SIGCONT node3")
+    yield* child.send(`UP ${addr(3)}`)
+    yield* cluster.node(3).resume
+    yield* mark(child, "node3 ready")
+    yield* sleep(tailSeconds)
+  }))
+
+const rolling = writeScenario("rolling", "rolling restart of nodes 1, 2, 3", (cluster, child) =>
+  Effect.gen(function*() {
+    yield* sleep(5)
+    for (const i of [1, 2, 3]) {
+      yield* mark(child, `stop node${i}`)
+      yield* cluster.node(i).stop({ grace: "20 seconds" })
+      yield* cluster.node(i).start
+      yield* child.send(`UP ${addr(i)}`)
+      yield* mark(child, `node${i} ready`)
+      yield* sleep(5)
+    }
+    yield* sleep(Math.max(0, tailSeconds - 5))
+  }))
+
+/** ALTER TABLE ADD while 32 workers run a prepared SELECT *: every row's shape and value are checked. */
+const schema: Scenario = {
+  name: "schema",
+  title: "ALTER TABLE ADD (twice) under a prepared SELECT * load",
+  run: (_cluster, admin) =>
+    Effect.forEach([["ours", 4], ["ours", 5], ["peer", 4]] as const, ([driver, protocol]) =>
+      Effect.gen(function*() {
+        const table = `schema_${driver}_v${protocol}`
+        yield* writeTable(admin, table)
+        yield* Effect.promise(async () => {
+          const q = `INSERT INTO faults.${table} (id, v) VALUES (?, ?)`
+          for (let i = 0; i < 1000; i += 50) {
+            await Promise.all(Array.from({ length: 50 }, (_, k) => admin.execute(q, [i + k, `v-${i + k}`], { prepare: true })))
+          }
+        })
+        log(`schema: ${driver} v${protocol}`)
+        const alter = (col: string, shape: string, child: Child) =>
+          Effect.gen(function*() {
+            yield* Effect.promise(() => admin.execute(`ALTER TABLE faults.${table} ADD ${col} text`))
+            yield* child.send(`ALTERED ${shape}`)
+          })
+        const r = yield* runLoad(`schema-v${protocol}`, driver, [...hostsArg, "--table", `faults.${table}`, "--mode", "select", "--protocol", String(protocol)], (child) =>
+          Effect.gen(function*() {
+            yield* sleep(5)
+            yield* alter("a1", "a1,id,v", child)
+            yield* sleep(6)
+            yield* alter("a2", "a1,a2,id,v", child)
+            yield* sleep(6)
+          }))
+        return { ...r, variant: `v${protocol}` }
+      }))
+}
+
+/**
+ * Connection errors on a 1-node cluster with auth and TLS (127.0.0.45): a wrong password, a CA that did not
+ * sign the node's certificate, and a certificate that does not match the name asked for (servername). Each
+ * case gets a 15 s window: the report has the typed error and every TCP connect made in it.
+ */
+const errors: Scenario = {
+  name: "errors",
+  title: "wrong password, unknown CA, certificate not matching the name",
+  run: () =>
+    Effect.scoped(Effect.gen(function*() {
+      const node = yield* LocalCassandra.start({ nodes: 1, name: "faults-tls", firstAddress: 45, auth: true, tls: true, heap: "768m" })
+      const caFile = path.join(outDir, "logs", "faults-ca.pem")
+      const otherCaFile = path.join(outDir, "logs", "other-ca.pem")
+      fs.writeFileSync(caFile, node.caCertPem ?? "")
+      fs.writeFileSync(otherCaFile, tls.rootCertificates[0]!)
+      const base = ["--hosts", "127.0.0.45:9042", "--table", "system.local"]
+      const cases: Array<[string, Array<string>]> = [
+        ["wrong password", [...base, "--username", "cassandra", "--password", "wrong", "--ca", caFile]],
+        ["unknown CA", [...base, "--username", "cassandra", "--password", "cassandra", "--ca", otherCaFile]],
+        ["name mismatch", [...base, "--username", "cassandra", "--password", "cassandra", "--ca", caFile, "--servername", "not-this-node.example"]]
+      ]
+      const out: Array<Report & { variant?: string }> = []
+      for (const [variant, a] of cases) {
+        for (const driver of DRIVERS) {
+          log(`errors: ${variant}: ${driver}`)
+          const r = yield* runLoad(`errors-${variant.replace(/ /g, "-")}`, driver, a, () => sleep(15))
+          out.push({ ...r, variant })
+        }
+      }
+      return out
+    }))
+}
+
+// schema runs before rolling: the short scenarios first, so a run cut short has more of them
+const SCENARIOS: ReadonlyArray<Scenario> = [kill, pause, schema, rolling, errors]
+
+// ---------------------------------------------------------------------------------------------------
+// the report
+
+const fmtFailures = (r: Report) => {
+  const f = (r.failures ?? {}) as Record<string, number>
+  const parts = Object.entries(f).map(([k, n]) => `${n} ${k}`)
+  return parts.length === 0 ? "0" : `${r.failed} (${parts.join(", ")})`
+}
+const fmtUps = (r: Report) => {
+  const ups = (r.ups ?? []) as Array<{ address: string; atMs: number; firstAckAfterMs: number | null }>
+  const windowMs = typeof r.seconds === "number" ? r.seconds * 1000 : 0
+  return ups.length === 0 ? "–" : ups.map((u) =>
+    u.firstAckAfterMs === null
+      ? `not in the ${((windowMs - u.atMs) / 1000).toFixed(0)} s left`
+      : `${(u.firstAckAfterMs / 1000).toFixed(1)} s`
+  ).join(" / ")
+}
+
+const fmtSeconds = (r: Report) => (typeof r.seconds === "number" ? `${r.seconds.toFixed(0)} s` : "–")
+const fmtRate = (r: Report) => (typeof r.seconds === "number" && r.seconds > 0 ? (r.acknowledged / r.seconds).toFixed(0) : "–")
+
+const markdown = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, meta: string) => {
+  const out = [`# Fault suite results`, "", meta, "", "| scenario | driver | acknowledged | failed (by kind) | lost | load window | acks/s | longest gap | returned node used again after | TCP connects |", "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+  for (const { scenario, reports } of results) {
+    for (const r of reports) {
+      const name = r.driver === "ours" ? "ours" : "cassandra-driver"
+      const label = `${scenario.name}${r.variant ? ` (${r.variant})` : ""}`
+      const extra = r.mode === "select"
+        ? `; rows checked ${r.rowsChecked}: wrong value ${r.badValueRows ?? "?"}, unknown shape ${r.badShapeRows ?? "?"}, stale shape ${r.staleShapeRows}`
+        : ""
+      const err = r.loadError ? `; error: ${String(r.loadError).replace(/\|/g, "/").slice(0, 160)}` : ""
+      out.push(
+        `| ${label} | ${name} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
+      )
+    }
+  }
+  out.push("", "Scenarios:", ...results.map(({ scenario }) => `- ${scenario.name}: ${scenario.title}`))
+  return out.join("\n") + "\n"
+}
+
+const metaText = (started: number) =>
+  `Run ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s: 3 Cassandra 5.0 nodes (768 MiB heap) on one 2-core machine ` +
+  `shared with other work, RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours then cassandra-driver 4.10 (defaults) ` +
+  `on the same cluster. Indicative: one run, noisy machine.`
+
+/** Writes latest.json and latest.md: after every scenario, so a run cut short keeps what it measured. */
+const writeOut = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, started: number) => {
+  const meta = metaText(started)
+  fs.mkdirSync(outDir, { recursive: true })
+  fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify({ meta, results: results.map(({ scenario, reports }) => ({ scenario: scenario.name, title: scenario.title, reports })) }, null, 2) + "\n")
+  fs.writeFileSync(path.join(outDir, "latest.md"), markdown(results, meta))
+  log(`wrote ${path.join(outDir, "latest.md")}`)
+}
+
+/** A full run (no --only, the default --out) puts its table in the root README, between the faults markers. */
+const updateReadme = (md: string) => {
+  const readme = path.join(here, "..", "README.md")
+  const text = fs.readFileSync(readme, "utf8")
+  const begin = "<!-- faults:begin -->"
+  const end = "<!-- faults:end -->"
+  const a = text.indexOf(begin)
+  const b = text.indexOf(end)
+  if (a < 0 || b < a) return log("README.md has no faults markers: table not copied")
+  const table = md.split("\n").filter((l) => l.startsWith("|")).join("\n")
+  fs.writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + table + "\n" + text.slice(b))
+  log("table copied into README.md")
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** `--render`: writes latest.md (and, for the default --out, the README table) again from latest.json. */
+const render = Effect.sync(() => {
+  const saved = JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as {
+    meta: string
+    results: Array<{ scenario: string; reports: Array<Report & { variant?: string }> }>
+  }
+  const results = saved.results.map((r) => ({ scenario: SCENARIOS.find((s) => s.name === r.scenario)!, reports: r.reports }))
+  const md = markdown(results, saved.meta)
+  fs.writeFileSync(path.join(outDir, "latest.md"), md)
+  if (outDir === path.join(here, "results")) updateReadme(md)
+  console.log(md)
+})
+
+const program = Effect.gen(function*() {
+  if (args.bool("render")) return yield* render
+  const chosen = SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))
+  const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n))
+  if (unknown.length > 0) return yield* Effect.die(new Error(`unknown scenario(s): ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`))
+  const started = Date.now()
+  const results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }> = []
+  const needsCluster = chosen.some((s) => s.name !== "errors")
+  if (needsCluster) {
+    yield* Effect.scoped(Effect.gen(function*() {
+      log("starting 3 nodes (127.0.0.40-42)")
+      const cluster = yield* LocalCassandra.start({ nodes: 3, name: "faults", firstAddress: FIRST, heap: "768m" })
+      const admin = new cassandra.Client({ contactPoints: [1, 2, 3].map((i) => `${addr(i)}:9042`), localDataCenter: "datacenter1" })
+      yield* Effect.promise(async () => {
+        await admin.connect()
+        await admin.execute("CREATE KEYSPACE IF NOT EXISTS faults WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+      })
+      for (const scenario of chosen.filter((s) => s.name !== "errors")) {
+        const reports = yield* scenario.run(cluster, admin)
+        results.push({ scenario, reports })
+        writeOut(results, started)
+        log(`${scenario.name} done: ${reports.map((r) => `${r.driver}${r.variant ? ` ${r.variant}` : ""} acked ${r.acknowledged} failed ${r.failed} lost ${r.lost} gap ${r.longestGapMs} ms`).join("; ")}`)
+      }
+      yield* Effect.promise(() => admin.shutdown())
+    }))
+  }
+  for (const scenario of chosen.filter((s) => s.name === "errors")) {
+    const reports = yield* scenario.run(undefined as unknown as Cluster, undefined as unknown as cassandra.Client)
+    results.push({ scenario, reports })
+  }
+  writeOut(results, started)
+  if (only.length === 0 && outDir === path.join(here, "results")) updateReadme(markdown(results, metaText(started)))
+  console.log(markdown(results, metaText(started)))
+})
+
+Effect.runPromise(program).then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e)
+    process.exit(1)
+  }
+)
