@@ -10,6 +10,7 @@ import type * as Duration from "effect/Duration"
 import type * as Schema from "effect/Schema"
 import type { Host } from "./Host.ts"
 import type { RetryPolicyShape } from "./policies/Retry.ts"
+import { isWildcardSelect } from "./internal/prepare/queryShape.ts"
 import type { SpeculativeExecutionPolicyShape } from "./policies/SpeculativeExecution.ts"
 
 /**
@@ -34,6 +35,12 @@ export class PreparedStatement {
   readonly variableTypes: ReadonlyArray<CqlType>
   /** @internal variable name -> position */
   readonly variableIndex: ReadonlyMap<string, number>
+  /**
+   * @internal Below protocol v5 (no result metadata id), whether an EXECUTE may ask the server to skip
+   * the rows' metadata: false for a wildcard SELECT, whose columns follow the table (ALTER TABLE ADD),
+   * and once the columns of rows sent without metadata differed from `resultColumns`.
+   */
+  skipMetadataBelowV5: boolean
 
   constructor(args: {
     query: string
@@ -57,6 +64,7 @@ export class PreparedStatement {
       if (!index.has(v.name)) index.set(v.name, i)
     })
     this.variableIndex = index
+    this.skipMetadataBelowV5 = !isWildcardSelect(args.query)
   }
 
   /** Binds values (and options) into a statement object; a `schema` option gives it its row type. */

@@ -244,6 +244,26 @@ for (const { version, compression } of configs) {
         expect(after.rows[0]).toEqual({ id: 1, a: "x", b: 7 })
       }))
 
+    it.effect("after ALTER TABLE ADD, another client prepares a SELECT * first: its rows still come with the new columns", () =>
+      Effect.gen(function*() {
+        yield* Session.execute(`DROP TABLE IF EXISTS ${ks}.evolving2`)
+        yield* Session.execute(`CREATE TABLE ${ks}.evolving2 (id int PRIMARY KEY, v text)`)
+        yield* Session.execute(`INSERT INTO ${ks}.evolving2 (id, v) VALUES (1, 'v-1')`)
+        const q = `SELECT * FROM ${ks}.evolving2 WHERE id = ?`
+        const select = yield* Session.prepare(q)
+        expect((yield* Session.execute(select, [1])).rows).toEqual([{ id: 1, v: "v-1" }])
+        // `a1` sorts before `v`: rows decoded with the old columns would read its bytes as `v`
+        yield* Session.execute(`ALTER TABLE ${ks}.evolving2 ADD a1 text`)
+        yield* Session.execute(`UPDATE ${ks}.evolving2 SET a1 = 'new' WHERE id = 1`)
+        // the node dropped the statement on ALTER; another client prepares it again, with the new columns
+        yield* Effect.scoped(Effect.gen(function*() {
+          const other = yield* Layer.build(Session.layer().pipe(Layer.provideMerge(clusterLayer)))
+          yield* Session.prepare(q).pipe(Effect.provide(other))
+        }))
+        const after = yield* Session.execute(select, [1])
+        expect(after.rows).toEqual([{ a1: "new", id: 1, v: "v-1" }])
+      }))
+
     it.effect("rows decoded with a Schema", () =>
       Effect.gen(function*() {
         yield* Session.execute(`CREATE TABLE IF NOT EXISTS ${ks}.users (id int PRIMARY KEY, name text)`)

@@ -16,6 +16,11 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
   readonly message: string
   /** Byte offset in the buffer being decoded, when known. */
   readonly offset?: number | undefined
+  /**
+   * Rows sent without metadata (skip_metadata) have another number of columns than the result
+   * columns given to decode them: the caller's metadata is stale, the frame itself is sound.
+   */
+  readonly staleResultColumns?: boolean | undefined
 }> {}
 
 /**

@@ -141,7 +141,10 @@ const readRows = (r: ByteReader, version: number, ctx: DecodeResponseContext | u
   }
   const n = metadata.columnCount
   if (columns.length !== n) {
-    throw new DecodeError({ message: `rows have ${n} columns, the given result metadata ${columns.length}` })
+    throw new DecodeError({
+      message: `rows have ${n} columns, the given result metadata ${columns.length}`,
+      staleResultColumns: metadata.columns === undefined
+    })
   }
   const rowCount = r.readInt()
   // decodeRows checks the count against the bytes left before allocating

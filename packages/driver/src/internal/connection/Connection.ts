@@ -125,6 +125,11 @@ export interface ResponseHandler {
   onFailure(error: E.RequestError | E.InvalidInput): void
   /** Before `onFailure`, when the failed request was traced: the trace of the error answer. */
   onTracedError?(tracingId: string): void
+  /**
+   * Rows came without metadata and with another number of columns than `columns` (stale after an
+   * ALTER TABLE, below v5); without this method the request fails with a DriverError.
+   */
+  onStaleColumns?(): void
 }
 
 /** Keeps a stream id reserved after its request timed out, until the late answer arrives. */
@@ -359,7 +364,8 @@ export class Connection {
       }
       const decoded = codec.decode(env, handler.columns)
       if (decoded._tag === "DecodeError") {
-        handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))
+        if (decoded.staleResultColumns === true && handler.onStaleColumns !== undefined) handler.onStaleColumns()
+        else handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))
       } else if (decoded.frame.response._tag === "Error") {
         if (decoded.frame.tracingId !== undefined) handler.onTracedError?.(decoded.frame.tracingId)
         handler.onFailure(fromErrorBody(decoded.frame.response.error, this.address))

@@ -35,6 +35,7 @@ import type { Connection, ResponseHandler } from "../connection/Connection.ts"
 import type { Instruments } from "../observability/instrument.ts"
 import type { QueuedRequest, RequestQueue } from "../pool/RequestQueue.ts"
 import { prepareOn } from "../prepare/PreparedCache.ts"
+import { isSelect } from "../prepare/queryShape.ts"
 import { type RequestPlan, withConsistency } from "./plan.ts"
 import { ignoredErrorFrame } from "./result.ts"
 
@@ -220,6 +221,23 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
     // connection or bad input do not
     if (this.ctx.latencyObserver !== undefined && error._tag !== "InvalidInput" && error._tag !== "ConnectionError") this.observeLatency()
     this.resume!(this.decide(error))
+  }
+
+  /**
+   * Rows came without metadata and with other columns than the statement's: below v5, another client
+   * (or this one, on another host) prepared it again after an ALTER TABLE, and the host skips the
+   * metadata it now has. The statement never skips it again below v5; a SELECT is asked again on the
+   * same host, with the metadata (it changes nothing, so this is not a retry); anything else fails.
+   */
+  onStaleColumns(): void {
+    const prepared = this.plan.prepared
+    const request = this.request
+    if (prepared === undefined || request._tag !== "Execute" || request.params.skipMetadata !== true || !isSelect(prepared.query)) {
+      return this.onFailure(new E.DriverError({ message: "rows sent without metadata do not have the prepared statement's columns", host: this.host?.endpoint }))
+    }
+    prepared.skipMetadataBelowV5 = false
+    this.request = { ...request, params: { ...request.params, skipMetadata: false } }
+    this.resume!(this.resend("same"))
   }
 
   /** A traced attempt answered with an error: its trace is one of the request's (`rs.tracingIds`). */

@@ -152,7 +152,8 @@ export const planExecute = (
     const queryParams: QueryParameters = {
       consistency: options.consistency,
       values: bound,
-      skipMetadata: statement.resultColumns.length > 0,
+      // below v5 the server cannot say the columns changed: a statement whose columns may change gets them every time
+      skipMetadata: statement.resultColumns.length > 0 && (statement.skipMetadataBelowV5 || ctx.protocolVersion() >= 5),
       pageSize: options.fetchSize,
       pagingState,
       serialConsistency: options.serialConsistency,

@@ -26,6 +26,8 @@ interface FastEntry {
   readonly full: Uint8Array | undefined
   /** The answer to a request with skip_metadata. */
   readonly skip: Uint8Array | undefined
+  /** v5 rows: the answer's result metadata id; a request with another one takes the slow path (METADATA_CHANGED). */
+  readonly metadataId: string | undefined
   readonly rows: number
   readonly prime: SimPrime | undefined
   readonly info: PreparedInfo | undefined
@@ -73,7 +75,9 @@ export class FastPath {
     const version = c.version!
     if (version >= 5) {
       if (p + 2 > n) return false
-      p += 2 + ((b[p]! << 8) | b[p + 1]!)
+      const idEnd = p + 2 + ((b[p]! << 8) | b[p + 1]!)
+      if (idEnd > n || (entry.metadataId !== undefined && idKey(b, p + 2, idEnd) !== entry.metadataId)) return false
+      p = idEnd
     }
     if (p + 3 > n) return false
     p += 2 // consistency
@@ -125,7 +129,7 @@ export class FastPath {
   private entry(key: string): FastEntry {
     const c = this.c
     const sim = c.sim
-    const none: FastEntry = { epoch: sim.epoch, keyspace: c.keyspace, full: undefined, skip: undefined, rows: 0, prime: undefined, info: undefined, answer: "" }
+    const none: FastEntry = { epoch: sim.epoch, keyspace: c.keyspace, full: undefined, skip: undefined, metadataId: undefined, rows: 0, prime: undefined, info: undefined, answer: "" }
     const info = c.host.prepared.has(key) ? sim.prepared.get(key) : undefined
     if (info === undefined || info.system) return none
     let prime: SimPrime | undefined
@@ -151,6 +155,7 @@ export class FastPath {
     }
     let full: Uint8Array | undefined
     let skip: Uint8Array | undefined
+    let metadataId: string | undefined
     let rows = 0
     if (answer._tag === "Void" && answer.warnings === undefined) {
       full = skip = encode({ _tag: "Result", result: { kind: "Void" } })
@@ -158,6 +163,7 @@ export class FastPath {
       if (info.resultColumns.length === 0 && answer.columns.length > 0) return none // the slow path refreshes the metadata first
       rows = answer.rows.length
       const same = sameColumns(answer.columns, info.resultColumns)
+      if (version >= 5) metadataId = idKey(metadataIdOf(answer.columns))
       const build = (noMetadata: boolean): Response => ({
         _tag: "Result",
         result: {
@@ -167,18 +173,19 @@ export class FastPath {
             columnCount: answer.columns.length,
             columns: noMetadata ? undefined : answer.columns,
             pagingState: undefined,
-            newMetadataId: !same && version >= 5 ? metadataIdOf(answer.columns) : undefined
+            // v5: only requests with the answer's metadata id come here (no METADATA_CHANGED to say)
+            newMetadataId: undefined
           },
           columns: answer.columns,
           rows: answer.rows as Array<Row>
         }
       })
       full = encode(build(false))
-      skip = same ? encode(build(true)) : full
+      skip = same || version >= 5 ? encode(build(true)) : full
     } else {
       return none
     }
     if (full === undefined || skip === undefined) return none
-    return { epoch: sim.epoch, keyspace: c.keyspace, full, skip, rows, prime, info, answer: describe(answer) }
+    return { epoch: sim.epoch, keyspace: c.keyspace, full, skip, metadataId, rows, prime, info, answer: describe(answer) }
   }
 }

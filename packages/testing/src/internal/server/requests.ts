@@ -68,6 +68,8 @@ interface RequestContext {
   readonly pageSize: number | undefined
   readonly offset: number
   readonly skipMetadata: boolean
+  /** v5 EXECUTE: the result metadata id the client has (the answer says METADATA_CHANGED when it differs). */
+  readonly resultMetadataId?: Uint8Array | undefined
   readonly tracing: boolean
   readonly text: string | undefined
   /** Sent back with the answer (`echoCustomPayload`). */
@@ -243,6 +245,7 @@ export const answerExecute = (
     preparedId: request.id,
     pageSize: p.pageSize,
     skipMetadata: p.skipMetadata === true,
+    resultMetadataId: request.resultMetadataId,
     tracing,
     customPayload: c.echoPayload
   }
@@ -437,9 +440,15 @@ const rows = (c: RequestConnection, ctx: RequestContext, answer: Extract<Answer,
   let newMetadataId: Uint8Array | undefined
   const prepared = ctx.prepared
   if (prepared !== undefined) {
-    const same = sameColumns(columns, prepared.resultColumns)
-    if (ctx.skipMetadata && same) noMetadata = true
-    else if (!same && (c.version ?? 4) >= 5) newMetadataId = metadataIdOf(columns)
+    if ((c.version ?? 4) >= 5) {
+      // v5: the answer's metadata against the id the client sent (as Cassandra's ExecuteMessage)
+      const current = metadataIdOf(columns)
+      if (ctx.resultMetadataId === undefined || idKey(ctx.resultMetadataId) !== idKey(current)) newMetadataId = current
+      else if (ctx.skipMetadata) noMetadata = true
+    } else if (ctx.skipMetadata && sameColumns(columns, prepared.resultColumns)) {
+      // below v5: against the statement as this host prepared it, whatever the client has
+      noMetadata = true
+    }
   }
   const build = (): Response => ({
     _tag: "Result",

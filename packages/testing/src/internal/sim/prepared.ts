@@ -77,6 +77,15 @@ export class PreparedStatements {
       info = this.describe(id, idHex, query, normalized, keyspace, host)
       this.statements.set(idHex, info)
       this.changed()
+    } else {
+      // Cassandra drops a table's statements on ALTER and the next PREPARE describes them again: here
+      // the primes (the mock's schema) may have changed since, and a PREPARE answers what they say now
+      const fresh = this.describe(id, idHex, query, normalized, keyspace, host)
+      if (!sameColumns(fresh.resultColumns, info.resultColumns) || !sameColumns(fresh.variables, info.variables)) {
+        info = fresh
+        this.statements.set(idHex, info)
+        this.changed()
+      }
     }
     if (!host.prepared.has(idHex)) {
       host.prepared.add(idHex)
