@@ -3,8 +3,12 @@
  * the first chunk when the n bytes lie in it, and copies only when they span chunks (the minimum
  * needed to hand out one contiguous body).
  *
- * Chunks pushed here are owned by the queue: the caller must not modify them afterwards. The queue
- * knows nothing of envelopes or segments: the decoders decide how many bytes to take.
+ * Chunks pushed here are owned by the queue: the caller must not modify them afterwards. A chunk pushed
+ * as `disposable` (the whole of an ArrayBuffer nobody else uses, as a socket read is) is listed once
+ * every byte of it was taken, with the buffers the decoder `retire`s; `release()` then detaches them
+ * all, which frees their memory at once instead of at the next garbage collection. The queue knows
+ * nothing of envelopes or segments: the decoders decide how many bytes to take, and when nothing holds a
+ * view of what was taken any more.
  *
  * @internal
  */
@@ -17,25 +21,60 @@
  */
 export class ChunkQueue {
   private chunks: Array<Uint8Array> = []
+  /** Whether `chunks[i]` is disposable (listed for `release()` once read); parallel to `chunks`. */
+  private disposable: Array<boolean> = []
   private head = 0
   /** Offset of the first unread byte in `chunks[head]`. */
   private offset = 0
   /** Unread bytes in total. */
   length = 0
+  /** Whether the last `take` returned a copy (the bytes spanned chunks) rather than a view of a chunk. */
+  copied = false
+  /** Buffers to detach at the next `release()`. */
+  private spent: Array<Uint8Array> = []
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, disposable = false): void {
     if (chunk.length === 0) return
     // a plain Uint8Array view of a Node Buffer: downstream `slice` must copy, and bodies should not be Buffers
     if (chunk.constructor !== Uint8Array) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     this.chunks.push(chunk)
+    this.disposable.push(disposable && isWholeBuffer(chunk))
     this.length += chunk.length
   }
 
   clear(): void {
     this.chunks = []
+    this.disposable = []
+    this.spent = []
     this.head = 0
     this.offset = 0
     this.length = 0
+  }
+
+  /** Buffers waiting for `release()`. */
+  get spentCount(): number {
+    return this.spent.length
+  }
+
+  /** Leaves the buffers waiting for `release()` to the garbage collector. */
+  forgetSpent(): void {
+    this.spent.length = 0
+  }
+
+  /** Lists a buffer the caller is done with once `release()` is called (a copy `take` made, say). */
+  retire(b: Uint8Array): void {
+    if (isWholeBuffer(b)) this.spent.push(b)
+  }
+
+  /**
+   * Detaches every disposable chunk read to its end and every retired buffer since the last call. Call it
+   * only when nothing holds a view of the bytes taken from them (their views become empty).
+   */
+  release(): void {
+    const spent = this.spent
+    if (spent.length === 0) return
+    for (let i = 0; i < spent.length; i++) detach(spent[i]!)
+    spent.length = 0
   }
 
   /** The byte at `i` (relative to the first unread byte); `i < length`. */
@@ -79,14 +118,19 @@ export class ChunkQueue {
 
   /** Consumes `n` bytes (`n <= length`) and returns them contiguous (a view when possible). */
   take(n: number): Uint8Array {
-    if (n === 0) return EMPTY
+    if (n === 0) {
+      this.copied = false
+      return EMPTY
+    }
     const first = this.chunks[this.head]!
     const avail = first.length - this.offset
     if (avail >= n) {
       const out = first.subarray(this.offset, this.offset + n)
       this.advance(n, avail)
+      this.copied = false
       return out
     }
+    this.copied = true
     const out = new Uint8Array(n)
     let written = 0
     while (written < n) {
@@ -117,18 +161,50 @@ export class ChunkQueue {
       this.offset += m
       return
     }
-    // chunk exhausted: drop our reference so it can be collected
+    // chunk exhausted: drop our reference so it can be collected (or freed at `release()`)
+    if (this.disposable[this.head] === true) this.spent.push(this.chunks[this.head]!)
     ;(this.chunks as Array<Uint8Array | undefined>)[this.head] = undefined
     this.head++
     this.offset = 0
     if (this.head === this.chunks.length) {
       this.chunks.length = 0
+      this.disposable.length = 0
       this.head = 0
     } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
       this.chunks = this.chunks.slice(this.head)
+      this.disposable = this.disposable.slice(this.head)
       this.head = 0
     }
   }
 }
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * Below this a buffer is left to the garbage collector: V8 keeps typed arrays of up to 64 bytes on its
+ * heap, and detaching costs an allocation, worth it for the socket reads and page copies (kilobytes to
+ * megabytes) that otherwise pile up between two scavenges, not for a few bytes.
+ */
+const RELEASE_MIN_BYTES = 4096
+
+/** Whether `b` spans the whole of a plain (non-shared) ArrayBuffer worth detaching. */
+const isWholeBuffer = (b: Uint8Array): boolean =>
+  b.byteLength >= RELEASE_MIN_BYTES && b.byteOffset === 0 && b.buffer.byteLength === b.byteLength &&
+  !(typeof SharedArrayBuffer !== "undefined" && b.buffer instanceof SharedArrayBuffer)
+
+/** ES2024's ArrayBuffer members (the packages' lib is ES2023; runtimes without them free nothing early). */
+interface DetachableBuffer {
+  readonly detached?: boolean
+  readonly transfer?: (newLength: number) => ArrayBuffer
+}
+
+/** Frees an ArrayBuffer's memory now (`transfer(0)` detaches it); a buffer that cannot be detached is left as it is. */
+const detach = (b: Uint8Array): void => {
+  const buffer = b.buffer as DetachableBuffer
+  if (buffer.detached !== false || buffer.transfer === undefined) return
+  try {
+    buffer.transfer(0)
+  } catch {
+    // not detachable (an embedder's buffer): the garbage collector frees it
+  }
+}

@@ -22,7 +22,19 @@ export interface FrameDecoderOptions {
   readonly version: ProtocolVersion
   /** Largest envelope body accepted (default 256 MiB); a larger declared length is a DecodeError. */
   readonly maxFrameSize?: number | undefined
+  /**
+   * Free the bytes of the envelopes returned so far at each `release()` (default false): the copies the
+   * decoder made (a body spanning chunks, a decompressed body, a v5 segment payload spanning chunks), and
+   * the chunks pushed as disposable once read to their end. Their ArrayBuffers are detached, which
+   * returns their memory at once: otherwise a large page's bytes wait for the next scavenge, and a
+   * consumer that takes long over each page lets many pages' worth pile up between two. With this on,
+   * a body is valid only until the next `release()`: decode it, keep no view of it, then release.
+   */
+  readonly releaseBuffers?: boolean | undefined
 }
+
+/** v5 input chunks waiting for a moment with no envelope pending, beyond which they are left to the GC. */
+const MAX_DEFERRED_CHUNKS = 256
 
 const NEED_MORE: Result.Result<RawEnvelope | undefined, DecodeError> = Result.succeed(undefined)
 
@@ -47,10 +59,12 @@ export class FrameDecoder {
   private compression: BodyCompression | undefined = undefined
   private failed: Result.Result<never, DecodeError> | undefined = undefined
   private readonly scratch = new Uint8Array(16)
+  private readonly releasing: boolean
 
   constructor(options: FrameDecoderOptions) {
     this.version = options.version
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE
+    this.releasing = options.releaseBuffers === true
     this.envelopes = this.input
   }
 
@@ -63,8 +77,26 @@ export class FrameDecoder {
     return this.framing !== undefined
   }
 
-  push(chunk: Uint8Array): void {
-    this.input.push(chunk)
+  /**
+   * Appends received bytes. `disposable`: the chunk is the whole of an ArrayBuffer that nobody else
+   * holds or reuses (a node:net or node:tls read is), so with `releaseBuffers` it is freed once read.
+   */
+  push(chunk: Uint8Array, disposable = false): void {
+    this.input.push(chunk, disposable && this.releasing)
+  }
+
+  /**
+   * With `releaseBuffers`: frees the bytes of every envelope returned so far (see the option). Call it
+   * once they are decoded and nothing keeps a view of them. Without the option it does nothing.
+   */
+  release(): void {
+    if (!this.releasing) return
+    if (this.envelopes === this.input) return this.input.release()
+    this.envelopes.release()
+    // v5: a segment payload can be a view of the input chunk it lay in, still queued in `envelopes` (the
+    // start of an envelope) after that chunk was read to its end: free the input once no envelope is pending
+    if (this.envelopes.length === 0) this.input.release()
+    else if (this.input.spentCount > MAX_DEFERRED_CHUNKS) this.input.forgetSpent()
   }
 
   /** v3/v4 body compression negotiated in STARTUP (call it once STARTUP is sent). */
@@ -107,7 +139,7 @@ export class FrameDecoder {
         }
         checkWholeEnvelopes(segment.payload)
       }
-      this.envelopes.push(segment.payload)
+      this.envelopes.push(segment.payload, this.releasing && segment.copied)
     }
   }
 
@@ -142,11 +174,13 @@ export class FrameDecoder {
     const opcode = h[o + 4]!
     q.skip(HEADER_LENGTH)
     let body = q.take(length)
+    if (this.releasing && q.copied) q.retire(body)
     if ((flags & 0x01) !== 0 && version < 5) {
       if (this.compression === undefined) {
         throw new DecodeError({ message: "compressed envelope but no compression was negotiated" })
       }
       body = decompressBody(this.compression, body, this.maxFrameSize)
+      if (this.releasing) q.retire(body)
     }
     return { _tag: "RawEnvelope", version, response: (versionByte & RESPONSE_BIT) !== 0, flags, stream, opcode, body }
   }

@@ -166,6 +166,8 @@ const writeSegment = (
 export interface Segment {
   readonly payload: Uint8Array
   readonly selfContained: boolean
+  /** The payload is a buffer of its own (copied from several chunks, or decompressed), not a view of the input. */
+  readonly copied: boolean
 }
 
 /**
@@ -211,14 +213,18 @@ export const readSegment = (q: ChunkQueue, compression: SegmentCompression, scra
   if (q.length < hl + payloadLength + 4) return undefined
   q.skip(hl)
   let payload = q.take(payloadLength)
+  let copied = q.copied
   const t = q.take(4)
   const expected32 = (t[0]! | (t[1]! << 8) | (t[2]! << 16) | (t[3]! << 24)) >>> 0
   const actual32 = crc32(payload)
   if (expected32 !== actual32) {
     throw new DecodeError({ message: `segment payload CRC32 mismatch (got ${hex(expected32)}, computed ${hex(actual32)})` })
   }
-  if (uncompressedLength > 0) payload = lz4DecompressBlock(payload, uncompressedLength, MAX_SEGMENT_PAYLOAD)
-  return { payload, selfContained }
+  if (uncompressedLength > 0) {
+    payload = lz4DecompressBlock(payload, uncompressedLength, MAX_SEGMENT_PAYLOAD)
+    copied = true
+  }
+  return { payload, selfContained, copied }
 }
 
 const hex = (n: number) => "0x" + n.toString(16)
