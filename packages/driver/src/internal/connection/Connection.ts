@@ -34,6 +34,7 @@ import type { Duplex } from "node:stream"
 import * as E from "../../Errors.ts"
 import { type Compression, makeCodec, type WireCodec } from "./codec.ts"
 import { fromErrorBody } from "./serverErrors.ts"
+import { readsAreFresh } from "./transport.ts"
 
 /**
  * Stream ids per connection (protocol v3+).
@@ -189,6 +190,8 @@ export class Connection {
   onRetire: (() => void) | undefined = undefined
 
   private readonly socket: Duplex
+  /** The socket's reads are ArrayBuffers of their own (the default transport): freed once decoded. */
+  private readonly freshReads: boolean
   private readonly codec: WireCodec
   // Both grow with the stream ids actually used (an idle connection holds a few bytes, not 32768 slots):
   // an id is reused from `freeIds` (LIFO) when one is free, else the next never-used id `fresh`.
@@ -223,6 +226,7 @@ export class Connection {
     this.maxOrphaned = options.maxOrphanedRequests ?? DEFAULT_MAX_ORPHANED
     this.codec = makeCodec(options.version)
     this.flush = this.flush.bind(this)
+    this.freshReads = readsAreFresh(socket)
     socket.on("data", (chunk: Uint8Array) => this.onData(chunk))
     socket.on("drain", () => this.onDrain())
     socket.on("error", (err: Error) => this.fail(new E.ConnectionError({ message: err.message, host: this.address, cause: err })))
@@ -332,7 +336,7 @@ export class Connection {
 
   private onData(chunk: Uint8Array): void {
     const codec = this.codec
-    codec.push(chunk)
+    codec.push(chunk, this.freshReads)
     for (;;) {
       const env = codec.next()
       if (env === undefined) break
@@ -373,6 +377,9 @@ export class Connection {
         handler.onResponse(decoded.frame)
       }
     }
+    // every envelope read so far is decoded (into copies): free the page copies and the reads now rather
+    // than at the next scavenge, which a slow consumer can put many pages away
+    codec.release()
     if (this.retiring) this.closeIfIdle()
     else this.serveWaiters()
   }

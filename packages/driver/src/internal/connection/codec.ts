@@ -45,8 +45,14 @@ export interface WireCodec {
   takeBatch(): Uint8Array | undefined
   /** Bytes in the pending batch. */
   pendingBytes(): number
-  push(chunk: Uint8Array): void
+  /** Received bytes; `fresh`: the chunk is the whole of an ArrayBuffer nothing else uses (freed once read). */
+  push(chunk: Uint8Array, fresh: boolean): void
   next(): RawEnvelope | DecodeError | undefined
+  /**
+   * Frees the bytes of the envelopes `next` returned so far (the copies of bodies that spanned reads, and
+   * fresh chunks read to their end): call it once they are decoded. Decoded values are copies, never views.
+   */
+  release(): void
   decode(env: RawEnvelope, columns: ReadonlyArray<ColumnSpec> | undefined): { readonly _tag: "ResponseFrame"; readonly frame: ResponseFrame } | DecodeError
   /** v5: incoming bytes are segments from now on. */
   enableFraming(lz4: boolean): void
@@ -65,7 +71,8 @@ export interface WireCodec {
  */
 export const makeCodec = (version: ProtocolVersion): WireCodec => {
   const encoder = new FrameEncoder({ version })
-  const decoder = new FrameDecoder({ version })
+  // every body is decoded as soon as it is read, into values that are copies: its bytes can go at once
+  const decoder = new FrameDecoder({ version, releaseBuffers: true })
   return {
     encode(stream, request, tracing, customPayload) {
       const r = encoder.encode(stream, request, tracing || customPayload ? { tracing, customPayload } : undefined)
@@ -73,7 +80,8 @@ export const makeCodec = (version: ProtocolVersion): WireCodec => {
     },
     takeBatch: () => encoder.takeBatch(),
     pendingBytes: () => encoder.pendingBytes,
-    push: (chunk) => decoder.push(chunk),
+    push: (chunk, fresh) => decoder.push(chunk, fresh),
+    release: () => decoder.release(),
     next() {
       const r = decoder.next()
       return Result.isFailure(r) ? r.failure : r.success

@@ -28,6 +28,18 @@ export interface ResolvedSocketOptions {
 
 const defaultSocketOptions: ResolvedSocketOptions = { noDelay: true, keepAlive: true, keepAliveDelay: Duration.zero }
 
+/** The sockets this transport opened (node:net and node:tls hand each read in an ArrayBuffer of its own). */
+const freshReads = new WeakSet<Duplex>()
+
+/**
+ * Whether each `data` chunk of `socket` is the whole of an ArrayBuffer that nothing else holds or reuses:
+ * true for the sockets of the default transport, so the connection may free a read's memory once decoded
+ * (another transport's chunks are left to the garbage collector).
+ *
+ * @since 0.2.0
+ */
+export const readsAreFresh = (socket: Duplex): boolean => freshReads.has(socket)
+
 /**
  * TCP, or TLS when `tlsOptions` is given (hostname verification on unless the options turn it off),
  * with `socketOptions` applied to each socket once connected.
@@ -42,6 +54,7 @@ export const nodeTransport = (tlsOptions?: tls.ConnectionOptions, socketOptions:
       const socket: net.Socket = tlsOptions === undefined
         ? net.connect({ host, port, noDelay: socketOptions.noDelay })
         : tls.connect(net.isIP(host) ? { ...tlsOptions, host, port } : { servername: host, ...tlsOptions, host, port })
+      freshReads.add(socket)
       const timer = setTimeout(() => {
         if (done) return
         done = true
