@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { CqlType } from "./CqlType.ts"
+import type { RowCursor } from "./types/Decode.ts"
 
 /**
  * The native protocol versions the codec speaks.
@@ -206,7 +207,10 @@ export type ResultBody =
     readonly metadata: RowsMetadata
     /** The columns used to decode the rows (from the message or from the caller's prepared metadata). */
     readonly columns: ReadonlyArray<ColumnSpec>
+    /** Empty when `cursor` is set. */
     readonly rows: Array<Row>
+    /** Only when the decoder was asked for rows on demand (`lazyRows`) and there are rows: read them from here. */
+    readonly cursor?: RowCursor | undefined
   }
   | { readonly kind: "SetKeyspace"; readonly keyspace: string }
   | {

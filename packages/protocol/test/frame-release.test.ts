@@ -3,7 +3,8 @@
  * copies it made of bodies spanning chunks, decompressed bodies, disposable chunks read to their end), never
  * a chunk that still has unread bytes nor one the caller did not give away; the envelopes are the same
  * whatever the chunking. And decoded responses keep no view of their body, which is what makes freeing it
- * right after decoding safe.
+ * right after decoding safe. With `lazyRows`, the rows of a result come as a `RowCursor` over its own copy
+ * of their bytes, decoded a few at a time.
  */
 import { describe, expect, it } from "vitest"
 import * as Result from "effect/Result"
@@ -11,7 +12,7 @@ import { decodeResponse, encodeResponse } from "../src/frame/FrameCodec.ts"
 import { FrameDecoder } from "../src/frame/FrameDecoder.ts"
 import { FrameEncoder } from "../src/frame/FrameEncoder.ts"
 import type { CqlType } from "../src/CqlType.ts"
-import { type ColumnSpec, Opcode, type RawEnvelope, type Request, type Response, RowsFlag } from "../src/index.ts"
+import { type ColumnSpec, Opcode, type RawEnvelope, type Request, type Response, type ResponseFrame, RowsFlag } from "../src/index.ts"
 import { envelope } from "./fixtures/bytes.ts"
 import { drain, type PlainEnvelope, prng } from "./fixtures/streams.ts"
 
@@ -270,4 +271,77 @@ describe("decoded responses keep no view of their body", () => {
       }
     })
   }
+})
+
+describe("rows on demand (lazyRows)", () => {
+  const page = (version: 4 | 5, count: number) => {
+    const response = {
+      _tag: "Result",
+      result: {
+        kind: "Rows",
+        metadata: { flags: RowsFlag.GLOBAL_TABLES_SPEC, columnCount: columns.length, columns, pagingState: undefined, newMetadataId: undefined },
+        columns,
+        rows: Array.from({ length: count }, (_, i) => row(i))
+      }
+    } as unknown as Response
+    const wire = encodeResponse(version, 1, response)
+    if (Result.isFailure(wire)) throw wire.failure
+    const d = new FrameDecoder({ version })
+    d.push(wire.success)
+    return next(d)
+  }
+  const rowsOf = (f: Result.Result<ResponseFrame, unknown>) => {
+    if (Result.isFailure(f)) throw f.failure
+    const r = f.success.response
+    if (r._tag !== "Result" || r.result.kind !== "Rows") throw new Error("expected rows")
+    return r.result
+  }
+
+  it("a cursor decodes the same rows as an eager decode, a few at a time, from its own copy of the bytes", () => {
+    for (const version of [4, 5] as const) {
+      const env = page(version, 300)
+      const eager = rowsOf(decodeResponse(env))
+      const mine = { ...env, body: new Uint8Array(env.body) }
+      const lazy = rowsOf(decodeResponse(mine, { lazyRows: true }))
+      expect(lazy.rows).toEqual([])
+      const cursor = lazy.cursor!
+      expect(cursor.count).toBe(300)
+      // the body can go: the cursor copied the rows' bytes
+      ;(mine.body.buffer as ArrayBuffer & { transfer: (n: number) => ArrayBuffer }).transfer(0)
+      const got: Array<unknown> = []
+      for (const n of [1, 64, 100, 1000]) {
+        const r = cursor.next(n)
+        if (Result.isFailure(r)) throw r.failure
+        got.push(...r.success)
+      }
+      expect(cursor.remaining).toBe(0)
+      expect(got).toEqual(eager.rows)
+      const after = cursor.next(10)
+      expect(Result.isSuccess(after) && after.success).toEqual([])
+    }
+  })
+
+  it("no rows: no cursor; a lying row count fails before anything is allocated", () => {
+    expect(rowsOf(decodeResponse(page(4, 0), { lazyRows: true })).cursor).toBeUndefined()
+    const env = page(4, 3)
+    // the same body without rows ends with the row count: claim 2^30 rows there
+    const countAt = page(4, 0).body.length - 4
+    const body = new Uint8Array(env.body)
+    new DataView(body.buffer).setInt32(countAt, 1 << 30)
+    const r = decodeResponse({ ...env, body }, { lazyRows: true })
+    expect(Result.isFailure(r) && r.failure.message).toMatch(/row count 1073741824/)
+  })
+
+  it("a malformed row is a DecodeError when it is reached, and the cursor is done", () => {
+    const env = page(4, 200)
+    const body = new Uint8Array(env.body)
+    // cut the last row short: the rows before it decode, the last one fails
+    const cut = { ...env, body: body.subarray(0, body.length - 3) }
+    const cursor = rowsOf(decodeResponse(cut, { lazyRows: true })).cursor!
+    const first = cursor.next(150)
+    expect(Result.isSuccess(first) && first.success.length).toBe(150)
+    const rest = cursor.next(100)
+    expect(Result.isFailure(rest)).toBe(true)
+    expect(cursor.remaining).toBe(0)
+  })
 })

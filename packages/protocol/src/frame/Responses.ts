@@ -20,7 +20,7 @@ import {
   type SchemaChange
 } from "../Messages.ts"
 import { checkCount, copy, readInetAddrString, writeInetAddr } from "./Envelope.ts"
-import { decodeRows, encodeValue, makeRowDecoder, readTypeOption, type RowDecoder, writeTypeOption } from "./Values.ts"
+import { decodeRows, encodeValue, makeRowDecoder, readTypeOption, RowCursor, type RowDecoder, writeTypeOption } from "./Values.ts"
 
 /**
  * RESULT kinds.
@@ -55,6 +55,11 @@ export const RowsFlag = {
  */
 export interface DecodeResponseContext {
   readonly resultColumns?: ReadonlyArray<ColumnSpec> | undefined
+  /**
+   * Rows on demand: a Rows result comes with a `RowCursor` over a copy of its rows' bytes (and empty
+   * `rows`), for a consumer that takes them a few at a time (a stream). Default: every row decoded now.
+   */
+  readonly lazyRows?: boolean | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +152,10 @@ const readRows = (r: ByteReader, version: number, ctx: DecodeResponseContext | u
     })
   }
   const rowCount = r.readInt()
-  // decodeRows checks the count against the bytes left before allocating
+  // decodeRows and RowCursor.at check the count against the bytes left before allocating
+  if (rowCount !== 0 && ctx?.lazyRows === true) {
+    return { kind: "Rows", metadata, columns, rows: [], cursor: RowCursor.at(r, rowCount, rowDecoderFor(columns)) }
+  }
   const rows = rowCount === 0 ? [] : decodeRows(r, rowCount, rowDecoderFor(columns))
   return { kind: "Rows", metadata, columns, rows }
 }

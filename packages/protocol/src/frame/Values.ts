@@ -20,6 +20,7 @@ export {
   parseInet,
   parseUuid,
   readTypeOption,
+  RowCursor,
   type RowDecoder,
   writeTypeOption
 } from "../types/index.ts"

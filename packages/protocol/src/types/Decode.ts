@@ -9,7 +9,7 @@
  */
 import * as BigDecimal from "effect/BigDecimal"
 import * as Result from "effect/Result"
-import type { ByteReader } from "../Buffers.ts"
+import { ByteReader } from "../Buffers.ts"
 import type { CqlType } from "../CqlType.ts"
 import { DecodeError } from "../Errors.ts"
 import type { ColumnSpec, Row } from "../Messages.ts"
@@ -562,11 +562,87 @@ const MAX_EMPTY_ROWS = 65536
  * @since 0.1.0
  */
 export const decodeRows = (r: ByteReader, count: number, decoder: RowDecoder): Array<Row> => {
+  checkRowCount(r, count, decoder)
+  const rows = new Array<Row>(count)
+  for (let i = 0; i < count; i++) rows[i] = decoder(r)
+  return rows
+}
+
+/** A lying row count fails before anything is allocated: each cell takes at least 4 bytes. */
+const checkRowCount = (r: ByteReader, count: number, decoder: RowDecoder): void => {
   const cols = decoder.columnCount
   if (!Number.isInteger(count) || count < 0 || (cols === 0 ? count > MAX_EMPTY_ROWS : count * cols * 4 > r.end - r.pos)) {
     throw new DecodeError({ message: `row count ${count} (x ${cols} columns) does not fit in ${r.end - r.pos} bytes`, offset: r.pos })
   }
-  const rows = new Array<Row>(count)
-  for (let i = 0; i < count; i++) rows[i] = decoder(r)
-  return rows
+}
+
+/**
+ * The rows of one result, decoded on demand: `next(n)` decodes the next `n` rows from the cursor's own
+ * copy of their bytes, which it frees once the last row is read. A consumer that takes a page's rows a
+ * few at a time then holds one page of bytes (outside the JavaScript heap) and the rows it is working
+ * on, instead of every row of the page: with a slow consumer, the rows decoded at once all survive the
+ * young generation's collections, and V8 grows its young generation with what survives.
+ *
+ * @since 0.2.0
+ */
+export class RowCursor {
+  /** Rows in all. */
+  readonly count: number
+  private reader: ByteReader | undefined
+  private left: number
+  private readonly decoder: RowDecoder
+
+  /** `r` is at the first row (its count already read); checks the count against the bytes left. Throws DecodeError. */
+  static at(r: ByteReader, count: number, decoder: RowDecoder): RowCursor {
+    checkRowCount(r, count, decoder)
+    const bytes = new Uint8Array(r.end - r.pos)
+    bytes.set(r.buf.subarray(r.pos, r.end))
+    r.pos = r.end
+    return new RowCursor(bytes, count, decoder)
+  }
+
+  private constructor(bytes: Uint8Array, count: number, decoder: RowDecoder) {
+    this.count = count
+    this.left = count
+    this.decoder = decoder
+    this.reader = count === 0 ? undefined : new ByteReader(bytes)
+  }
+
+  /** Rows not read yet. */
+  get remaining(): number {
+    return this.left
+  }
+
+  /** The next `min(n, remaining)` rows (`n >= 1`), or the DecodeError of a malformed one (the cursor is then done). */
+  next(n: number): Result.Result<Array<Row>, DecodeError> {
+    const r = this.reader
+    const k = Math.min(n, this.left)
+    if (r === undefined || k <= 0) return Result.succeed([])
+    const rows = new Array<Row>(k)
+    try {
+      for (let i = 0; i < k; i++) rows[i] = this.decoder(r)
+    } catch (e) {
+      this.close()
+      return Result.fail(asDecodeError(e, r.pos))
+    }
+    this.left -= k
+    if (this.left === 0) this.close()
+    return Result.succeed(rows)
+  }
+
+  /** Frees the rows' bytes now (the remaining rows are dropped). */
+  close(): void {
+    const r = this.reader
+    this.left = 0
+    if (r === undefined) return
+    this.reader = undefined
+    const buffer = r.buf.buffer as { readonly transfer?: (newLength: number) => ArrayBuffer; readonly detached?: boolean }
+    if (buffer.transfer !== undefined && buffer.detached === false && r.buf.byteLength >= 4096) {
+      try {
+        buffer.transfer(0)
+      } catch {
+        // not detachable: the garbage collector frees it
+      }
+    }
+  }
 }
