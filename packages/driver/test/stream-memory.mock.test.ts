@@ -1,6 +1,7 @@
 /**
  * What a stream holds in memory, on mock hosts: `Session.stream` asks for a page only when the consumer
- * pulls (never a page ahead of it, however slow it is), and the bytes of pages read from the default
+ * pulls (never a page ahead of it, however slow it is) and decodes its rows as they are pulled, 64 at a
+ * time (a slow consumer holds one page of bytes, not all its rows), and the bytes of pages read from the default
  * transport's sockets are freed as soon as they are decoded (not at the next garbage collection) while the
  * rows, whose values are copies, stay intact. Chunks of any other transport are never freed by the driver.
  */
@@ -12,6 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as dc from "node:diagnostics_channel"
 import type * as net from "node:net"
@@ -75,6 +77,27 @@ describe("Session.stream memory", () => {
       const first = yield* Stream.runCollect(Stream.take(Session.stream(q, [], { fetchSize: FETCH }), FETCH + 10))
       expect(first.length).toBe(FETCH + 10)
       expect((yield* MockCluster.activity({ query: q })).length).toBe(2)
+    }).pipe(Effect.provide(env({ hosts: 1 }, { compression: false }))))
+
+  it.effect("decodes a page's rows as the consumer pulls them, 64 at a time, not all on arrival", () =>
+    Effect.gen(function*() {
+      yield* primeBig
+      // a Schema that counts the rows it decodes
+      let decoded = 0
+      const counted = Schema.Struct({
+        id: Schema.Number.check(Schema.makeFilter(() => {
+          decoded++
+          return true
+        })),
+        name: Schema.String
+      })
+      const first = yield* Stream.runCollect(Stream.take(Session.stream(q, [], { fetchSize: FETCH, schema: counted }), 10))
+      expect(first.map((r) => r.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      // one pull of the first page's 150 rows: 64 decoded, not 150
+      expect(decoded).toBe(64)
+      const sizes = yield* Stream.runCollect(Stream.chunks(Session.stream(q, [], { fetchSize: FETCH })).pipe(Stream.map((c) => c.length)))
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(ROWS)
+      expect(Math.max(...sizes)).toBe(64)
     }).pipe(Effect.provide(env({ hosts: 1 }, { compression: false }))))
 
   const cases = [[4, false], [4, "lz4"], [4, "snappy"], [5, false], [5, "lz4"]] as const

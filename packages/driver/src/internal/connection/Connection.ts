@@ -118,6 +118,8 @@ export interface SendOptions {
 export interface ResponseHandler {
   /** Result metadata to decode rows sent without metadata (skip_metadata). */
   readonly columns: ReadonlyArray<ColumnSpec> | undefined
+  /** Rows on demand: a Rows answer comes with a cursor over its rows' bytes instead of decoded rows (Session.stream). */
+  readonly lazyRows?: boolean | undefined
   /** Absolute deadline in Clock millis; 0 = none. */
   readonly deadline: number
   /** The timeout the deadline came from, for the OperationTimedOut it fails with (default 0: unknown). */
@@ -366,7 +368,7 @@ export class Connection {
         this.orphaned--
         continue
       }
-      const decoded = codec.decode(env, handler.columns)
+      const decoded = codec.decode(env, handler.columns, handler.lazyRows === true)
       if (decoded._tag === "DecodeError") {
         if (decoded.staleResultColumns === true && handler.onStaleColumns !== undefined) handler.onStaleColumns()
         else handler.onFailure(new E.DriverError({ message: `undecodable response: ${decoded.message}`, host: this.address }))

@@ -53,7 +53,12 @@ export interface WireCodec {
    * fresh chunks read to their end): call it once they are decoded. Decoded values are copies, never views.
    */
   release(): void
-  decode(env: RawEnvelope, columns: ReadonlyArray<ColumnSpec> | undefined): { readonly _tag: "ResponseFrame"; readonly frame: ResponseFrame } | DecodeError
+  /** `lazyRows`: a Rows answer keeps its rows' bytes in a cursor, decoded as they are read (see `RowCursor`). */
+  decode(
+    env: RawEnvelope,
+    columns: ReadonlyArray<ColumnSpec> | undefined,
+    lazyRows?: boolean
+  ): { readonly _tag: "ResponseFrame"; readonly frame: ResponseFrame } | DecodeError
   /** v5: incoming bytes are segments from now on. */
   enableFraming(lz4: boolean): void
   /** v5: outgoing bytes are segments from now on. */
@@ -86,8 +91,9 @@ export const makeCodec = (version: ProtocolVersion): WireCodec => {
       const r = decoder.next()
       return Result.isFailure(r) ? r.failure : r.success
     },
-    decode(env, columns) {
-      const r = decodeResponse(env, columns === undefined ? undefined : { resultColumns: columns })
+    decode(env, columns, lazyRows) {
+      const ctx = lazyRows === true ? { resultColumns: columns, lazyRows } : columns === undefined ? undefined : { resultColumns: columns }
+      const r = decodeResponse(env, ctx)
       return Result.isFailure(r) ? r.failure : { _tag: "ResponseFrame", frame: r.success }
     },
     enableFraming: (lz4) => decoder.enableFraming(lz4 ? { compression: "lz4" } : undefined),

@@ -551,8 +551,9 @@ const endAttributes = (span: Tracer.Span, obs: Observation, exit: Exit.Exit<unkn
   }
   span.attribute("cassandra.speculative_execution.count", obs.speculative)
   if (exit._tag === "Success") {
-    const rows = (exit.value as { readonly rows?: ReadonlyArray<unknown> } | undefined)?.rows
-    if (rows !== undefined) span.attribute("db.response.returned_rows", rows.length)
+    // a ResultSet (rowCount: its page's rows, also those of a stream page not decoded yet)
+    const rows = (exit.value as { readonly rowCount?: number } | undefined)?.rowCount
+    if (typeof rows === "number") span.attribute("db.response.returned_rows", rows)
     return
   }
   const failure = failureOf(exit)!

@@ -18,10 +18,12 @@
  * @internal
  */
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
+import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ClusterShape } from "../../Cluster.ts"
@@ -46,7 +48,7 @@ import { CurrentProfile } from "../../ExecutionProfile.ts"
 import { mergeStatementOptions, prepareOptions, type RequestDefaults, type ResolvedRequest } from "./options.ts"
 import { batchEntry, type PlanContext, planBatch, planExecute, planPrepare, type RequestPlan, unsupportedKeyspace } from "./plan.ts"
 import { RequestExecution, type ExecutionContext, type Resume } from "./RequestExecution.ts"
-import { buildResultSet, type Pager, type ResultEffects } from "./result.ts"
+import { buildResultSet, type Pager, pageRows, type ResultEffects } from "./result.ts"
 import { afterSchemaChange } from "./sideEffects.ts"
 import { speculate } from "./speculative.ts"
 
@@ -59,6 +61,13 @@ const hasValues = (params: Params | undefined): boolean => {
 }
 
 type CustomPayload = ReadonlyMap<string, Uint8Array | null>
+
+/**
+ * Rows a stream decodes per pull. Small, so that what a slow consumer keeps alive across the young
+ * generation's collections stays small: V8 grows its young generation (up to 2 x 64 MiB in Node 24) with
+ * the bytes that survive them, and a whole 5000-row page decoded at once survived every one.
+ */
+const STREAM_CHUNK_ROWS = 64
 
 /**
  * A session's request path.
@@ -140,7 +149,12 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
    * options are resolved when the Effect runs, inside its one callback: the profile that
    * `ExecutionProfile.with` scopes is the running fiber's.
    */
-  execute<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Effect.Effect<ResultSet<A>, E.CassandraError> {
+  execute<A>(
+    statement: Statement,
+    params: Params | undefined,
+    call: ExecuteOptions<A> | undefined,
+    lazyRows = false
+  ): Effect.Effect<ResultSet<A>, E.CassandraError> {
     let target: string | PreparedStatement
     let values = params
     let options = call
@@ -154,8 +168,10 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     }
     // resolved when the Effect runs, in the same primitive that starts the page: the scoped profile is the fiber's
     return Effect.withFiber((fiber) => {
-      const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
-      if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
+      const made = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+      if (made instanceof E.InvalidInput) return Effect.fail(made)
+      // a stream's pages (this one and those after it, which share its options) keep their rows' bytes to decode as they are pulled
+      const resolved: ResolvedRequest = lazyRows ? { ...made, lazyRows } : made
       // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
       if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
       return this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined)
@@ -182,20 +198,32 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     })
   }
 
-  /** `Session.stream`: every row of every page, a page fetched as the consumer pulls. */
+  /**
+   * `Session.stream`: every row of every page, the next page fetched when the consumer pulls past the
+   * last row of this one (never ahead of it). A page's rows are decoded as they are pulled, at most
+   * `STREAM_CHUNK_ROWS` at a time, from the page's bytes: a slow consumer holds one page of bytes and the
+   * rows it is working on, not every row of the page (see `RowCursor`).
+   */
   stream<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Stream.Stream<A, E.CassandraError> {
-    // the state is the next page's request only: a page's rows are not kept while the next is fetched
-    return Stream.paginate(
-      undefined as Effect.Effect<ResultSet<A>, E.CassandraError> | undefined,
-      (next): Effect.Effect<
-        readonly [ReadonlyArray<A>, Option.Option<Effect.Effect<ResultSet<A>, E.CassandraError> | undefined>],
-        E.CassandraError
-      > =>
-        Effect.map(
-          next ?? this.execute(statement, params, call),
-          (rs) => [rs.rows, rs.hasMorePages ? Option.some(rs.nextPage) : Option.none()] as const
-        )
-    )
+    return Stream.fromPull(Effect.sync(() => {
+      // the state: the current page and the next page's request; rows already pulled are not kept
+      let page: ResultSet<A> | undefined
+      let next: Effect.Effect<ResultSet<A>, E.CassandraError> | undefined = this.execute(statement, params, call, true)
+      const onPage = (rs: ResultSet<A>) => {
+        page = rs
+        next = rs.hasMorePages ? rs.nextPage : undefined
+        // a page decoded on arrival (its rows were there before any pull) goes out whole
+        return rs.rows.length > 0 ? Effect.succeed(rs.rows as NonEmptyReadonlyArray<A>) : pull
+      }
+      const pull: Pull.Pull<NonEmptyReadonlyArray<A>, E.CassandraError> = Effect.suspend(() => {
+        const rows = page === undefined ? undefined : pageRows(page, STREAM_CHUNK_ROWS)
+        if (rows !== undefined) return Effect.flatMap(rows, (a) => (a.length > 0 ? Effect.succeed(a as NonEmptyReadonlyArray<A>) : pull))
+        page = undefined
+        if (next === undefined) return Cause.done()
+        return Effect.flatMap(next, onPage)
+      })
+      return pull
+    }))
   }
 
   /** `Session.batch`. */

@@ -82,6 +82,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
 export class RequestExecution implements ResponseHandler, QueuedRequest {
   // ResponseHandler: what the connection reads
   columns: ReadonlyArray<ColumnSpec> | undefined = undefined
+  readonly lazyRows: boolean
   /** The current attempt's deadline: the request's, or sooner for an attempt of an idempotent request. */
   deadline: number
   timeoutMillis: number
@@ -117,6 +118,7 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
     this.request = plan.request
     this.deadline = plan.deadline
     this.timeoutMillis = plan.options.timeoutMillis
+    this.lazyRows = plan.options.lazyRows === true
   }
 
   /** Sets the deadline of the attempt about to be sent. */

@@ -67,6 +67,8 @@ export interface ResolvedRequest {
   readonly pagingState: Uint8Array | undefined
   /** A batch's type code (0 logged, 1 unlogged, 2 counter). */
   readonly batchType: 0 | 1 | 2
+  /** Session.stream's pages: rows decoded as the consumer pulls them (`result.ts` `pageRows`), not all on arrival. */
+  readonly lazyRows?: boolean | undefined
 }
 
 /** The code of a consistency level name; an unknown name is bad input, not a silent default. */

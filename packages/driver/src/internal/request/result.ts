@@ -9,8 +9,9 @@
  * @since 0.1.0
  * @internal
  */
-import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { ColumnSpec, ResponseFrame, Row, RowCursor, SchemaChange } from "@effect-cassandra/protocol"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
 import type { Host } from "../../Host.ts"
@@ -61,6 +62,7 @@ export const buildResultSet = <A>(
 ): Effect.Effect<ResultSet<A>, E.CassandraError> => {
   const r = frame.response
   let rows = noRows
+  let cursor: RowCursor | undefined
   let columns = noColumns
   let pagingState: Uint8Array | undefined
   let setKeyspace: string | undefined
@@ -69,6 +71,7 @@ export const buildResultSet = <A>(
     const result = r.result
     if (result.kind === "Rows") {
       rows = result.rows
+      cursor = result.cursor
       columns = result.columns
       if (effects.userTypes.size > 0 && rows.length > 0) {
         const converted = effects.userTypes.convertRows(columns, rows)
@@ -87,8 +90,10 @@ export const buildResultSet = <A>(
     }
   }
   const schema = plan.options.schema as Schema.Decoder<A, never> | undefined
-  if (schema === undefined) {
+  if (schema === undefined || cursor !== undefined) {
     const rs = new ResultSetImpl<A>(pager, plan, rows as unknown as ReadonlyArray<A>, columns, pagingState, frame, host, setKeyspace)
+    // rows on demand (Session.stream): converted and Schema-decoded as they are read (`pageRows`)
+    if (cursor !== undefined) rs.lazy = { cursor, userTypes: effects.userTypes }
     return withSideEffects(rs, schemaChange, effects)
   }
   const decode = Schema.decodeUnknownEffect(schema)
@@ -96,6 +101,32 @@ export const buildResultSet = <A>(
     Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause }))),
     (decoded) => withSideEffects(new ResultSetImpl<A>(pager, plan, decoded, columns, pagingState, frame, host, setKeyspace), schemaChange, effects)
   )
+}
+
+/**
+ * The next rows of a `Session.stream` page whose rows come on demand: at most `n`, decoded from the page's
+ * bytes, user types converted and Schema-decoded as eager rows are; `undefined` when the page has no rows
+ * left to read (or decoded them all on arrival: the caller takes `rs.rows` then).
+ *
+ * @since 0.2.0
+ */
+export const pageRows = <A>(rs: ResultSet<A>, n: number): Effect.Effect<ReadonlyArray<A>, E.CassandraError> | undefined => {
+  const lazy = rs instanceof ResultSetImpl ? rs.lazy : undefined
+  if (lazy === undefined || lazy.cursor.remaining === 0) return undefined
+  const next = lazy.cursor.next(n)
+  if (Result.isFailure(next)) {
+    return Effect.fail(new E.DriverError({ message: `undecodable response: ${next.failure.message}`, host: rs.host.endpoint }))
+  }
+  let rows: ReadonlyArray<Row> = next.success
+  if (lazy.userTypes.size > 0) {
+    const converted = lazy.userTypes.convertRows(rs.columns, rows)
+    if (converted instanceof E.RowDecodeError) return Effect.fail(converted)
+    rows = converted
+  }
+  const schema = (rs as ResultSetImpl<A>).schema
+  if (schema === undefined) return Effect.succeed(rows as unknown as ReadonlyArray<A>)
+  const decode = Schema.decodeUnknownEffect(schema)
+  return Effect.forEach(rows, (row) => Effect.mapError(decode(row), (cause) => new E.RowDecodeError({ message: cause.message, cause })))
 }
 
 /** After a `USE`: the session's keyspace; after DDL: schema agreement. Otherwise the ResultSet as it is. */
@@ -139,6 +170,8 @@ class ResultSetImpl<A> implements ResultSet<A> {
   schemaAgreed: boolean | undefined = undefined
   /** The trace ids of the pages before this one (set by the previous page's `nextPage`). */
   earlierTraces: ReadonlyArray<string> | undefined = undefined
+  /** Rows on demand (a Session.stream page): `rows` is empty, `pageRows` reads them from the cursor. */
+  lazy: { readonly cursor: RowCursor; readonly userTypes: UserTypeRegistry } | undefined = undefined
   private readonly pager: Pager
   private readonly plan: RequestPlan
 
@@ -166,6 +199,16 @@ class ResultSetImpl<A> implements ResultSet<A> {
 
   get hasMorePages(): boolean {
     return this.pagingState !== undefined
+  }
+
+  /** The page's rows, decoded or not yet (the `db.response.returned_rows` of its span). */
+  get rowCount(): number {
+    return this.lazy === undefined ? this.rows.length : this.lazy.cursor.count
+  }
+
+  /** The schema of the request (Session.stream decodes the rows of a lazy page with it). */
+  get schema(): Schema.Decoder<A, never> | undefined {
+    return this.plan.options.schema as Schema.Decoder<A, never> | undefined
   }
 
   get wasApplied(): boolean {
