@@ -20,7 +20,7 @@
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -138,7 +138,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   /**
    * `Session.execute`: a statement (string, prepared, or a statement object) and its values. The
    * options are resolved when the Effect runs, inside its one callback: the profile that
-   * `ExecutionProfile.with` scopes is the running fiber's.
+   * `ExecutionProfile.with` scopes is the running fiber's. A request that nothing observes and no
+   * throttler holds is planned and sent from that callback's registration (one primitive per
+   * request); anything else continues there with its own Effect.
    */
   execute<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Effect.Effect<ResultSet<A>, E.CassandraError> {
     let target: string | PreparedStatement
@@ -152,13 +154,18 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    // resolved when the Effect runs, in the same primitive that starts the page: the scoped profile is the fiber's
-    return Effect.withFiber((fiber) => {
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
+      // the registration runs on the request's fiber: its scoped profile and its tracer
+      const fiber = Fiber.getCurrent()!
       const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
-      if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
+      if (resolved instanceof E.InvalidInput) return resume(Effect.fail(resolved))
       // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
-      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
-      return this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined)
+      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return resume(this.preparedThen<A>(target, values, resolved))
+      const ins = this.instruments
+      if (this.throttler !== undefined || (ins.enabled && ins.wants(fiber))) {
+        return resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
+      }
+      return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
     })
   }
 
@@ -301,13 +308,27 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     deadline: number | undefined,
     obs: Observation | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
-      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      plan.observation = obs
-      return this.runPlan(plan, resume as Resume)
-    })
+    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.startPage(statement, params, options, pagingState, deadline, obs, resume as Resume))
     return this.throttler === undefined ? page : this.throttler.run(page)
+  }
+
+  /** Plans one page and runs it (from a callback's registration); returns what removes it from a host's queue. */
+  private startPage(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    deadline: number | undefined,
+    obs: Observation | undefined,
+    resume: Resume
+  ): Effect.Effect<void> | undefined {
+    const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
+    if (plan instanceof E.InvalidInput) {
+      resume(Effect.fail(plan))
+      return undefined
+    }
+    plan.observation = obs
+    return this.runPlan(plan, resume)
   }
 
   /** The first PREPARE of a statement, over the query plan, under its span. */
