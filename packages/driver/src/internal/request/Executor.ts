@@ -20,7 +20,7 @@
 import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -152,14 +152,40 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    // resolved when the Effect runs, in the same primitive that starts the page: the scoped profile is the fiber's
-    return Effect.withFiber((fiber) => {
-      const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
-      if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
-      // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
-      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
-      return this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined)
-    })
+    // one primitive: resolved when the Effect runs (the scoped profile is the running fiber's), and the
+    // plain request (nothing observes it, no throttler) planned and sent from the same callback
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.start<A>(target, values, options, resume))
+  }
+
+  /** The start of `execute`, in its callback on the running fiber. Returns the canceler of a request waiting in a host's queue. */
+  private start<A>(
+    target: string | PreparedStatement,
+    values: Params | undefined,
+    options: ExecuteOptions<A> | undefined,
+    resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void
+  ): Effect.Effect<void> | undefined {
+    const fiber = Fiber.getCurrent()!
+    const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+    if (resolved instanceof E.InvalidInput) {
+      resume(Effect.fail(resolved))
+      return undefined
+    }
+    // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
+    if (typeof target === "string" && (resolved.prepare || hasValues(values))) {
+      resume(this.preparedThen<A>(target, values, resolved))
+      return undefined
+    }
+    const ins = this.instruments
+    if (this.throttler !== undefined || (ins.enabled && ins.wants(fiber))) {
+      resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
+      return undefined
+    }
+    const plan = planExecute(this.planContext, target, values, resolved, resolved.pagingState, undefined)
+    if (plan instanceof E.InvalidInput) {
+      resume(Effect.fail(plan))
+      return undefined
+    }
+    return this.runPlan(plan, resume as Resume)
   }
 
   /**
