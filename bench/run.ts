@@ -10,7 +10,7 @@
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
 // Cassandra node run on core 1, every client process on core 0.
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import { execFileSync, spawn } from "node:child_process"

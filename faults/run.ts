@@ -13,7 +13,7 @@
 //
 // Scenarios (--only takes their names): kill, pause, rolling, schema, errors. Output: faults/results/latest.md
 // (the table, also in the root README) and latest.json (every child's full report).
-import { LocalCassandra, type LocalCassandraShape } from "@effect-cassandra/local"
+import { LocalCassandra, type LocalCassandraShape } from "@effect-cassandra/local/LocalCassandra"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"

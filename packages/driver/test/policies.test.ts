@@ -2,7 +2,8 @@
  * Pure parts of the driver: configuration, contact points, the token map, query plans, retry decisions.
  */
 import { Cluster, Errors, type Host as HostModule, LoadBalancing, Retry, SpeculativeExecution } from "@effect-cassandra/driver"
-import { Consistency, murmur3Token } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
+import { murmur3Token } from "@effect-cassandra/protocol/Token"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"

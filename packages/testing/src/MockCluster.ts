@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { Cluster, Errors } from "@effect-cassandra/driver"
-import type { Event, SchemaChange } from "@effect-cassandra/protocol"
+import type { Event, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

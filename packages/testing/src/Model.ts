@@ -9,7 +9,8 @@
  *
  * @since 0.1.0
  */
-import type { ConsistencyName, ProtocolVersion, RawValue } from "@effect-cassandra/protocol"
+import type { RawValue } from "@effect-cassandra/protocol/Frames"
+import type { ConsistencyName, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import type { Answer, ColumnType, Columns } from "./Answer.ts"
 
 /**

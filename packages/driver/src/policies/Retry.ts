@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event as ProtocolEvent } from "@effect-cassandra/protocol"
+import type { Event as ProtocolEvent } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as E from "../../Errors.ts"

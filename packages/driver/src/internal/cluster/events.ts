@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event } from "@effect-cassandra/protocol"
+import type { Event } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as E from "../../Errors.ts"

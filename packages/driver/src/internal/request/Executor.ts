@@ -17,7 +17,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"

@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import type { Event, SchemaChange } from "@effect-cassandra/protocol"
+import type { Event, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type { HostRef, HostSpec, HostState, MockClusterOptions } from "../../Model.ts"
 import { uuidOf } from "../ids.ts"
 import { ActivityLog } from "./activity.ts"
