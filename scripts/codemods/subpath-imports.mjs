@@ -11,6 +11,8 @@
 //   the file comes from one module; with no `NS.x` at all (a smoke test of the barrel) it is left alone.
 // - `const { a, b } = await import("<barrel>")` gets the subpath of its names' module.
 // - Markdown: the imports inside ```ts / ```js fences are rewritten the same way.
+// - A relative import of a package's src/index.ts (a test fixture's "../../src/index.ts") gets the relative
+//   path of each module's file instead ("../../src/Frames.ts").
 // Anything else that names the barrel is listed as "left" for a hand edit. Running it again changes nothing
 // (there is nothing left to rewrite), so after a rebase: take the other side's lines, run it, commit.
 //
@@ -60,9 +62,14 @@ const exportedNames = (file) => {
 
 /** spec ("@effect-cassandra/protocol") -> name -> module name. */
 const owners = new Map()
+/** spec -> module name -> module file. */
+const moduleFiles = new Map()
 for (const pkg of packages) {
   const byName = new Map()
+  const files = new Map()
+  moduleFiles.set(`@effect-cassandra/${pkg}`, files)
   for (const m of publicModules(pkg)) {
+    files.set(m.name, m.file)
     for (const n of exportedNames(m.file)) {
       if (byName.has(n) && byName.get(n) !== m.name) {
         throw new Error(`@effect-cassandra/${pkg}: ${n} is exported by both ${byName.get(n)} and ${m.name}`)
@@ -76,8 +83,30 @@ for (const pkg of packages) {
 const left = []
 const unknown = []
 
+/**
+ * The barrel an import specifier of `file` names: its package spec and how to write a module's specifier;
+ * undefined when the specifier is not a barrel of the rewritten packages.
+ */
+const barrelOf = (specifier, file) => {
+  if (owners.has(specifier)) return { spec: specifier, target: (module) => `${specifier}/${module}` }
+  if (file === undefined || !specifier.startsWith(".")) return undefined
+  const resolved = path.resolve(path.dirname(file), specifier)
+  for (const spec of owners.keys()) {
+    const pkg = spec.slice("@effect-cassandra/".length)
+    if (resolved !== path.join(root, "packages", pkg, "src", "index.ts")) continue
+    return {
+      spec,
+      target: (module) => {
+        const rel = path.relative(path.dirname(file), moduleFiles.get(spec).get(module)).split(path.sep).join("/")
+        return rel.startsWith(".") ? rel : `./${rel}`
+      }
+    }
+  }
+  return undefined
+}
+
 /** The rewritten text of one import/export declaration, or undefined to leave it. */
-const rewriteDeclaration = (node, sf, spec, where) => {
+const rewriteDeclaration = (node, sf, { spec, target }, where) => {
   const byName = owners.get(spec)
   const isImport = ts.isImportDeclaration(node)
   const clause = isImport ? node.importClause : undefined
@@ -107,7 +136,7 @@ const rewriteDeclaration = (node, sf, spec, where) => {
       return allTypes && el.isTypeOnly ? text.replace(/^type\s+/, "") : text
     })
     const head = `${keyword}${allTypes ? " type" : ""} {`
-    const tail = `} from "${spec}/${module}"`
+    const tail = `} from "${target(module)}"`
     const oneLine = `${head} ${texts.join(", ")} ${tail}`
     out.push(
       indent.length + oneLine.length <= 120
@@ -136,14 +165,17 @@ const singleModule = (spec, names) => {
   return modules.size === 1 && !modules.has(undefined) ? [...modules][0] : undefined
 }
 
-/** Rewrites the barrel imports of one TypeScript/JavaScript text; returns the new text. */
-const rewriteCode = (text, where) => {
+/** Rewrites the barrel imports of one TypeScript/JavaScript text (of `file`, if a file); returns the new text. */
+const rewriteCode = (text, where, file) => {
   const sf = ts.createSourceFile(where, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
   const edits = []
   const visit = (node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined &&
-      ts.isStringLiteral(node.moduleSpecifier) && owners.has(node.moduleSpecifier.text)) {
-      const spec = node.moduleSpecifier.text
+    const barrel = (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined &&
+        ts.isStringLiteral(node.moduleSpecifier)
+      ? barrelOf(node.moduleSpecifier.text, file)
+      : undefined
+    if (barrel !== undefined) {
+      const spec = barrel.spec
       const line = `${where}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`
       const clause = ts.isImportDeclaration(node) ? node.importClause : undefined
       const nsImport = clause?.namedBindings !== undefined && ts.isNamespaceImport(clause.namedBindings)
@@ -153,18 +185,21 @@ const rewriteCode = (text, where) => {
         const members = namespaceMembers(sf, nsImport)
         const module = members.size === 0 ? undefined : singleModule(spec, members)
         if (module !== undefined) {
-          edits.push({ start: node.moduleSpecifier.getStart(sf), end: node.moduleSpecifier.end, text: `"${spec}/${module}"` })
+          edits.push({ start: node.moduleSpecifier.getStart(sf), end: node.moduleSpecifier.end, text: `"${barrel.target(module)}"` })
         } else if (members.size > 0) left.push(`${line}: \`import * as ${nsImport}\` uses names of several modules`)
         return
       }
-      const next = rewriteDeclaration(node, sf, spec, line)
+      const next = rewriteDeclaration(node, sf, barrel, line)
       if (next !== undefined) edits.push({ start: node.getStart(sf), end: node.end, text: next })
       else if (!unknown.some((u) => u.startsWith(line))) left.push(`${line}: ${node.getText(sf).split("\n")[0]}`)
       return
     }
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword &&
-      node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]) && owners.has(node.arguments[0].text)) {
-      const spec = node.arguments[0].text
+    const dynamic = ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0])
+      ? barrelOf(node.arguments[0].text, file)
+      : undefined
+    if (dynamic !== undefined) {
+      const spec = dynamic.spec
       const line = `${where}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`
       let parent = node.parent
       if (parent !== undefined && ts.isAwaitExpression(parent)) parent = parent.parent
@@ -173,7 +208,7 @@ const rewriteCode = (text, where) => {
         : []
       const module = names.length === 0 ? undefined : singleModule(spec, names)
       if (module !== undefined) {
-        edits.push({ start: node.arguments[0].getStart(sf), end: node.arguments[0].end, text: `"${spec}/${module}"` })
+        edits.push({ start: node.arguments[0].getStart(sf), end: node.arguments[0].end, text: `"${dynamic.target(module)}"` })
       } else left.push(`${line}: ${node.getText(sf)}`)
       return
     }
@@ -204,9 +239,9 @@ const specs = [...owners.keys()]
 let changed = 0
 for (const file of files) {
   const text = readFileSync(file, "utf8")
-  if (!specs.some((s) => text.includes(`"${s}"`))) continue
+  if (!specs.some((s) => text.includes(`"${s}"`)) && !/index\.ts["']/.test(text)) continue
   const rel = path.relative(root, file)
-  const next = file.endsWith(".md") ? rewriteMarkdown(text, rel) : rewriteCode(text, rel)
+  const next = file.endsWith(".md") ? rewriteMarkdown(text, rel) : rewriteCode(text, rel, file)
   if (next !== text) {
     changed++
     console.log(`subpath-imports: ${dryRun ? "would rewrite" : "rewrote"} ${rel}`)
