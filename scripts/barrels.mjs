@@ -61,11 +61,17 @@ const describeModule = (pkg, rel) => {
   if (doc === undefined) throw new Error(`${path.relative(root, file)}: no module docstring (the barrel line is made from it)`)
   const lines = docLines(doc)
   while (lines.length > 0 && lines[0] === "") lines.shift()
+  // The first paragraph; and the next one too when the first ends with a colon (it introduces a list).
   const summary = []
   for (const l of lines) {
-    if (l === "" || l.startsWith("@")) break
+    if (l.startsWith("@")) break
+    if (l === "") {
+      if (summary.length === 0 || summary.at(-1) === "") continue
+      if (!summary.at(-1).endsWith(":") || summary.includes("")) break
+    }
     summary.push(l)
   }
+  while (summary.at(-1) === "") summary.pop()
   const since = /@since\s+(\S+)/.exec(doc)?.[1]
   if (since === undefined) throw new Error(`${path.relative(root, file)}: the module docstring has no @since`)
   return { name: path.basename(rel, ".ts"), rel: rel.split(path.sep).join("/"), file, summary, since }
