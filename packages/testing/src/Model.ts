@@ -5,7 +5,7 @@
  *
  * Types only, no behaviour. They live here, outside `internal/`, so that the public `MockCluster`
  * module and the internal simulation share them without importing each other. `MockCluster`
- * re-exports every one of them: import them from there (this module is not in the package's barrel).
+ * re-exports every one of them: import them from there (a support module: neither in the barrel nor a subpath).
  *
  * @since 0.1.0
  */
