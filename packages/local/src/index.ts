@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 export {
+  type AddNodeOptions,
   CASSANDRA_VERSION,
   type ClusterInfo,
   external,
