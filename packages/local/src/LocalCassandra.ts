@@ -205,16 +205,16 @@ export interface NodeControl extends NodeInfo {
   readonly nodetool: (args: ReadonlyArray<string>) => Effect.Effect<string, ControlError>
   /**
    * Removes the node from the ring for good: `nodetool decommission` against its JMX port (it streams its
-   * data to the other nodes and leaves the ring), waits until no other running node lists it in
-   * `nodetool status`, then stops its process (SIGTERM, SIGKILL after `grace`, default the cluster's
-   * `stopGrace`). Its status is `stopped` afterwards, and `start` fails: a decommissioned node does not
-   * rejoin (`addNode` takes its slot again, as a new node). A ControlError when the node is not running, is
-   * the last one running, or the tool fails; Cassandra refuses to leave fewer nodes than a keyspace's
-   * replication factor (`system_distributed` has 3) unless `force` (`nodetool decommission --force`).
+   * data to the other nodes, leaves the ring and closes its CQL port: Cassandra's DECOMMISSIONED mode), then
+   * waits until no other running node lists it in `nodetool status`. Its process keeps running, serving
+   * nothing, until `stop()`; once stopped, it does not start again (`start` fails) and `addNode` takes its
+   * slot again, as a new node. A ControlError when the node is not running, is the last one running, or
+   * the tool fails; Cassandra refuses to leave fewer nodes than a keyspace's replication factor
+   * (`system_distributed` has 3) unless `force` (`nodetool decommission --force`).
    *
    * @since 0.2.0
    */
-  readonly decommission: (options?: { readonly grace?: Duration.Input; readonly force?: boolean }) => Effect.Effect<void, ControlError>
+  readonly decommission: (options?: { readonly force?: boolean }) => Effect.Effect<void, ControlError>
 }
 
 /**
@@ -412,8 +412,7 @@ const managedControl = (rt: Runtime, i: number): NodeControl => {
     resume: resumeNode(rt, index),
     logTail: (lines) => Effect.sync(() => tail(rt.plan.nodePlans[i]!.logFile, lines ?? 40)),
     nodetool: (args) => Effect.flatMap(nodeStatus(rt, index), () => nodetool(rt, index, args)),
-    decommission: (options) =>
-      withMillis(options?.grace, rt.options.stopGraceMillis, (grace) => decommissionNode(rt, index, grace, options?.force === true))
+    decommission: (options) => decommissionNode(rt, index, options?.force === true)
   }
 }
 
@@ -537,12 +536,7 @@ const remoteControl = (base: string, n: NodeInfo): NodeControl => {
     resume: asControlError(Effect.asVoid(remoteCall(at("resume"), "POST"))),
     logTail: (lines) => asControlError(Effect.map(remoteCall(`${at("log")}?lines=${lines ?? 40}`, "GET"), String)),
     nodetool: (args) => asControlError(Effect.map(remoteCall(at("nodetool"), "POST", { args }), String)),
-    decommission: (options) =>
-      withMillis(options?.grace, -1, (grace) =>
-        asControlError(Effect.asVoid(remoteCall(at("decommission"), "POST", {
-          ...(grace < 0 ? {} : { graceMillis: grace }),
-          ...(options?.force === true ? { force: true } : {})
-        }))))
+    decommission: (options) => asControlError(Effect.asVoid(remoteCall(at("decommission"), "POST", options?.force === true ? { force: true } : {})))
   }
 }
 
@@ -605,11 +599,7 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
           : action === "pause" ? node.pause
           : action === "resume" ? node.resume
           : action === "nodetool" ? node.nodetool((parsed.args ?? []).map(String))
-          : action === "decommission"
-          ? node.decommission({
-            ...(parsed.graceMillis === undefined ? {} : { grace: Duration.millis(parsed.graceMillis) }),
-            ...(parsed.force === true ? { force: true } : {})
-          })
+          : action === "decommission" ? node.decommission(parsed.force === true ? { force: true } : {})
           : node.logTail(Number(url.searchParams.get("lines") ?? "40"))
       }
       return Effect.runPromise(

@@ -4,7 +4,6 @@
  * description go over HTTP and back.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { type ClusterInfo, fromInfo, type LocalCassandraShape, type NodeControl, type NodeInfo, serveControl } from "../src/LocalCassandra.ts"
@@ -42,11 +41,7 @@ const fakeCluster = (calls: Array<string>): LocalCassandraShape => {
   const control = (n: NodeInfo): NodeControl => ({
     ...base.nodes[0]!,
     ...n,
-    decommission: (options) =>
-      Effect.sync(() => {
-        const grace = options?.grace === undefined ? "default" : `${Duration.toMillis(options.grace)} ms`
-        calls.push(`decommission node${n.index} grace ${grace}${options?.force === true ? " force" : ""}`)
-      })
+    decommission: (options) => Effect.sync(() => void calls.push(`decommission node${n.index}${options?.force === true ? " force" : ""}`))
   })
   const nodes: Array<NodeControl> = [control(nodeInfo(1))]
   return {
@@ -82,9 +77,9 @@ describe("adding and decommissioning nodes", () => {
       // contact points stay the nodes the cluster started with
       expect(remote.contactPoints).toEqual(["127.0.0.40:9042"])
       yield* remote.addNode()
-      yield* remote.node(2).decommission({ grace: "1500 millis" })
+      yield* remote.node(2).decommission()
       yield* added.decommission({ force: true })
-      expect(calls).toEqual(["add token 42", "add token default", "decommission node2 grace 1500 ms", "decommission node2 grace default force"])
+      expect(calls).toEqual(["add token 42", "add token default", "decommission node2", "decommission node2 force"])
       expect(served.info.nodes.length).toBe(3)
     })))
 

@@ -805,16 +805,16 @@ export const addNode = (
 export const DECOMMISSION_TIMEOUT_MILLIS = 10 * 60_000
 
 /**
- * Decommissions a running node and stops it: `nodetool decommission` against the node's JMX port (returns
- * once the node streamed its data away and left the ring), then waits until no other running node lists it
- * in `nodetool status`, then stops its process (SIGTERM, SIGKILL after `graceMillis`). The node is
- * `stopped` afterwards and does not start again. The last running node cannot be decommissioned. `force`
- * (`nodetool decommission --force`) lets the node go even when fewer nodes than a keyspace's replication
- * factor would be left (Cassandra refuses otherwise).
+ * Decommissions a running node: `nodetool decommission` against the node's JMX port (it returns once the
+ * node streamed its data away, left the ring and closed its CQL port and gossip: Cassandra's DECOMMISSIONED
+ * mode), then waits until no other running node lists it in `nodetool status`. Its process keeps running
+ * until {@link stopNode}; it does not start again (once stopped, {@link addNode} takes its slot). The last
+ * running node cannot be decommissioned. `force` (`nodetool decommission --force`) lets the node go even
+ * when fewer nodes than a keyspace's replication factor would be left (Cassandra refuses otherwise).
  *
  * @since 0.2.0
  */
-export const decommissionNode = (rt: Runtime, index: number, graceMillis: number, force = false): Effect.Effect<void, ControlError> =>
+export const decommissionNode = (rt: Runtime, index: number, force = false): Effect.Effect<void, ControlError> =>
   Effect.gen(function*() {
     const node = yield* nodeByIndex(rt, index)
     const status = yield* nodeStatus(rt, index)
@@ -824,12 +824,10 @@ export const decommissionNode = (rt: Runtime, index: number, graceMillis: number
     if (others.length === 0) return yield* new ControlError({ message: `decommission: node ${index} is the last running node` })
     const t0 = Date.now()
     yield* nodetool(rt, index, force ? ["decommission", "--force"] : ["decommission"], DECOMMISSION_TIMEOUT_MILLIS)
+    node.decommissioned = true
     yield* Effect.mapError(
       awaitRing(rt, others, node.plan.address, "gone", rt.options.startTimeoutMillis),
       (missing) => new ControlError({ message: `node ${index} was decommissioned, but after ${rt.options.startTimeoutMillis / 1000} s still waiting for ${missing}` })
     )
-    yield* stopNode(rt, index, graceMillis)
-    node.decommissioned = true
-    if (!rt.detached) writeState(rt)
-    yield* Effect.logInfo(`node ${index} (${node.plan.address}) decommissioned in ${((Date.now() - t0) / 1000).toFixed(1)} s and stopped`)
+    yield* Effect.logInfo(`node ${index} (${node.plan.address}) decommissioned in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   })
