@@ -710,7 +710,8 @@ export const nodetool = (rt: Runtime, index: number, args: ReadonlyArray<string>
 /**
  * Polls `nodetool status` on every running node of `viewers` until each lists `address` as `want` (`"UN"`:
  * joined, up and normal) or does not list it at all (`"gone"`); fails with what is still missing after
- * `timeoutMillis`.
+ * `timeoutMillis`. A viewer that saw it so is not asked again (each nodetool is a JVM start: seconds on a
+ * loaded machine).
  */
 const awaitRing = (
   rt: Runtime,
@@ -721,15 +722,17 @@ const awaitRing = (
 ): Effect.Effect<void, string> =>
   Effect.gen(function*() {
     const deadline = Date.now() + timeoutMillis
+    const satisfied = new Set<NodeState>()
     for (;;) {
       const missing: Array<string> = []
       for (const v of viewers) {
-        if (v.status !== "running") continue
+        if (v.status !== "running" || satisfied.has(v)) continue
         const out = yield* Effect.option(nodetool(rt, v.plan.index, ["status"]))
         const why = out._tag === "None"
           ? `node ${v.plan.index} to answer nodetool status`
           : ringMissing(v.plan.index, parseStatus(out.value), address, want)
-        if (why !== undefined) missing.push(why)
+        if (why === undefined) satisfied.add(v)
+        else missing.push(why)
       }
       if (missing.length === 0) return
       if (Date.now() > deadline) return yield* Effect.fail(missing.join("; "))
