@@ -21,11 +21,14 @@
 // Measured for both drivers alike: every acknowledgement's time (performance.now), failures by kind,
 // the host that coordinated each ack, every TCP connect the process makes (net.Socket.prototype.connect,
 // which net.connect and tls.connect both go through) and, once a node is REMOVED, every socket write to it
-// (net.Socket.prototype.write: both drivers write their frames with socket.write).
+// (net.Socket.prototype.write: both drivers write their frames with socket.write). Each driver's own host
+// events (added, removed, up, down: ours `cluster.events`, cassandra-driver's `hostAdd`, ... events) are
+// kept with their times.
 import { Cluster, Session } from "@effect-cassandra/driver"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as readline from "node:readline"
@@ -96,6 +99,11 @@ const ups: Array<{ address: string; t: number; firstAck: number | undefined }> =
 const removed: Array<{ address: string; t: number; acksBefore: number; acksAfter: number; connectsAfter: number }> = []
 /** The first ack each host coordinated. */
 const firstAckBy: Record<string, number> = {}
+/** The driver's own host events, as it reports them. */
+const hostEvents: Array<{ t: number; event: string; host: string }> = []
+const onHostEvent = (event: string, host: string) => {
+  if (hostEvents.length < 500) hostEvents.push({ t: performance.now(), event, host: host.replace(/:\d+$/, "") })
+}
 let badRows = 0
 let staleShapeRows = 0
 let rowsChecked = 0
@@ -197,6 +205,8 @@ const runOurs = () => {
   const options = { consistency: "QUORUM", idempotent: true } as const
   const program = Effect.gen(function*() {
     const session = yield* Session.Session
+    const cluster = yield* Cluster.Cluster
+    yield* Effect.forkChild(Stream.runForEach(cluster.events, (e) => Effect.sync(() => onHostEvent(e._tag, e.host.address))))
     const p = yield* session.prepare(mode === "write" ? insertCql() : selectCql())
     ready()
     const worker = Effect.gen(function*() {
@@ -230,6 +240,9 @@ const runPeer = async () => {
     ...(username !== "" ? { credentials: { username, password } } : {}),
     ...(caFile !== "" ? { sslOptions: { ca: [fs.readFileSync(caFile, "utf8")], ...(servername !== "" ? { servername } : {}) } } : {})
   })
+  for (const [name, tag] of [["hostAdd", "HostAdded"], ["hostRemove", "HostRemoved"], ["hostUp", "HostUp"], ["hostDown", "HostDown"]] as const) {
+    client.on(name, (h: { address: string }) => onHostEvent(tag, String(h.address)))
+  }
   await client.connect()
   const options = { prepare: true, isIdempotent: true, consistency: cassandra.types.consistencies.quorum }
   const cql = mode === "write" ? insertCql() : selectCql()
@@ -330,6 +343,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
       writesAfter: writesAfterRemoval.get(g.address) ?? 0
     })),
     firstAckAtMs: Object.fromEntries(Object.entries(firstAckBy).map(([h, t]) => [h, rel(t)])),
+    hostEvents: hostEvents.map((e) => ({ atMs: rel(e.t), event: e.event, host: e.host })),
     connects: connects.length,
     connectsByHost: connects.reduce<Record<string, number>>((m, c) => ((m[c.host] = (m[c.host] ?? 0) + 1), m), {}),
     connectTimesMs: connects.slice(0, 200).map((c) => [rel(c.t), c.host]),

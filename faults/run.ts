@@ -334,12 +334,19 @@ const removedTable = (entries: ReadonlyArray<Entry>): Array<string> => {
     for (const r of e.reports) {
       const ups = (r.ups ?? []) as Array<{ address: string; atMs: number }>
       const firstAck = (r.firstAckAtMs ?? {}) as Record<string, number>
+      const events = (r.hostEvents ?? []) as Array<{ atMs: number; event: string; host: string }>
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
       for (const g of (r.removed ?? []) as Array<Removed>) {
         const joined = ups.find((u) => u.address === g.address)
         const first = firstAck[g.address]
-        const fromJoin = joined === undefined || first === undefined ? "none" : `${((first - joined.atMs) / 1000).toFixed(1)} s`
+        const fromJoin = joined === undefined || first === undefined ? "none" : seconds(first - joined.atMs)
+        // the driver's own events for it (a load process sees the node join once and leave once)
+        const added = events.find((x) => x.host === g.address && x.event === "HostAdded")
+        const dropped = events.find((x) => x.host === g.address && x.event === "HostRemoved")
+        const addedAt = added === undefined || joined === undefined ? "–" : seconds(added.atMs - joined.atMs)
+        const droppedAt = dropped === undefined ? "never" : seconds(dropped.atMs - g.atMs)
         rows.push(
-          `| ${e.scenario} | ${driverName(r)} | ${g.address} | ${g.acksBefore} | ${fromJoin} | ${g.acksAfter} | ${g.connectsAfter} | ${g.writesAfter ?? "–"} |`
+          `| ${e.scenario} | ${driverName(r)} | ${g.address} | ${addedAt} | ${g.acksBefore} | ${fromJoin} | ${droppedAt} | ${g.acksAfter} | ${g.connectsAfter} | ${g.writesAfter ?? "–"} |`
         )
       }
     }
@@ -347,10 +354,10 @@ const removedTable = (entries: ReadonlyArray<Entry>): Array<string> => {
   if (rows.length === 0) return []
   return [
     "",
-    "The node that joined and left (`bootstrap`): acknowledgements it coordinated while in the ring, the first one from when its CQL port opened (it joined the ring), and what was sent to it once it was gone (REMOVED: its decommission finished and its CQL port closed):",
+    "The node that joined and left (`bootstrap`): when the driver added it (its own host event), from when its CQL port opened (joined); the acknowledgements it coordinated while in the ring and the first one, from joined; when the driver removed it, from REMOVED (its decommission finished and its CQL port closed; negative: before); and what was sent to it after REMOVED:",
     "",
-    "| scenario | driver | node | acks it coordinated in the ring | its first ack, from joined | acks it coordinated after REMOVED | TCP connects to it after REMOVED | socket writes to it after REMOVED |",
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | driver | node | driver added it, from joined | acks it coordinated in the ring | its first ack, from joined | driver removed it, from REMOVED | acks it coordinated after REMOVED | TCP connects to it after REMOVED | socket writes to it after REMOVED |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows
   ]
 }
