@@ -28,8 +28,9 @@ export * as Env from "./Env.ts"
 export * as Errors from "./Errors.ts"
 
 /**
- * A real Apache Cassandra 5.0 (one node or several) started from Maven Central jars, as a scoped Effect
- * resource, or the description of an existing cluster taken from `CASSANDRA_CONTACT_POINTS`.
+ * A real Apache Cassandra 5.0 (one node or several; nodes can be added to it and decommissioned while it
+ * runs) started from Maven Central jars, as a scoped Effect resource, or the description of an existing
+ * cluster taken from `CASSANDRA_CONTACT_POINTS`.
  * The process work (planning, spawning, readiness, signals) is in `internal/`; this module turns it into
  * Effect values, a service and Layers.
  *

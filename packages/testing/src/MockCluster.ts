@@ -371,7 +371,9 @@ export const make = (options: MockClusterOptions = {}): Effect.Effect<
         Effect.suspend(() => {
           const address = host === "localhost" ? "127.0.0.1" : host
           const h = sim.findHost(address, port)
-          if (h !== undefined) h.connectAttempts++
+          // an attempt at a removed host's endpoint counts on that host (it is refused)
+          const counted = sim.hostAt(address, port)
+          if (counted !== undefined) counted.connectAttempts++
           const endpoint = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`
           if (h === undefined || h.state === "down") {
             return Effect.fail(new Errors.ConnectionError({ message: `connect ECONNREFUSED ${endpoint}`, host: endpoint }))

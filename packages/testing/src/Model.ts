@@ -253,7 +253,10 @@ export interface MockHost {
   readonly state: HostState
   /** Open connections. */
   readonly connections: number
-  /** Connections the driver tried to open, refused ones included (in memory; over TCP only accepted ones). */
+  /**
+   * Connections the driver tried to open, refused ones included (in memory; over TCP only accepted ones),
+   * and, for a removed host, the attempts at its endpoint since (refused).
+   */
   readonly connectAttempts: number
 }
 

@@ -201,6 +201,20 @@ export class HostRegistry {
     })
   }
 
+  /**
+   * Forgets one host (the cluster announced it REMOVED_NODE), announcing its removal; nothing when it is
+   * not known. A later refresh that still finds it in the system tables adds it again.
+   */
+  remove(endpoint: string): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const host = this.hosts.get(endpoint)
+      if (host === undefined) return Effect.void
+      this.hosts.delete(endpoint)
+      this.list = undefined
+      return this.publish({ _tag: "HostRemoved", host: host.snapshot() })
+    })
+  }
+
   /** Every down host's reason, by endpoint, as the error a request would have met there. */
   downReasons(): Record<string, E.ConnectionError> {
     const out: Record<string, E.ConnectionError> = {}

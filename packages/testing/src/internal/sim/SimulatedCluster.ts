@@ -138,6 +138,12 @@ export class SimulatedCluster {
     return this.byAddress.get(`${address}|${port}`)?.find((h) => !h.removed)
   }
 
+  /** The live host at an endpoint, else the last host removed from it (where a refused connect is counted). */
+  hostAt(address: string, port: number): SimHost | undefined {
+    const all = this.byAddress.get(`${address}|${port}`)
+    return all?.find((h) => !h.removed) ?? all?.[all.length - 1]
+  }
+
   setHostState(host: SimHost, state: HostState): void {
     if (host.state === state) return
     host.state = state
