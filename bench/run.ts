@@ -334,9 +334,11 @@ if (only.has("burst")) {
         { key: "succeeded", label: "succeeded", better: "higher", digits: 0 },
         { key: "failed", label: "failed", better: "lower", digits: 0 },
         { key: "seconds", label: "wall s", better: "lower", digits: 2 },
+        { key: "cpuSeconds", label: "process CPU s", better: "lower", digits: 2 },
         { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", target: { op: "<=", value: 0.5 }, digits: 1 },
         { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
-        { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 }
+        { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 },
+        { key: "foreignCpuShare", label: "(other processes on client core)", better: "lower", digits: 2 }
       ],
       withV5: false,
       maxRounds: 1

@@ -138,7 +138,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   /**
    * `Session.execute`: a statement (string, prepared, or a statement object) and its values. The
    * options are resolved when the Effect runs, inside its one callback: the profile that
-   * `ExecutionProfile.with` scopes is the running fiber's.
+   * `ExecutionProfile.with` scopes is the running fiber's. A request that nothing observes and no
+   * throttler holds is planned and sent from that callback's registration (one primitive per
+   * request); anything else continues there with its own Effect.
    */
   execute<A>(statement: Statement, params: Params | undefined, call: ExecuteOptions<A> | undefined): Effect.Effect<ResultSet<A>, E.CassandraError> {
     let target: string | PreparedStatement
@@ -180,12 +182,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
       return undefined
     }
-    const plan = planExecute(this.planContext, target, values, resolved, resolved.pagingState, undefined)
-    if (plan instanceof E.InvalidInput) {
-      resume(Effect.fail(plan))
-      return undefined
-    }
-    return this.runPlan(plan, resume as Resume)
+    return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
   }
 
   /**
@@ -327,13 +324,27 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     deadline: number | undefined,
     obs: Observation | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
-      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      plan.observation = obs
-      return this.runPlan(plan, resume as Resume)
-    })
+    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.startPage(statement, params, options, pagingState, deadline, obs, resume as Resume))
     return this.throttler === undefined ? page : this.throttler.run(page)
+  }
+
+  /** Plans one page and runs it (from a callback's registration); returns what removes it from a host's queue. */
+  private startPage(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    deadline: number | undefined,
+    obs: Observation | undefined,
+    resume: Resume
+  ): Effect.Effect<void> | undefined {
+    const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
+    if (plan instanceof E.InvalidInput) {
+      resume(Effect.fail(plan))
+      return undefined
+    }
+    plan.observation = obs
+    return this.runPlan(plan, resume)
   }
 
   /** The first PREPARE of a statement, over the query plan, under its span. */
