@@ -113,6 +113,7 @@ const growth = (s: Sample, base: Sample) => {
   const out: Record<string, number> = {}
   for (const k of KEYS) out[k] = round((s[k] - base[k]) / MiB)
   // what is neither V8's heap nor ArrayBuffer contents: the allocator, Node's and V8's own buffers, stacks
+  out.otherSpaces = round((s.codeSpace + s.largeObject + s.trusted - base.codeSpace - base.largeObject - base.trusted) / MiB)
   out.other = round((s.rss - s.heapPhysical - s.arrayBuffers - (base.rss - base.heapPhysical - base.arrayBuffers)) / MiB)
   return out
 }
@@ -169,6 +170,8 @@ export const memoryWindow = (options: { readonly rows?: () => number; readonly t
           atPeakRss: growth(atPeak, base),
           peakGrowth: peak,
           base: { rss: round(base.rss / MiB), heapUsed: round(base.heapUsed / MiB), newSpaceCapacity: round(base.newSpaceCapacity / MiB) },
+          /** the young generation's largest capacity in the window (both semi-spaces), MiB */
+          newSpaceCapacityMiB: round(peaks.newSpaceCapacity! / MiB),
           socketBytes: bytes,
           aheadRows: Math.round(aheadRows),
           v8: { maxSemiSpaceMiB: maxSemiSpace() }
