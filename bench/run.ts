@@ -172,6 +172,8 @@ interface Metric {
   /** target on ours/peer */
   readonly target?: { readonly op: "<=" | ">="; readonly value: number } | undefined
   readonly digits?: number
+  /** No ratio column (parts of a whole that can be zero or negative, such as a share of a peak) */
+  readonly noRatio?: boolean
 }
 
 interface Scenario {
@@ -352,11 +354,11 @@ if (only.has("burst")) {
 // extra figure, to show how much of the growth is V8 sizing its young generation, not the headline.
 const soakMetrics: Scenario["metrics"] = [
   { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
-  { key: "memory.atPeakRss.newSpace", label: "  at the peak: V8 new space (young generation) MiB", better: "lower", digits: 1 },
-  { key: "memory.atPeakRss.oldSpace", label: "  at the peak: V8 old space MiB", better: "lower", digits: 1 },
-  { key: "memory.atPeakRss.otherSpaces", label: "  at the peak: code, large-object, trusted spaces MiB", better: "lower", digits: 1 },
-  { key: "memory.atPeakRss.arrayBuffers", label: "  at the peak: ArrayBuffer contents MiB", better: "lower", digits: 1 },
-  { key: "memory.atPeakRss.other", label: "  at the peak: the rest (malloc, native) MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.newSpace", noRatio: true, label: "  at the peak: V8 new space (young generation) MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.oldSpace", noRatio: true, label: "  at the peak: V8 old space MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.otherSpaces", noRatio: true, label: "  at the peak: code, large-object, trusted spaces MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.arrayBuffers", noRatio: true, label: "  at the peak: ArrayBuffer contents MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.other", noRatio: true, label: "  at the peak: the rest (malloc, native) MiB", better: "lower", digits: 1 },
   { key: "memory.newSpaceCapacityMiB", label: "young generation capacity reached MiB", better: "lower", digits: 0 },
   { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", digits: 1 },
   { key: "memory.peakGrowth.arrayBuffers", label: "peak ArrayBuffer growth MiB", better: "lower", digits: 1 },
@@ -569,7 +571,7 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push(`|---|---|---|---|---|---|${v5 ? "---|---|" : ""}`)
     for (const r of rows) {
       const m = s.metrics.find((x) => x.key === r.key)!
-      lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
+      lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${m.noRatio === true ? "" : ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
         (v5 ? ` ${cell(r.oursV5, m.digits)} | ${ratioCell(r.ratioV5)} |` : ""))
     }
     if (s.group === "burst") {
