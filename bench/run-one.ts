@@ -8,6 +8,7 @@
 //           --concurrency C  --warmup W  --requests N   (overhead, e2e-*)
 //           --pages P  --warmup W                        (decode: sequential EXECUTEs of the 5000-row page)
 //           --rows R  --pause-every K  --pause-ms M      (stream: the slow consumer sleeps M ms every K rows)
+//           --mem-trace FILE                             (stream, burst: memory samples as JSON lines, bench/memory.ts)
 //           --requests N  [--timeout-ms T]               (burst: N requests started at once, default settings but T)
 //           --token-metadata false                       (ours: no token map; default: the driver's default)
 //           --observe off|default|traced|metrics|all     (ours: spans off / on without a tracer (default) / with a
@@ -30,6 +31,7 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as fs from "node:fs"
 import { PerformanceObserver } from "node:perf_hooks"
+import { memoryWindow } from "./memory.ts"
 import {
   E2E_INSERT,
   E2E_ROWS,
@@ -197,23 +199,6 @@ const touchRow = (row: Record<string, unknown>) => {
   }
 }
 
-const memSampler = () => {
-  let peakRss = 0
-  let peakHeap = 0
-  const sample = () => {
-    const m = process.memoryUsage()
-    if (m.rss > peakRss) peakRss = m.rss
-    if (m.heapUsed > peakHeap) peakHeap = m.heapUsed
-  }
-  const timer = setInterval(sample, 5)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      sample()
-      return { peakRss, peakHeap }
-    }
-  }
-}
 const gcNow = () => (globalThis as { gc?: () => void }).gc?.()
 
 const emit = (result: Record<string, unknown>) => {
@@ -333,12 +318,11 @@ const runOurs = Effect.gen(function*() {
       const every = args.num("pause-every", 250)
       const pauseMs = args.num("pause-ms", 1)
       const finish = startStreamWindow()
-      let rows = 0
       yield* session.stream(p, [args.num("rows", 1_000_000)]).pipe(Stream.runForEach((row) => {
         touchRow(row)
-        return ++rows % every === 0 ? Effect.sleep(pauseMs) : Effect.void
+        return ++consumed % every === 0 ? Effect.sleep(pauseMs) : Effect.void
       }))
-      return yield* Effect.promise(() => finish(rows))
+      return yield* Effect.promise(() => finish(consumed))
     }
   }
   return {}
@@ -369,23 +353,28 @@ const decodeResult = (pages: number, rows: number, m: Awaited<ReturnType<typeof 
   gcMillisPerPage: m.gcMillis / pages
 })
 
-/** Opens the measured window of the stream scenario (memory baseline after a full GC, RSS/heap sampling); `finish(rows)` closes it. */
+/** Rows the stream consumer took so far (the memory window compares it with the socket's bytes). */
+let consumed = 0
+
+/**
+ * Opens the measured window of the stream scenario (memory baseline after a full GC, RSS/heap and heap-space
+ * sampling: memory.ts); `finish(rows)` closes it.
+ */
 const startStreamWindow = () => {
   gcNow()
-  const base = process.memoryUsage()
-  const sampler = memSampler()
+  const mem = memoryWindow({ rows: () => consumed, traceFile: args.str("mem-trace", "") })
   const w = begin()
   return async (rows: number) => {
     const m = await end(w)
-    return streamResult(rows, m, base, sampler.stop())
+    return streamResult(rows, m, mem.base, mem.stop())
   }
 }
 
 const streamResult = (
   rows: number,
   m: Awaited<ReturnType<typeof end>>,
-  base: NodeJS.MemoryUsage,
-  peak: { peakRss: number; peakHeap: number }
+  base: { readonly rss: number; readonly heapUsed: number },
+  peak: ReturnType<ReturnType<typeof memoryWindow>["stop"]>
 ) => ({
   rows,
   ...m,
@@ -393,7 +382,8 @@ const streamResult = (
   baseRssMiB: base.rss / 1048576,
   peakRssMiB: peak.peakRss / 1048576,
   rssGrowthMiB: (peak.peakRss - base.rss) / 1048576,
-  heapGrowthMiB: (peak.peakHeap - base.heapUsed) / 1048576
+  heapGrowthMiB: (peak.peakHeap - base.heapUsed) / 1048576,
+  memory: peak.memory
 })
 
 // ---------------------------------------------------------------------------------------------------
@@ -489,13 +479,12 @@ const runPeer = async () => {
         const every = args.num("pause-every", 250)
         const pauseMs = args.num("pause-ms", 1)
         const finish = startStreamWindow()
-        let rows = 0
         const stream = client.stream(STREAM_QUERY, [args.num("rows", 1_000_000)], { prepare: true, fetchSize: 5000 })
         for await (const row of stream as unknown as AsyncIterable<unknown>) {
           touchRow(row as Record<string, unknown>)
-          if (++rows % every === 0) await new Promise((r) => setTimeout(r, pauseMs))
+          if (++consumed % every === 0) await new Promise((r) => setTimeout(r, pauseMs))
         }
-        return finish(rows)
+        return finish(consumed)
       }
     }
     return {}

@@ -6,11 +6,11 @@
 //   node --conditions=source bench/run.ts [--quick] [--rounds 3] [--only overhead,observability,decode,stream,tokenmap,burst,e2e,scale]
 //                                         [--no-e2e] [--out bench/results] [--responder 127.0.0.50:9042]
 //
-//   --only soak: the 10,000,000-row streaming soak (not in the default set)
+//   --only soak: the 10,000,000-row streaming soak (not in the default set), then the same with --max-semi-space-size=16 (an extra figure)
 //
 // Pinning (when the machine has >= 2 cores and taskset exists): the coordinator, the responder and the
 // Cassandra node run on core 1, every client process on core 0.
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import { execFileSync, spawn } from "node:child_process"
@@ -172,6 +172,8 @@ interface Metric {
   /** target on ours/peer */
   readonly target?: { readonly op: "<=" | ">="; readonly value: number } | undefined
   readonly digits?: number
+  /** No ratio column (parts of a whole that can be zero or negative, such as a share of a peak) */
+  readonly noRatio?: boolean
 }
 
 interface Scenario {
@@ -347,23 +349,47 @@ if (only.has("burst")) {
 }
 
 // The soak (`--only soak`, not in the default set: minutes per driver): 10,000,000 rows through the same slow
-// consumer; the goal is a peak RSS growth under 64 MiB.
+// consumer; the goal is a peak RSS growth under 64 MiB. The memory rows say what the RSS at its peak was made
+// of (bench/memory.ts). Then the same soak with V8's young generation capped (--max-semi-space-size=16): an
+// extra figure, to show how much of the growth is V8 sizing its young generation, not the headline.
+const soakMetrics: Scenario["metrics"] = [
+  { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.newSpace", noRatio: true, label: "  at the peak: V8 new space (young generation) MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.oldSpace", noRatio: true, label: "  at the peak: V8 old space MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.otherSpaces", noRatio: true, label: "  at the peak: code, large-object, trusted spaces MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.arrayBuffers", noRatio: true, label: "  at the peak: ArrayBuffer contents MiB", better: "lower", digits: 1 },
+  { key: "memory.atPeakRss.other", noRatio: true, label: "  at the peak: the rest (malloc, native) MiB", better: "lower", digits: 1 },
+  { key: "memory.newSpaceCapacityMiB", label: "young generation capacity reached MiB", better: "lower", digits: 0 },
+  { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", digits: 1 },
+  { key: "memory.peakGrowth.arrayBuffers", label: "peak ArrayBuffer growth MiB", better: "lower", digits: 1 },
+  { key: "memory.aheadRows", label: "most rows received ahead of the consumer", better: "lower", digits: 0 },
+  { key: "rowsPerSec", label: "rows/s", better: "higher", digits: 0 },
+  { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 },
+  { key: "gcMajorCount", label: "  mark-compact pauses", better: "lower", digits: 0 },
+  { key: "cpuMicrosPerRow", label: "CPU µs/row", better: "lower", digits: 3 },
+  { key: "foreignCpuShare", label: "(other processes on client core)", better: "lower", digits: 2 }
+]
 if (only.has("soak")) {
+  const soakRows = q(10_000_000, 1_000_000)
+  const rowsText = quick ? "1,000,000" : "10,000,000"
   scenarios.push({
     id: "soak",
-    title: `Streaming soak: ${quick ? "1,000,000" : "10,000,000"} rows (5000-row pages) through Session.stream / client.stream, consumer sleeps 1 ms every 250 rows (goal: RSS growth < 64 MiB)`,
+    title: `Streaming soak: ${rowsText} rows (5000-row pages) through Session.stream / client.stream, consumer sleeps 1 ms every 250 rows (goal: RSS growth < 64 MiB)`,
     group: "stream",
     scenario: "stream",
-    extra: ["--rows", q(10_000_000, 1_000_000), "--pause-every", "250", "--pause-ms", "1"],
+    extra: ["--rows", soakRows, "--pause-every", "250", "--pause-ms", "1"],
     nodeFlags: ["--expose-gc"],
-    metrics: [
-      { key: "rssGrowthMiB", label: "peak RSS growth MiB", better: "lower", digits: 1 },
-      { key: "heapGrowthMiB", label: "peak heapUsed growth MiB", better: "lower", digits: 1 },
-      { key: "rowsPerSec", label: "rows/s", better: "higher", digits: 0 },
-      { key: "gcMillis", label: "GC ms total", better: "lower", digits: 0 },
-      { key: "gcMajorCount", label: "  mark-compact pauses", better: "lower", digits: 0 },
-      { key: "cpuMicrosPerRow", label: "CPU µs/row", better: "lower", digits: 3 }
-    ],
+    metrics: soakMetrics,
+    withV5: false
+  })
+  scenarios.push({
+    id: "soak-semi16",
+    title: `Extra figure, not the headline: the same soak with V8's young generation capped at 2 x 16 MiB (node --max-semi-space-size=16)`,
+    group: "stream",
+    scenario: "stream",
+    extra: ["--rows", soakRows, "--pause-every", "250", "--pause-ms", "1"],
+    nodeFlags: ["--expose-gc", "--max-semi-space-size=16"],
+    metrics: soakMetrics,
     withV5: false
   })
 }
@@ -535,7 +561,8 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push("")
     lines.push(`## ${s.title}`)
     lines.push("")
-    lines.push(`\`${s.scenario} ${s.extra.join(" ")}\``)
+    const flags = (s.nodeFlags ?? []).filter((f) => f !== "--expose-gc")
+    lines.push(`\`${flags.length > 0 ? `node ${flags.join(" ")} ` : ""}${s.scenario} ${s.extra.join(" ")}\``)
     lines.push("")
     const v5 = s.withV5
     const v4 = s.serverless === true ? "" : " (v4)"
@@ -544,7 +571,7 @@ const markdown = (results: Array<ScenarioResult>, meta: Record<string, unknown>)
     lines.push(`|---|---|---|---|---|---|${v5 ? "---|---|" : ""}`)
     for (const r of rows) {
       const m = s.metrics.find((x) => x.key === r.key)!
-      lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
+      lines.push(`| ${r.metric} | ${cell(r.ours, m.digits)} | ${cell(r.peer, m.digits)} | ${m.noRatio === true ? "" : ratioCell(r.ratio)} | ${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |` +
         (v5 ? ` ${cell(r.oursV5, m.digits)} | ${ratioCell(r.ratioV5)} |` : ""))
     }
     if (s.group === "burst") {

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { ProtocolVersion } from "@effect-cassandra/protocol"
+import type { ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { type Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

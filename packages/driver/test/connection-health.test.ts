@@ -5,7 +5,8 @@
  * an in-memory socket that answers when the test says so: this is how a sweep runs late, after the
  * event loop was busy (a burst of requests being started), with the answers unread in the socket.
  */
-import { encodeResponse, type Request } from "@effect-cassandra/protocol"
+import { encodeResponse } from "@effect-cassandra/protocol/Frames"
+import type { Request } from "@effect-cassandra/protocol/Messages"
 import { describe, expect, it } from "@effect/vitest"
 import type * as Clock from "effect/Clock"
 import * as Result from "effect/Result"

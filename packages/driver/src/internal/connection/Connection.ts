@@ -31,7 +31,7 @@ import {
   type Request,
   type ResponseFrame,
   Opcode
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Duplex } from "node:stream"

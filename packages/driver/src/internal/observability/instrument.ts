@@ -17,7 +17,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -17,7 +17,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -154,19 +154,35 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      // the registration runs on the request's fiber: its scoped profile and its tracer
-      const fiber = Fiber.getCurrent()!
-      const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
-      if (resolved instanceof E.InvalidInput) return resume(Effect.fail(resolved))
-      // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
-      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return resume(this.preparedThen<A>(target, values, resolved))
-      const ins = this.instruments
-      if (this.throttler !== undefined || (ins.enabled && ins.wants(fiber))) {
-        return resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
-      }
-      return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
-    })
+    // one primitive: resolved when the Effect runs (the scoped profile is the running fiber's), and the
+    // plain request (nothing observes it, no throttler) planned and sent from the same callback
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.start<A>(target, values, options, resume))
+  }
+
+  /** The start of `execute`, in its callback on the running fiber. Returns the canceler of a request waiting in a host's queue. */
+  private start<A>(
+    target: string | PreparedStatement,
+    values: Params | undefined,
+    options: ExecuteOptions<A> | undefined,
+    resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void
+  ): Effect.Effect<void> | undefined {
+    const fiber = Fiber.getCurrent()!
+    const resolved = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+    if (resolved instanceof E.InvalidInput) {
+      resume(Effect.fail(resolved))
+      return undefined
+    }
+    // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
+    if (typeof target === "string" && (resolved.prepare || hasValues(values))) {
+      resume(this.preparedThen<A>(target, values, resolved))
+      return undefined
+    }
+    const ins = this.instruments
+    if (this.throttler !== undefined || (ins.enabled && ins.wants(fiber))) {
+      resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
+      return undefined
+    }
+    return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
   }
 
   /**

@@ -22,7 +22,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ColumnSpec, Request, ResponseFrame } from "@effect-cassandra/protocol"
+import type { ColumnSpec, Request, ResponseFrame } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"

@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
