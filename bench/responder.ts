@@ -12,17 +12,9 @@
 // state (the offset) until the number of rows given as the bound value (or `--stream-rows`) was served.
 //
 // Prints one line `{"ready":true,"host":...,"port":...,"pid":...}` on stdout when listening.
-import {
-  type ColumnSpec,
-  type CqlType,
-  decodeRequest,
-  encodeResponse,
-  type ProtocolVersion,
-  type RawEnvelope,
-  type Response,
-  type Row,
-  RowsFlag
-} from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
+import { decodeRequest, encodeResponse, type RawEnvelope, RowsFlag } from "@effect-cassandra/protocol/Frames"
+import type { ColumnSpec, ProtocolVersion, Response, Row } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 import * as net from "node:net"
 import { frameSegments } from "../packages/protocol/src/frame/Segment.ts"

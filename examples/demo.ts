@@ -2,7 +2,7 @@
 // (stopped again when the program ends), then runs the quickstart (examples/quickstart.ts) against it.
 import { NodeRuntime } from "@effect/platform-node"
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import { Console, Effect, Layer } from "effect"
 import { quickstart } from "./quickstart.ts"
 

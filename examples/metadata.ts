@@ -3,7 +3,8 @@
 // routing uses).
 import { NodeRuntime } from "@effect/platform-node"
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import { routingKey } from "@effect-cassandra/protocol/Token"
 import { Console, Effect, Layer, Result, Schema } from "effect"
 
 const program = Effect.gen(function*() {

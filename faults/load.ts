@@ -1,13 +1,14 @@
 // One driver's load under one fault scenario, in a fresh process; prints one JSON line (the last line of stdout).
 //
 //   node --conditions=source faults/load.ts <ours|peer> --hosts 127.0.0.40:9042,... --table faults.s1_ours
-//        [--mode write|select] [--protocol 4|5] [--workers 32] [--max-seconds 240]
+//        [--mode write|select] [--protocol 4|5] [--workers 32] [--max-seconds 900]
 //        [--username U --password P] [--ca FILE] [--servername NAME]
 //
 // The coordinator (faults/run.ts) talks to it over stdin/stdout, one line each:
 //   child -> "READY"                 connected and prepared; the load runs from now on
 //   parent -> "UP <address>"         that node came back now: the time to the first ack it coordinates is measured
-//   parent -> "GONE <address>"       that node left the cluster: acks it coordinates from now on are counted
+//   parent -> "REMOVED <address>"    that node left the ring (decommissioned): from now on, the acks it
+//                                    coordinates, the TCP connects to it and the socket writes to it are counted
 //   parent -> "MARK <text>"          a point on the timeline (kept in the report)
 //   parent -> "STOP"                 end the load; then read back every acknowledged id at QUORUM and report
 //
@@ -18,12 +19,16 @@
 //           shape (its column names) and its v are checked: a row decoded with stale metadata shows as a
 //           wrong v or a shape that is neither the old nor the new one.
 // Measured for both drivers alike: every acknowledgement's time (performance.now), failures by kind,
-// the host that coordinated each ack, and every TCP connect the process makes (net.Socket.prototype.connect,
-// which net.connect and tls.connect both go through).
+// the host that coordinated each ack, every TCP connect the process makes (net.Socket.prototype.connect,
+// which net.connect and tls.connect both go through) and, once a node is REMOVED, every socket write to it
+// (net.Socket.prototype.write: both drivers write their frames with socket.write). Each driver's own host
+// events (added, removed, up, down: ours `cluster.events`, cassandra-driver's `hostAdd`, ... events) are
+// kept with their times.
 import { Cluster, Session } from "@effect-cassandra/driver"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as readline from "node:readline"
@@ -36,7 +41,8 @@ const table = args.str("table", "faults.s1")
 const mode = args.str("mode", "write") as "write" | "select"
 const protocol = args.num("protocol", 4) as 4 | 5
 const workers = args.num("workers", 32)
-const maxSeconds = args.num("max-seconds", 240)
+// a safety net only: the coordinator's STOP ends the load (bootstrap and rolling take 4-6 min on a loaded machine)
+const maxSeconds = args.num("max-seconds", 900)
 const username = args.str("username", "")
 const password = args.str("password", "")
 const caFile = args.str("ca", "")
@@ -50,19 +56,35 @@ interface Connect {
   readonly host: string
 }
 const connects: Array<Connect> = []
+/** Connects (and writes to removed hosts) are counted during the load, not during the read-back. */
 let countConnects = true
+/** The host a socket was connected to, kept on the socket by the connect hook below. */
+const HOST = Symbol("faults.host")
+type Tagged = { [HOST]?: string }
 const originalConnect = net.Socket.prototype.connect
 net.Socket.prototype.connect = function(this: net.Socket, ...a: Array<unknown>) {
-  if (countConnects) {
-    let o = a[0]
-    if (Array.isArray(o)) o = o[0]
-    const host = typeof o === "object" && o !== null
-      ? String((o as { host?: string; path?: string }).host ?? (o as { path?: string }).path ?? "?")
-      : String(a[1] ?? "localhost")
-    connects.push({ t: performance.now(), host })
-  }
+  let o = a[0]
+  if (Array.isArray(o)) o = o[0]
+  const host = typeof o === "object" && o !== null
+    ? String((o as { host?: string; path?: string }).host ?? (o as { path?: string }).path ?? "?")
+    : String(a[1] ?? "localhost")
+  const tagged = this as Tagged
+  tagged[HOST] = host
+  if (countConnects) connects.push({ t: performance.now(), host })
   return (originalConnect as (...x: Array<unknown>) => net.Socket).apply(this, a)
 } as typeof net.Socket.prototype.connect
+
+/** Socket writes to each REMOVED host since it was removed. */
+const writesAfterRemoval = new Map<string, number>()
+const originalWrite = net.Socket.prototype.write
+net.Socket.prototype.write = function(this: net.Socket, ...a: Array<unknown>) {
+  const host = (this as Tagged)[HOST]
+  if (host !== undefined && countConnects) {
+    const n = writesAfterRemoval.get(host)
+    if (n !== undefined) writesAfterRemoval.set(host, n + 1)
+  }
+  return (originalWrite as (...x: Array<unknown>) => boolean).apply(this, a)
+} as typeof net.Socket.prototype.write
 
 // ---------------------------------------------------------------------------------------------------
 // the record of the run
@@ -73,7 +95,15 @@ const failures: Record<string, number> = {}
 const ackHosts: Record<string, number> = {}
 const marks: Array<{ t: number; text: string }> = []
 const ups: Array<{ address: string; t: number; firstAck: number | undefined }> = []
-const gone: Array<{ address: string; t: number; acksAfter: number; connectsAfter: number }> = []
+/** Per REMOVED host: when, the acks it had coordinated until then, the acks it coordinated after, where the connects were. */
+const removed: Array<{ address: string; t: number; acksBefore: number; acksAfter: number; connectsAfter: number }> = []
+/** The first ack each host coordinated. */
+const firstAckBy: Record<string, number> = {}
+/** The driver's own host events, as it reports them. */
+const hostEvents: Array<{ t: number; event: string; host: string }> = []
+const onHostEvent = (event: string, host: string) => {
+  if (hostEvents.length < 500) hostEvents.push({ t: performance.now(), event, host: host.replace(/:\d+$/, "") })
+}
 let badRows = 0
 let staleShapeRows = 0
 let rowsChecked = 0
@@ -87,12 +117,14 @@ const onAck = (id: number, host: string) => {
   const t = performance.now()
   ackTimes.push(t)
   if (mode === "write") ackedIds.push(id)
-  ackHosts[host] = (ackHosts[host] ?? 0) + 1
+  const n = ackHosts[host]
+  ackHosts[host] = (n ?? 0) + 1
+  if (n === undefined) firstAckBy[host] = t
   for (let i = 0; i < ups.length; i++) {
     const u = ups[i]!
     if (u.firstAck === undefined && u.address === host) u.firstAck = t
   }
-  for (let i = 0; i < gone.length; i++) if (gone[i]!.address === host) gone[i]!.acksAfter++
+  for (let i = 0; i < removed.length; i++) if (removed[i]!.address === host) removed[i]!.acksAfter++
 }
 const failureSamples: Record<string, string> = {}
 const onFailure = (kind: string, e: unknown) => {
@@ -139,7 +171,11 @@ stdin.on("line", (line) => {
     setTimeout(() => stopped(), 5000).unref()
   }
   else if (cmd === "UP") ups.push({ address: arg, t, firstAck: undefined })
-  else if (cmd === "GONE") gone.push({ address: arg, t, acksAfter: 0, connectsAfter: connects.length })
+  else if (cmd === "REMOVED") {
+    removed.push({ address: arg, t, acksBefore: ackHosts[arg] ?? 0, acksAfter: 0, connectsAfter: connects.length })
+    writesAfterRemoval.set(arg, 0)
+    marks.push({ t, text: `removed ${arg}` })
+  }
   else if (cmd === "ALTERED") {
     // ALTERED <shape>: the new column set, sorted and comma-joined
     expectedShape = arg
@@ -169,6 +205,8 @@ const runOurs = () => {
   const options = { consistency: "QUORUM", idempotent: true } as const
   const program = Effect.gen(function*() {
     const session = yield* Session.Session
+    const cluster = yield* Cluster.Cluster
+    yield* Effect.forkChild(Stream.runForEach(cluster.events, (e) => Effect.sync(() => onHostEvent(e._tag, e.host.address))))
     const p = yield* session.prepare(mode === "write" ? insertCql() : selectCql())
     ready()
     const worker = Effect.gen(function*() {
@@ -202,6 +240,9 @@ const runPeer = async () => {
     ...(username !== "" ? { credentials: { username, password } } : {}),
     ...(caFile !== "" ? { sslOptions: { ca: [fs.readFileSync(caFile, "utf8")], ...(servername !== "" ? { servername } : {}) } } : {})
   })
+  for (const [name, tag] of [["hostAdd", "HostAdded"], ["hostRemove", "HostRemoved"], ["hostUp", "HostUp"], ["hostDown", "HostDown"]] as const) {
+    client.on(name, (h: { address: string }) => onHostEvent(tag, String(h.address)))
+  }
   await client.connect()
   const options = { prepare: true, isIdempotent: true, consistency: cassandra.types.consistencies.quorum }
   const cql = mode === "write" ? insertCql() : selectCql()
@@ -293,7 +334,16 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
     longestGapAtMs: Math.round(longestGapAt),
     ackHosts,
     ups: ups.map((u) => ({ address: u.address, atMs: rel(u.t), firstAckAfterMs: u.firstAck === undefined ? null : Math.round(u.firstAck - u.t) })),
-    gone: gone.map((g) => ({ address: g.address, atMs: rel(g.t), acksAfter: g.acksAfter, connectsAfter: connects.filter((c, i) => i >= g.connectsAfter && c.host === g.address).length })),
+    removed: removed.map((g) => ({
+      address: g.address,
+      atMs: rel(g.t),
+      acksBefore: g.acksBefore,
+      acksAfter: g.acksAfter,
+      connectsAfter: connects.filter((c, i) => i >= g.connectsAfter && c.host === g.address).length,
+      writesAfter: writesAfterRemoval.get(g.address) ?? 0
+    })),
+    firstAckAtMs: Object.fromEntries(Object.entries(firstAckBy).map(([h, t]) => [h, rel(t)])),
+    hostEvents: hostEvents.map((e) => ({ atMs: rel(e.t), event: e.event, host: e.host })),
     connects: connects.length,
     connectsByHost: connects.reduce<Record<string, number>>((m, c) => ((m[c.host] = (m[c.host] ?? 0) + 1), m), {}),
     connectTimesMs: connects.slice(0, 200).map((c) => [rel(c.t), c.host]),

@@ -7,17 +7,20 @@
 // own cluster folder "faults"), creates the keyspace `faults` with RF=3, and for every scenario and each
 // driver (ours, then cassandra-driver 4.10) runs faults/load.ts in a fresh child process: 32 workers of
 // idempotent QUORUM prepared statements, every ack timed, every TCP connect counted. The coordinator applies
-// the faults on its timeline (kill -9, SIGSTOP, restarts, ALTER TABLE ...) and tells the child when a node came
-// back; the child reads every acknowledged id back at QUORUM after the load. Every node it started stops when
-// it ends (the cluster is a scoped resource of @effect-cassandra/local).
+// the faults on its timeline (kill -9, SIGSTOP, restarts, ALTER TABLE, a 4th node added and decommissioned ...)
+// and tells the child when a node came back or left; the child reads every acknowledged id back at QUORUM after
+// the load. Every node it started stops when it ends (the cluster is a scoped resource of @effect-cassandra/local).
 //
-// Scenarios (--only takes their names): kill, pause, rolling, schema, errors. Output: faults/results/latest.md
-// (the table, also in the root README) and latest.json (every child's full report).
-import { LocalCassandra, type LocalCassandraShape } from "@effect-cassandra/local"
+// Scenarios (--only takes their names): kill, pause, schema, bootstrap, rolling, errors. Output:
+// faults/results/latest.md (the tables, also in the root README) and latest.json (every child's full report).
+// A run with --only replaces those scenarios' rows in latest.json and keeps the others'.
+import { LocalCassandra, type LocalCassandraShape } from "@effect-cassandra/local/LocalCassandra"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import * as tls from "node:tls"
@@ -183,6 +186,80 @@ const schema: Scenario = {
 }
 
 /**
+ * Polls a TCP connect to `address:port` every 200 ms until it is accepted (`open`) or refused (`closed`).
+ * Cassandra opens its CQL port once the node has joined the ring (after its bootstrap) and closes it when
+ * its decommission is finished (after it left the ring).
+ */
+const waitPort = (address: string, port: number, want: "open" | "closed") =>
+  Effect.callback<void>((resume) => {
+    let done = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const again = () => {
+      if (!done) timer = setTimeout(tick, 200)
+    }
+    const tick = () => {
+      const s = net.connect({ host: address, port })
+      let settled = false
+      const settle = (outcome: "open" | "refused" | "other") => {
+        if (settled) return
+        settled = true
+        s.destroy()
+        if (done) return
+        if ((want === "open" && outcome === "open") || (want === "closed" && outcome === "refused")) {
+          done = true
+          resume(Effect.void)
+        } else again()
+      }
+      s.setTimeout(1000, () => settle("other"))
+      s.once("connect", () => settle("open"))
+      s.once("error", (e: NodeJS.ErrnoException) => settle(e.code === "ECONNREFUSED" ? "refused" : "other"))
+    }
+    tick()
+    return Effect.sync(() => {
+      done = true
+      if (timer !== undefined) clearTimeout(timer)
+    })
+  })
+
+/**
+ * A 4th node bootstraps into the ring under load and is decommissioned: after 5 s node 4 (127.0.0.43) is
+ * added (it streams its ranges before it serves); the load is told UP when its CQL port opens (it joined);
+ * addNode returns once every node lists it UN; 10 s of load on 4 nodes; node 4 decommissioned: the load is
+ * told REMOVED when its CQL port closes (its decommission finished: it left the ring, then closed its
+ * client port; nothing should be sent to it from then on), or at the latest when no node lists it; its
+ * process stopped; 8 s more.
+ */
+const bootstrap = writeScenario("bootstrap", "a 4th node bootstraps into the ring under load, then is decommissioned and stopped", (cluster, child) =>
+  Effect.gen(function*() {
+    const address = addr(4)
+    yield* sleep(5)
+    yield* mark(child, "add node4")
+    const serving = yield* Effect.forkChild(
+      Effect.andThen(waitPort(address, 9042, "open"), Effect.andThen(child.send(`UP ${address}`), mark(child, "node4 serves CQL (joined the ring)")))
+    )
+    const node4 = yield* cluster.addNode()
+    yield* Fiber.join(serving)
+    yield* mark(child, `node4 ready (${node4.address} UN on every node)`)
+    yield* sleep(10)
+    yield* mark(child, "decommission node4")
+    let told = false
+    const removed = (why: string) =>
+      Effect.suspend(() => {
+        if (told) return Effect.void
+        told = true
+        return Effect.andThen(child.send(`REMOVED ${address}`), mark(child, `node4 removed: ${why}`))
+      })
+    const closed = yield* Effect.forkChild(Effect.andThen(waitPort(address, 9042, "closed"), removed("its CQL port closed (decommission finished)")))
+    yield* node4.decommission()
+    yield* removed("no node lists it")
+    yield* Fiber.interrupt(closed)
+    yield* mark(child, "node4 decommissioned (no node lists it)")
+    yield* node4.stop({ grace: "20 seconds" })
+    yield* mark(child, "node4 stopped")
+    yield* sleep(tailSeconds)
+  }))
+
+/**
  * Connection errors on a 1-node cluster with auth and TLS (127.0.0.45): a wrong password, a CA that did not
  * sign the node's certificate, and a certificate that does not match the name asked for (servername). Each
  * case gets a 15 s window: the report has the typed error and every TCP connect made in it.
@@ -215,11 +292,19 @@ const errors: Scenario = {
     }))
 }
 
-// schema runs before rolling: the short scenarios first, so a run cut short has more of them
-const SCENARIOS: ReadonlyArray<Scenario> = [kill, pause, schema, rolling, errors]
+// schema and bootstrap run before rolling: the short scenarios first, so a run cut short has more of them
+const SCENARIOS: ReadonlyArray<Scenario> = [kill, pause, schema, bootstrap, rolling, errors]
 
 // ---------------------------------------------------------------------------------------------------
 // the report
+
+/** One scenario's rows as latest.json keeps them; `meta` says which run measured them. */
+interface Entry {
+  readonly scenario: string
+  readonly title: string
+  readonly meta?: string
+  readonly reports: Array<Report & { variant?: string }>
+}
 
 const fmtFailures = (r: Report) => {
   const f = (r.failures ?? {}) as Record<string, number>
@@ -238,23 +323,61 @@ const fmtUps = (r: Report) => {
 
 const fmtSeconds = (r: Report) => (typeof r.seconds === "number" ? `${r.seconds.toFixed(0)} s` : "–")
 const fmtRate = (r: Report) => (typeof r.seconds === "number" && r.seconds > 0 ? (r.acknowledged / r.seconds).toFixed(0) : "–")
+const driverName = (r: Report) => (r.driver === "ours" ? "ours" : "cassandra-driver")
 
-const markdown = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, meta: string) => {
+type Removed = { address: string; atMs: number; acksBefore: number; acksAfter: number; connectsAfter: number; writesAfter?: number }
+
+/** The node that joined and left in `bootstrap`: what each driver sent it while it was in the ring, and after. */
+const removedTable = (entries: ReadonlyArray<Entry>): Array<string> => {
+  const rows: Array<string> = []
+  for (const e of entries) {
+    for (const r of e.reports) {
+      const ups = (r.ups ?? []) as Array<{ address: string; atMs: number }>
+      const firstAck = (r.firstAckAtMs ?? {}) as Record<string, number>
+      const events = (r.hostEvents ?? []) as Array<{ atMs: number; event: string; host: string }>
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+      for (const g of (r.removed ?? []) as Array<Removed>) {
+        const joined = ups.find((u) => u.address === g.address)
+        const first = firstAck[g.address]
+        const fromJoin = joined === undefined || first === undefined ? "none" : seconds(first - joined.atMs)
+        // the driver's own events for it (a load process sees the node join once and leave once)
+        const added = events.find((x) => x.host === g.address && x.event === "HostAdded")
+        const dropped = events.find((x) => x.host === g.address && x.event === "HostRemoved")
+        const addedAt = added === undefined || joined === undefined ? "–" : seconds(added.atMs - joined.atMs)
+        const droppedAt = dropped === undefined ? "never" : seconds(dropped.atMs - g.atMs)
+        rows.push(
+          `| ${e.scenario} | ${driverName(r)} | ${g.address} | ${addedAt} | ${g.acksBefore} | ${fromJoin} | ${droppedAt} | ${g.acksAfter} | ${g.connectsAfter} | ${g.writesAfter ?? "–"} |`
+        )
+      }
+    }
+  }
+  if (rows.length === 0) return []
+  return [
+    "",
+    "The node that joined and left (`bootstrap`): when the driver added it (its own host event), from when its CQL port opened (joined); the acknowledgements it coordinated while in the ring and the first one, from joined; when the driver removed it, from REMOVED (its decommission finished and its CQL port closed; negative: before); and what was sent to it after REMOVED:",
+    "",
+    "| scenario | driver | node | driver added it, from joined | acks it coordinated in the ring | its first ack, from joined | driver removed it, from REMOVED | acks it coordinated after REMOVED | TCP connects to it after REMOVED | socket writes to it after REMOVED |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows
+  ]
+}
+
+const markdown = (entries: ReadonlyArray<Entry>, meta: string) => {
   const out = [`# Fault suite results`, "", meta, "", "| scenario | driver | acknowledged | failed (by kind) | lost | load window | acks/s | longest gap | returned node used again after | TCP connects |", "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |"]
-  for (const { scenario, reports } of results) {
+  for (const { scenario, reports } of entries) {
     for (const r of reports) {
-      const name = r.driver === "ours" ? "ours" : "cassandra-driver"
-      const label = `${scenario.name}${r.variant ? ` (${r.variant})` : ""}`
+      const label = `${scenario}${r.variant ? ` (${r.variant})` : ""}`
       const extra = r.mode === "select"
         ? `; rows checked ${r.rowsChecked}: wrong value ${r.badValueRows ?? "?"}, unknown shape ${r.badShapeRows ?? "?"}, stale shape ${r.staleShapeRows}`
         : ""
       const err = r.loadError ? `; error: ${String(r.loadError).replace(/\|/g, "/").slice(0, 160)}` : ""
       out.push(
-        `| ${label} | ${name} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
+        `| ${label} | ${driverName(r)} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
       )
     }
   }
-  out.push("", "Scenarios:", ...results.map(({ scenario }) => `- ${scenario.name}: ${scenario.title}`))
+  out.push(...removedTable(entries))
+  out.push("", "Scenarios:", ...entries.map((e) => `- ${e.scenario}: ${e.title}`))
   return out.join("\n") + "\n"
 }
 
@@ -263,16 +386,56 @@ const metaText = (started: number) =>
   `shared with other work, RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours then cassandra-driver 4.10 (defaults) ` +
   `on the same cluster. Indicative: one run, noisy machine.`
 
-/** Writes latest.json and latest.md: after every scenario, so a run cut short keeps what it measured. */
-const writeOut = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, started: number) => {
-  const meta = metaText(started)
-  fs.mkdirSync(outDir, { recursive: true })
-  fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify({ meta, results: results.map(({ scenario, reports }) => ({ scenario: scenario.name, title: scenario.title, reports })) }, null, 2) + "\n")
-  fs.writeFileSync(path.join(outDir, "latest.md"), markdown(results, meta))
-  log(`wrote ${path.join(outDir, "latest.md")}`)
+/** The meta line of the tables: the run's, or, when the rows come from several runs, each run's with its scenarios. */
+const combinedMeta = (entries: ReadonlyArray<Entry>, fallback: string): string => {
+  const groups = new Map<string, Array<string>>()
+  for (const e of entries) {
+    const m = e.meta ?? fallback
+    groups.set(m, [...(groups.get(m) ?? []), e.scenario])
+  }
+  if (groups.size <= 1) return [...groups.keys()][0] ?? fallback
+  return `Rows from ${groups.size} runs (a run with --only replaces its scenarios' rows):\n\n` +
+    [...groups].map(([m, names]) => `- ${[...new Set(names)].join(", ")}: ${m}`).join("\n")
 }
 
-/** A full run (no --only, the default --out) puts its table in the root README, between the faults markers. */
+const readSaved = (): { meta: string; results: Array<Entry> } | undefined => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as { meta: string; results: Array<Entry> }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * This run's rows, and for a run with --only the rows of the other scenarios kept from latest.json (each with
+ * the meta of the run that measured it), in the order of SCENARIOS.
+ */
+const mergedEntries = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, meta: string): Array<Entry> => {
+  const fresh: Array<Entry> = results.map(({ scenario, reports }) => ({ scenario: scenario.name, title: scenario.title, meta, reports }))
+  if (only.length === 0) return fresh
+  const saved = readSaved()
+  const kept = (saved?.results ?? [])
+    .filter((e) => !only.includes(e.scenario) && !fresh.some((f) => f.scenario === e.scenario))
+    .map((e) => ({ ...e, meta: e.meta ?? saved!.meta }))
+  const all = [...kept, ...fresh]
+  return SCENARIOS.flatMap((s) => all.filter((e) => e.scenario === s.name))
+}
+
+/** Writes latest.json and latest.md: after every scenario, so a run cut short keeps what it measured. */
+const writeOut = (results: Array<{ scenario: Scenario; reports: Array<Report & { variant?: string }> }>, started: number) => {
+  const entries = mergedEntries(results, metaText(started))
+  const meta = combinedMeta(entries, metaText(started))
+  fs.mkdirSync(outDir, { recursive: true })
+  fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify({ meta, results: entries }, null, 2) + "\n")
+  fs.writeFileSync(path.join(outDir, "latest.md"), markdown(entries, meta))
+  log(`wrote ${path.join(outDir, "latest.md")}`)
+  return { entries, meta }
+}
+
+/**
+ * A full run (no --only, the default --out) and --render put the tables in the root README, between the
+ * faults markers: from the first table line to the last one (the text between the tables too).
+ */
 const updateReadme = (md: string) => {
   const readme = path.join(here, "..", "README.md")
   const text = fs.readFileSync(readme, "utf8")
@@ -281,21 +444,21 @@ const updateReadme = (md: string) => {
   const a = text.indexOf(begin)
   const b = text.indexOf(end)
   if (a < 0 || b < a) return log("README.md has no faults markers: table not copied")
-  const table = md.split("\n").filter((l) => l.startsWith("|")).join("\n")
-  fs.writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + table + "\n" + text.slice(b))
-  log("table copied into README.md")
+  const lines = md.split("\n")
+  const first = lines.findIndex((l) => l.startsWith("|"))
+  const last = lines.length - 1 - [...lines].reverse().findIndex((l) => l.startsWith("|"))
+  const tables = lines.slice(first, last + 1).join("\n")
+  fs.writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + tables + "\n" + text.slice(b))
+  log("tables copied into README.md")
 }
 
 // ---------------------------------------------------------------------------------------------------
 
-/** `--render`: writes latest.md (and, for the default --out, the README table) again from latest.json. */
+/** `--render`: writes latest.md (and, for the default --out, the README tables) again from latest.json. */
 const render = Effect.sync(() => {
-  const saved = JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as {
-    meta: string
-    results: Array<{ scenario: string; reports: Array<Report & { variant?: string }> }>
-  }
-  const results = saved.results.map((r) => ({ scenario: SCENARIOS.find((s) => s.name === r.scenario)!, reports: r.reports }))
-  const md = markdown(results, saved.meta)
+  const saved = readSaved()
+  if (saved === undefined) throw new Error(`no ${path.join(outDir, "latest.json")} to render`)
+  const md = markdown(saved.results, saved.meta)
   fs.writeFileSync(path.join(outDir, "latest.md"), md)
   if (outDir === path.join(here, "results")) updateReadme(md)
   console.log(md)
@@ -331,9 +494,9 @@ const program = Effect.gen(function*() {
     const reports = yield* scenario.run(undefined as unknown as Cluster, undefined as unknown as cassandra.Client)
     results.push({ scenario, reports })
   }
-  writeOut(results, started)
-  if (only.length === 0 && outDir === path.join(here, "results")) updateReadme(markdown(results, metaText(started)))
-  console.log(markdown(results, metaText(started)))
+  const { entries, meta } = writeOut(results, started)
+  if (only.length === 0 && outDir === path.join(here, "results")) updateReadme(markdown(entries, meta))
+  console.log(markdown(entries, meta))
 })
 
 Effect.runPromise(program).then(

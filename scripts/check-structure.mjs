@@ -6,12 +6,17 @@
 // 3. Every top-level export carries a JSDoc with `@since`.
 // 4. The built public declarations (`dist/**/*.d.ts` outside `dist/internal/`) import nothing from
 //    `internal/`, so no public type names an internal one. Checked when `dist/` exists (after `npm run build`).
+// 5. One barrel style: each src/index.ts is only `export * as Module from "./Module.ts"` lines, exactly what
+//    scripts/barrels.mjs generates from the package's public modules, and package.json "exports" has one
+//    subpath per public module (fails when a module was added or removed without `npm run barrels`, or the
+//    index was edited by hand).
 //
 // Usage: node scripts/check-structure.mjs [--packages driver,testing] [--no-dist]
 // Prints each violation as `file:line: rule: detail` and exits 1 when there is any.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import ts from "typescript"
+import { barrelProblems } from "./barrels.mjs"
 
 const MAX_FUNCTION_LINES = 150
 const root = path.resolve(import.meta.dirname, "..")
@@ -113,6 +118,9 @@ for (const pkg of packages) {
     }
   }
 }
+
+// 5. the barrels and exports maps
+violations.push(...barrelProblems(packages))
 
 for (const v of violations) console.log(v)
 console.log(`check-structure: ${violations.length} violation(s) in ${packages.join(", ")}`)

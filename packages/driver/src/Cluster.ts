@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import type { Event as ProtocolEvent, ProtocolVersion } from "@effect-cassandra/protocol"
+import type { Event as ProtocolEvent, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

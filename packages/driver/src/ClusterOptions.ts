@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { ProtocolVersion } from "@effect-cassandra/protocol"
+import type { ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
@@ -62,7 +62,8 @@ export interface ClusterOptions {
   /**
    * Client timeouts in a row on a connection, with no answer in between, after which it is closed as
    * dead and its host reconnected (or marked down): a host that stops answering under load is noticed
-   * without waiting for an idle heartbeat. Default 64; 0 never.
+   * without waiting for an idle heartbeat. Judged at a sweep and confirmed at the next (25 ms later) if
+   * nothing arrived in between: a sweep that ran late, the answers unread, does not close it. Default 64; 0 never.
    */
   readonly defunctTimeoutThreshold?: number | undefined
   /**
@@ -74,8 +75,8 @@ export interface ClusterOptions {
   readonly maxQueuedRequests?: number | undefined
   /**
    * Stream ids of a connection orphaned by timed-out requests whose answer never came, after which the
-   * connection is replaced (it takes no new requests and closes once its live ones are done). Default
-   * 8192, a quarter of the ids (the Java driver's `max-orphan-requests` ratio); 0 never.
+   * connection is replaced (it takes no new requests and closes once its live ones are done), when still
+   * so at the next sweep. Default 8192, a quarter of the ids (the Java driver's `max-orphan-requests` ratio); 0 never.
    */
   readonly maxOrphanedRequests?: number | undefined
   readonly addressTranslator?: AddressTranslator | undefined

@@ -11,7 +11,13 @@
  *
  * @since 0.2.0
  */
-import { CqlDuration as CqlDurationClass, LocalDate as LocalDateClass, LocalTime as LocalTimeClass, parseInet, parseUuid } from "@effect-cassandra/protocol"
+import {
+  CqlDuration as CqlDurationClass,
+  LocalDate as LocalDateClass,
+  LocalTime as LocalTimeClass,
+  parseInet,
+  parseUuid
+} from "@effect-cassandra/protocol/CqlValues"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"

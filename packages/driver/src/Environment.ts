@@ -21,7 +21,7 @@
  *
  * @since 0.2.0
  */
-import { Consistency, type ConsistencyName } from "@effect-cassandra/protocol"
+import { Consistency, type ConsistencyName } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"

@@ -212,9 +212,14 @@ export class ReadFailure extends Schema.TaggedError<ReadFailure>()("ReadFailure"
   get code(): number {
     return 0x1300
   }
-  /** false: a replica failed the read itself (e.g. too many tombstones): it fails again. */
+  /**
+   * true when every replica's reason (v5) is UNKNOWN (0) or INCOMPATIBLE_SCHEMA (3): what a replica that
+   * has not applied a schema change yet answers (Cassandra 5.0 says UNKNOWN), which passes once it has.
+   * false for too many tombstones (1), a read too large (4) or an index (6, 7), which fail again, and
+   * when no reason is given (v3, v4).
+   */
   get isRetryable(): boolean {
-    return false
+    return this.reasons.length > 0 && this.reasons.every((r) => r.reason === 0 || r.reason === 3)
   }
 }
 

@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import type { ConsistencyName } from "@effect-cassandra/protocol"
+import type { ConsistencyName } from "@effect-cassandra/protocol/Messages"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { CqlType } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as E from "./Errors.ts"

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { ColumnSpec, ConsistencyName, SchemaChange } from "@effect-cassandra/protocol"
+import type { ColumnSpec, ConsistencyName, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type { CassandraError } from "./Errors.ts"

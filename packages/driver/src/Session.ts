@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { type Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -101,7 +101,8 @@ export interface SessionOptions {
    * the OpenTelemetry database conventions: named `SELECT ks.table`, with `db.system.name`,
    * `db.namespace`, `db.collection.name`, `db.operation.name`, `db.query.text`, the coordinator and
    * the `cassandra.*` attributes (default true). Without a tracer installed (Effect's native tracer)
-   * nothing is recorded and requests pay one `Effect.withFiber`; `false` removes even that.
+   * nothing is recorded and an `execute` pays one look at its fiber's tracer (a batch and a first PREPARE one
+   * `Effect.withFiber`); `false` removes even that.
    */
   readonly spans?: boolean | undefined
 }

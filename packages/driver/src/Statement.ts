@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { ColumnSpec, ConsistencyName, CqlType } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
+import type { ColumnSpec, ConsistencyName } from "@effect-cassandra/protocol/Messages"
 import type * as Duration from "effect/Duration"
 import type * as Schema from "effect/Schema"
 import type { Host } from "./Host.ts"

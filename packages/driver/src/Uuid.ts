@@ -10,7 +10,7 @@
  *
  * @since 0.2.0
  */
-import { formatUuid } from "@effect-cassandra/protocol"
+import { formatUuid } from "@effect-cassandra/protocol/CqlValues"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { randomFillSync, randomUUID } from "node:crypto"

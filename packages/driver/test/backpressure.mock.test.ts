@@ -1,11 +1,13 @@
 /**
  * Back-pressure on mock hosts, in virtual time: the per-host queue of requests waiting for a stream id
- * (and its bound), writes held back by a peer that stopped reading, orphaned stream ids (reclaimed by
- * late answers, the connection replaced past `maxOrphanedRequests`), and the bounded prepared cache.
+ * (and its bound), waiting requests whose deadline passed (never sent, each failed at its own deadline),
+ * writes held back by a peer that stopped reading, orphaned stream ids (reclaimed by late answers, the
+ * connection replaced past `maxOrphanedRequests`), and the bounded prepared cache.
  */
 import { Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -113,6 +115,89 @@ describe("the per-host queue", () => {
       yield* TestClock.adjust("10 seconds")
       yield* Effect.forEach(fibers, Fiber.join)
     }).pipe(Effect.provide(env({ hosts: 2, activityLimit: 0 }, { defunctTimeoutThreshold: 0, maxOrphanedRequests: 0 }))), 120_000)
+})
+
+describe("waiting requests whose deadline passed", () => {
+  // The host stops reading: ~1000 requests of 4 KiB fill the connection's pending batch (4 MiB), the
+  // rest wait in the host's queue. The clock only moves with TestClock, so nothing is swept in between.
+  const saturate = (timeout: Duration.Input) => Effect.gen(function*() {
+    const insert = yield* Session.prepare("INSERT INTO app.kv (k, v) VALUES (?, ?)")
+    const value = new Uint8Array(4096)
+    yield* Session.execute(insert, [0, value])
+    yield* MockCluster.stopReading(0)
+    const held = yield* Effect.forEach(
+      Array.from({ length: 1500 }, (_, i) => i),
+      (i) => Effect.forkChild(outcome(Session.execute(insert, [i, value], { timeout })))
+    )
+    yield* settle
+    return held
+  })
+  const fastSent = Effect.map(MockCluster.activity({ query: fast }), (a) => a.length)
+  const environment = env(
+    { hosts: 1, activityLimit: 0, tables: { "app.kv": { k: "int", v: "blob" } } },
+    { defunctTimeoutThreshold: 0, maxOrphanedRequests: 0, compression: false }
+  )
+
+  it.effect("one that expired after the last sweep is failed in its turn when the connection takes requests again, never sent", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: fast, then: Answer.void })
+      const held = yield* saturate("10 seconds")
+      const late = yield* Effect.forkChild(Effect.flip(Session.execute(fast, [], { timeout: "110 millis" })))
+      yield* settle
+      // past its deadline (110 ms), before the sweep of 125 ms
+      yield* TestClock.adjust("111 millis")
+      yield* MockCluster.resumeReading(0)
+      const error = yield* Fiber.join(late)
+      expect(error).toMatchObject({ _tag: "OperationTimedOut", timeoutMillis: 110, host: "127.0.0.1:9042" })
+      yield* settle
+      expect(yield* fastSent).toBe(0)
+      expect(countBy(yield* Effect.forEach(held, Fiber.join))).toEqual({ Success: 1500 })
+    }).pipe(Effect.provide(environment)), 120_000)
+
+  it.effect("in deadline order: the heads whose deadline passed fail, the later ones keep waiting", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: fast, then: Answer.void })
+      // ~500 of these wait, with a deadline at 1 s
+      const held = yield* saturate("1 second")
+      yield* TestClock.adjust("500 millis")
+      const later = yield* Effect.forkChild(outcome(Session.execute(fast, [], { timeout: "1 second" })))
+      yield* settle
+      yield* TestClock.adjust("510 millis")
+      expect(countBy(yield* Effect.forEach(held, Fiber.join))).toEqual({ OperationTimedOut: 1500 })
+      expect(later.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust("500 millis")
+      expect(yield* Fiber.join(later)).toBe("OperationTimedOut")
+      yield* MockCluster.resumeReading(0)
+      yield* settle
+      expect(yield* fastSent).toBe(0)
+    }).pipe(Effect.provide(environment)), 120_000)
+
+  it.effect("each times out at its own deadline, in order or not: a shorter timeout queued behind longer ones", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: fast, then: Answer.void })
+      const held = yield* saturate("10 seconds")
+      const wait = (timeout: Duration.Input) => Effect.forkChild(outcome(Session.execute(fast, [], { timeout })))
+      // in order first (1 s, then 5 s), then a 1 s one behind the 5 s one
+      const a = yield* wait("1 second")
+      const b = yield* wait("5 seconds")
+      const c = yield* wait("1 second")
+      const d = yield* wait("5 seconds")
+      yield* settle
+      yield* TestClock.adjust("1010 millis")
+      expect(yield* Fiber.join(a)).toBe("OperationTimedOut")
+      expect(yield* Fiber.join(c)).toBe("OperationTimedOut")
+      expect(b.pollUnsafe()).toBeUndefined()
+      expect(d.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust("4 seconds")
+      expect(yield* Fiber.join(b)).toBe("OperationTimedOut")
+      expect(yield* Fiber.join(d)).toBe("OperationTimedOut")
+      // the held requests time out at 10 s: none of the waiting ones was ever sent
+      yield* TestClock.adjust("5 seconds")
+      yield* MockCluster.resumeReading(0)
+      yield* settle
+      expect(yield* fastSent).toBe(0)
+      expect(countBy(yield* Effect.forEach(held, Fiber.join))).toEqual({ OperationTimedOut: 1500 })
+    }).pipe(Effect.provide(environment)), 120_000)
 })
 
 describe("writes honour socket back-pressure", () => {

@@ -8,7 +8,7 @@
  * 1. every request was answered exactly once, with a value or a typed error (no defect, no interruption,
  *    no request left waiting);
  * 2. no non-idempotent request reached a host again after an answer that leaves it possibly applied
- *    (only UNAVAILABLE, IS_BOOTSTRAPPING, UNPREPARED and READ_TIMEOUT say it was not, or was a read);
+ *    (only UNAVAILABLE, IS_BOOTSTRAPPING, UNPREPARED, READ_TIMEOUT and READ_FAILURE say it was not, or was a read);
  * 3. no stream id leaked: on every open connection of the driver, the ids still reserved are at most the
  *    requests its host never answered at all (their ids wait for an answer that will not come; a host that
  *    was unresponsive for a while dropped the answers it owed, so there the bound is what it received);
@@ -160,7 +160,7 @@ const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(re
 const ticks = (n: number) => Effect.repeat(tick, { times: n - 1 })
 
 /** Answers after which a request was certainly not applied (or was a read): resending is safe. */
-const SAFE_TO_RESEND = new Set(["Error(UNAVAILABLE)", "Error(IS_BOOTSTRAPPING)", "Error(UNPREPARED)", "Error(READ_TIMEOUT)"])
+const SAFE_TO_RESEND = new Set(["Error(UNAVAILABLE)", "Error(IS_BOOTSTRAPPING)", "Error(UNPREPARED)", "Error(READ_TIMEOUT)", "Error(READ_FAILURE)"])
 
 const ERROR_TAGS = new Set([
   "ServerError", "ProtocolError", "AuthenticationError", "Unavailable", "Overloaded", "IsBootstrapping", "TruncateError",

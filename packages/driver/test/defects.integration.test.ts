@@ -5,7 +5,7 @@
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
 import { testCluster } from "@effect-cassandra/local/vitest"
-import { LocalDate } from "@effect-cassandra/protocol"
+import { LocalDate } from "@effect-cassandra/protocol/CqlValues"
 import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -2,7 +2,7 @@
  * The driver against three real Cassandra 5.0 nodes: discovery, a node going down and coming back.
  */
 import { Cluster, type Host, Session } from "@effect-cassandra/driver"
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import { testCluster, testClusterLayer } from "@effect-cassandra/local/vitest"
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"

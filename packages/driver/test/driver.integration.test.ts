@@ -3,7 +3,7 @@
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
 import { testCluster } from "@effect-cassandra/local/vitest"
-import { CqlDuration, LocalDate, LocalTime } from "@effect-cassandra/protocol"
+import { CqlDuration, LocalDate, LocalTime } from "@effect-cassandra/protocol/CqlValues"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as BigDecimal from "effect/BigDecimal"
 import * as Effect from "effect/Effect"

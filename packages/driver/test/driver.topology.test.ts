@@ -7,9 +7,9 @@
  * LOCAL_QUORUM in the other datacenter is unaffected.
  */
 import { Cluster, type Errors, LoadBalancing, Session } from "@effect-cassandra/driver"
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import { testCluster, testClusterLayer } from "@effect-cassandra/local/vitest"
-import { murmur3Token } from "@effect-cassandra/protocol"
+import { murmur3Token } from "@effect-cassandra/protocol/Token"
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

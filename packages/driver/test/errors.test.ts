@@ -1,6 +1,6 @@
 /** Every error carries its protocol error code (server errors) and whether retrying may succeed. */
 import { Errors } from "@effect-cassandra/driver"
-import { ErrorCode } from "@effect-cassandra/protocol"
+import { ErrorCode } from "@effect-cassandra/protocol/Messages"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { fromErrorBody } from "../src/internal/connection/serverErrors.ts"

@@ -4,7 +4,8 @@
  * server warnings.
  */
 import { Cluster, Retry, Session } from "@effect-cassandra/driver"
-import { murmur3Token, serializeValue } from "@effect-cassandra/protocol"
+import { serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import { murmur3Token } from "@effect-cassandra/protocol/Token"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"

@@ -6,7 +6,7 @@
  * (METADATA_CHANGED). On mock hosts, two clients (two clusters and sessions) on one mock cluster.
  */
 import { Session } from "@effect-cassandra/driver"
-import type { ProtocolVersion } from "@effect-cassandra/protocol"
+import type { ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"

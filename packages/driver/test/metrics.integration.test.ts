@@ -3,7 +3,7 @@
  * values, and schema metadata, against the test node.
  */
 import { Cluster, CqlSchema, Metrics, Session, Uuid } from "@effect-cassandra/driver"
-import { LocalDate, LocalTime } from "@effect-cassandra/protocol"
+import { LocalDate, LocalTime } from "@effect-cassandra/protocol/CqlValues"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"

@@ -2,7 +2,8 @@
  * Pure parts of the driver: configuration, contact points, the token map, query plans, retry decisions.
  */
 import { Cluster, Errors, type Host as HostModule, LoadBalancing, Retry, SpeculativeExecution } from "@effect-cassandra/driver"
-import { Consistency, murmur3Token } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
+import { murmur3Token } from "@effect-cassandra/protocol/Token"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
@@ -15,7 +16,7 @@ import { RequestDefaults, type ResolvedRequest } from "../src/internal/request/o
 import { TokenMap } from "../src/internal/routing/TokenMap.ts"
 
 type Host = HostModule.Host
-const { ReadTimeout, Unavailable, WriteTimeout, ConnectionError, SyntaxError, IsBootstrapping } = Errors
+const { ReadFailure, ReadTimeout, Unavailable, WriteTimeout, ConnectionError, SyntaxError, IsBootstrapping } = Errors
 
 const host = (address: string, dc: string, token: bigint, isUp = true): Host => ({
   endpoint: `${address}:9042`,
@@ -168,6 +169,27 @@ describe("default retry policy", () => {
     expect(decide(new ConnectionError({ message: "" }), 0, true)).toBe("RetryNextHost")
     expect(decide(new IsBootstrapping({ message: "" }))).toBe("RetryNextHost")
     expect(decide(new SyntaxError({ message: "" }), 0, true)).toBe("Rethrow")
+  })
+
+  it("read failure: the next host (twice) when the replicas' reasons say it may pass (schema change in flight) or once when they say nothing", () => {
+    const rf = (...reasons: Array<number>) =>
+      new ReadFailure({
+        message: "",
+        consistency: "QUORUM",
+        received: 1,
+        blockFor: 2,
+        numFailures: Math.max(1, reasons.length),
+        reasons: reasons.map((reason, i) => ({ address: `10.0.0.${i + 1}`, reason })),
+        dataPresent: false
+      })
+    // UNKNOWN is what Cassandra 5.0 replicas answer during ALTER TABLE; INCOMPATIBLE_SCHEMA says it
+    expect([decide(rf(0)), decide(rf(3)), decide(rf(0, 3))]).toEqual(["RetryNextHost", "RetryNextHost", "RetryNextHost"])
+    expect([decide(rf(0), 1), decide(rf(0), 2)]).toEqual(["RetryNextHost", "Rethrow"])
+    // v3/v4 give no reasons: once
+    expect([decide(rf()), decide(rf(), 1)]).toEqual(["RetryNextHost", "Rethrow"])
+    // too many tombstones, a read too large, an index: they fail again
+    expect([decide(rf(1)), decide(rf(4)), decide(rf(6)), decide(rf(0, 1))]).toEqual(["Rethrow", "Rethrow", "Rethrow", "Rethrow"])
+    expect([rf(0).isRetryable, rf(3).isRetryable, rf().isRetryable, rf(1).isRetryable]).toEqual([true, true, false, false])
   })
 })
 

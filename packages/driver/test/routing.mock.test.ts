@@ -4,7 +4,8 @@
  * is routed like a request without a routing key.
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { randomToken, serializeValue } from "@effect-cassandra/protocol"
+import { serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import { randomToken } from "@effect-cassandra/protocol/Token"
 import { MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

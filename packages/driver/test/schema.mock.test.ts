@@ -3,7 +3,7 @@
  * keep their row type. On mock hosts.
  */
 import { CqlSchema, Session, Uuid } from "@effect-cassandra/driver"
-import { CqlDuration, LocalDate, LocalTime } from "@effect-cassandra/protocol"
+import { CqlDuration, LocalDate, LocalTime } from "@effect-cassandra/protocol/CqlValues"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

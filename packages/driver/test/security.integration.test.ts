@@ -3,7 +3,7 @@
  * (127.0.0.5, started by this file), and custom payloads through the mirroring query handler.
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
-import * as LocalCassandra from "@effect-cassandra/local"
+import * as LocalCassandra from "@effect-cassandra/local/LocalCassandra"
 import { testCluster } from "@effect-cassandra/local/vitest"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"

@@ -6,7 +6,7 @@
  * independent implementation.
  */
 import type { Host as HostModule } from "@effect-cassandra/driver"
-import { murmur3Token, randomToken } from "@effect-cassandra/protocol"
+import { murmur3Token, randomToken } from "@effect-cassandra/protocol/Token"
 import { describe, expect, it } from "@effect/vitest"
 import { byteOrdered, murmur3, partitionerNamed, random } from "../src/internal/routing/Partitioner.ts"
 import { TokenMap } from "../src/internal/routing/TokenMap.ts"

@@ -4,7 +4,7 @@
  * rack-aware routing and latency-aware routing (slow hosts last, re-probed after the retry period).
  */
 import { Cluster, type Host as HostModule, HostFilter, LatencyAware, LoadBalancing, RackAware, Session } from "@effect-cassandra/driver"
-import { murmur3Token } from "@effect-cassandra/protocol"
+import { murmur3Token } from "@effect-cassandra/protocol/Token"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

@@ -4,7 +4,7 @@
  * `UserTypeDoesNotExist`, a value that does not decode `RowDecodeError`.
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
-import type { CqlType } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

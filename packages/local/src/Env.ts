@@ -4,9 +4,7 @@
  * (`Env`, as in `process.env`).
  *
  * Names and types only. Parsing the variables is `internal/env.ts`'s; contacting the cluster is
- * `external` in LocalCassandra.ts. They live here, outside `internal/`, so that public signatures can
- * name them. The package's barrel re-exports `EnvVars` and `ExternalCluster` (this module is not an
- * entry point of its own).
+ * `external` in LocalCassandra.ts.
  *
  * @since 0.1.0
  */

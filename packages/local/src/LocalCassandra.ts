@@ -1,6 +1,7 @@
 /**
- * A real Apache Cassandra 5.0 (one node or several) started from Maven Central jars, as a scoped Effect
- * resource, or the description of an existing cluster taken from `CASSANDRA_CONTACT_POINTS`.
+ * A real Apache Cassandra 5.0 (one node or several; nodes can be added to it and decommissioned while it
+ * runs) started from Maven Central jars, as a scoped Effect resource, or the description of an existing
+ * cluster taken from `CASSANDRA_CONTACT_POINTS`.
  * The process work (planning, spawning, readiness, signals) is in `internal/`; this module turns it into
  * Effect values, a service and Layers.
  *
@@ -19,6 +20,8 @@ import type * as Scope from "effect/Scope"
 import { type Env, EnvVars, type ExternalCluster } from "./Env.ts"
 import { ControlError, InvalidOptions, type LocalCassandraError, NodeStartError, StartTimeoutError } from "./Errors.ts"
 import {
+  addNode as addRuntimeNode,
+  decommissionNode,
   killNode,
   nodeStatus,
   nodetool,
@@ -38,7 +41,8 @@ import {
   DEFAULT_JMX_PORT_BASE,
   DEFAULT_NATIVE_PORT,
   DEFAULT_STORAGE_PORT,
-  LOCAL_DATACENTER
+  LOCAL_DATACENTER,
+  MAX_NODES
 } from "./internal/layout.ts"
 import { tail } from "./internal/logs.ts"
 import { disown, own, signal, spawnReaper } from "./internal/proc.ts"
@@ -199,6 +203,32 @@ export interface NodeControl extends NodeInfo {
    * @since 0.2.0
    */
   readonly nodetool: (args: ReadonlyArray<string>) => Effect.Effect<string, ControlError>
+  /**
+   * Removes the node from the ring for good: `nodetool decommission` against its JMX port (it streams its
+   * data to the other nodes, leaves the ring and closes its CQL port: Cassandra's DECOMMISSIONED mode), then
+   * waits until no other running node lists it in `nodetool status`. Its process keeps running, serving
+   * nothing, until `stop()`; once stopped, it does not start again (`start` fails) and `addNode` takes its
+   * slot again, as a new node. A ControlError when the node is not running, is the last one running, or
+   * the tool fails; Cassandra refuses to leave fewer nodes than a keyspace's replication factor
+   * (`system_distributed` has 3) unless `force` (`nodetool decommission --force`).
+   *
+   * @since 0.2.0
+   */
+  readonly decommission: (options?: { readonly force?: boolean }) => Effect.Effect<void, ControlError>
+}
+
+/**
+ * Options of {@link LocalCassandraShape.addNode}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface AddNodeOptions {
+  /**
+   * The new node's Murmur3 token (default: the middle of the widest range between the tokens of the nodes
+   * in the ring, so it takes over half of one node's primary range).
+   */
+  readonly token?: string
 }
 
 /**
@@ -211,8 +241,23 @@ export interface LocalCassandraShape extends Omit<ClusterInfo, "nodes"> {
   readonly nodes: ReadonlyArray<NodeControl>
   /** Node `index` (1-based); its effects fail with ControlError when there is no such node. */
   readonly node: (index: number) => NodeControl
-  /** The plain description, with `controlUrl` when a control server runs. */
+  /** The plain description, with `controlUrl` when a control server runs (its `nodes` include added ones). */
   readonly info: ClusterInfo
+  /**
+   * Adds a node to the running cluster and waits until it has joined: node N+1 on the next address (JMX
+   * port by the same rule), with the cluster's seeds, name, snitch and options, `auto_bootstrap: true` (so it
+   * streams its ranges from the others before it serves) and one token ({@link AddNodeOptions}). Ready when
+   * its log says startup is complete (after the bootstrap), it and the running nodes see each other UP, it
+   * answers CQL, the schema agrees, and every running node lists it `UN` in `nodetool status`. It then shows
+   * in `nodes`, `node(N+1)` and `info.nodes` (not in `contactPoints`/`hosts`, which stay the nodes the
+   * cluster started with), and stops with the cluster. The first decommissioned node's slot (index, address,
+   * ports, folder, wiped) is taken again before a new one. A node that fails to join is killed and forgotten.
+   * Nodes start one after another: add the next once this one is ready. Not for TLS clusters (a
+   * ControlError: the certificate names the nodes the cluster started with).
+   *
+   * @since 0.2.0
+   */
+  readonly addNode: (options?: AddNodeOptions) => Effect.Effect<NodeControl, NodeStartError | StartTimeoutError | ControlError>
 }
 
 /** A duration option in milliseconds (not negative); `InvalidOptions` when it is not a duration. */
@@ -284,11 +329,14 @@ const nodeInfoOf = (rt: Runtime, i: number): NodeInfo => {
   }
 }
 
+/** The nodes the cluster started with (nodes added later are not contact points). */
+const initialPlans = (rt: Runtime) => rt.plan.nodePlans.slice(0, rt.options.nodes)
+
 const infoOfRuntime = (rt: Runtime, controlUrl: string | undefined): ClusterInfo => ({
   managed: true,
   name: rt.plan.name,
-  contactPoints: rt.plan.nodePlans.map((n) => `${n.address}:${n.nativePort}`),
-  hosts: rt.plan.nodePlans.map((n) => n.address),
+  contactPoints: initialPlans(rt).map((n) => `${n.address}:${n.nativePort}`),
+  hosts: initialPlans(rt).map((n) => n.address),
   port: rt.plan.nativePort,
   localDatacenter: rt.plan.nodePlans[0]?.datacenter ?? LOCAL_DATACENTER,
   version: rt.version ?? "unknown",
@@ -303,45 +351,82 @@ const missingNode = (index: number, count: number): NodeControl => {
   const fail = Effect.fail(new ControlError({ message: `no node ${index}: this cluster has nodes 1..${count}` }))
   return {
     index, address: "", nativePort: 0, storagePort: 0, jmxPort: 0, datacenter: "", rack: "", dir: "", logFile: "",
-    status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail
+    status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail,
+    decommission: () => fail
   }
 }
 
-const shapeOf = (info: ClusterInfo, nodes: ReadonlyArray<NodeControl>): LocalCassandraShape => ({
-  managed: info.managed,
-  name: info.name,
-  contactPoints: info.contactPoints,
-  hosts: info.hosts,
-  port: info.port,
-  localDatacenter: info.localDatacenter,
-  version: info.version,
-  credentials: info.credentials,
-  tls: info.tls,
-  caCertPem: info.caCertPem,
-  controlUrl: info.controlUrl,
-  nodes,
-  node: (index) => nodes[index - 1] ?? missingNode(index, nodes.length),
-  info
+/** The plain part of a node control. */
+const plainNode = (n: NodeInfo): NodeInfo => ({
+  index: n.index,
+  address: n.address,
+  nativePort: n.nativePort,
+  storagePort: n.storagePort,
+  jmxPort: n.jmxPort,
+  datacenter: n.datacenter,
+  rack: n.rack,
+  dir: n.dir,
+  logFile: n.logFile
 })
 
-const managedShape = (rt: Runtime, controlUrl: string | undefined): LocalCassandraShape =>
-  shapeOf(
-    infoOfRuntime(rt, controlUrl),
-    rt.plan.nodePlans.map((_, i): NodeControl => {
-      const index = i + 1
-      return {
-        ...nodeInfoOf(rt, i),
-        status: nodeStatus(rt, index),
-        start: Effect.asVoid(startNode(rt, index)),
-        stop: (options) => withMillis(options?.grace, rt.options.stopGraceMillis, (grace) => stopNode(rt, index, grace)),
-        kill: killNode(rt, index),
-        pause: pauseNode(rt, index),
-        resume: resumeNode(rt, index),
-        logTail: (lines) => Effect.sync(() => tail(rt.plan.nodePlans[i]!.logFile, lines ?? 40)),
-        nodetool: (args) => Effect.flatMap(nodeStatus(rt, index), () => nodetool(rt, index, args))
-      }
+/**
+ * The service over `nodes` (an array that `addNode` appends to, so `nodes`, `node(i)` and `info` see the
+ * nodes it adds); `info` is read anew each time.
+ */
+const shapeOf = (
+  info: () => ClusterInfo,
+  nodes: ReadonlyArray<NodeControl>,
+  addNode: LocalCassandraShape["addNode"]
+): LocalCassandraShape => {
+  const first = info()
+  return {
+    managed: first.managed,
+    name: first.name,
+    contactPoints: first.contactPoints,
+    hosts: first.hosts,
+    port: first.port,
+    localDatacenter: first.localDatacenter,
+    version: first.version,
+    credentials: first.credentials,
+    tls: first.tls,
+    caCertPem: first.caCertPem,
+    controlUrl: first.controlUrl,
+    nodes,
+    node: (index) => nodes[index - 1] ?? missingNode(index, nodes.length),
+    get info() {
+      return info()
+    },
+    addNode
+  }
+}
+
+const managedControl = (rt: Runtime, i: number): NodeControl => {
+  const index = i + 1
+  return {
+    ...nodeInfoOf(rt, i),
+    status: nodeStatus(rt, index),
+    start: Effect.asVoid(startNode(rt, index)),
+    stop: (options) => withMillis(options?.grace, rt.options.stopGraceMillis, (grace) => stopNode(rt, index, grace)),
+    kill: killNode(rt, index),
+    pause: pauseNode(rt, index),
+    resume: resumeNode(rt, index),
+    logTail: (lines) => Effect.sync(() => tail(rt.plan.nodePlans[i]!.logFile, lines ?? 40)),
+    nodetool: (args) => Effect.flatMap(nodeStatus(rt, index), () => nodetool(rt, index, args)),
+    decommission: (options) => decommissionNode(rt, index, options?.force === true)
+  }
+}
+
+const managedShape = (rt: Runtime): LocalCassandraShape => {
+  const nodes: Array<NodeControl> = rt.plan.nodePlans.map((_, i) => managedControl(rt, i))
+  const addNode = (options?: AddNodeOptions) =>
+    Effect.map(addRuntimeNode(rt, { token: options?.token }), (state) => {
+      const control = managedControl(rt, state.plan.index - 1)
+      // a decommissioned node's slot taken again, or a new one
+      nodes[state.plan.index - 1] = control
+      return control
     })
-  )
+  return shapeOf(() => infoOfRuntime(rt, undefined), nodes, addNode)
+}
 
 /**
  * Starts a local cluster and returns it; the nodes stop (SIGTERM, SIGKILL after `shutdownGrace`) when the
@@ -361,7 +446,8 @@ export const start = (options: StartOptions = {}): Effect.Effect<LocalCassandraS
     const t0 = Date.now()
     const rt = yield* Effect.acquireRelease(
       Effect.map(prepare(resolved, false), (rt) => {
-        const reaper = spawnReaper(rt.plan.nodePlans.map((n) => n.dir))
+        // every node folder a cluster may have, the ones of nodes added later included
+        const reaper = spawnReaper(Array.from({ length: MAX_NODES }, (_, k) => path.join(rt.plan.dir, `node${k + 1}`)))
         if (reaper !== undefined) own(reaper)
         return { rt, reaper }
       }),
@@ -381,12 +467,15 @@ export const start = (options: StartOptions = {}): Effect.Effect<LocalCassandraS
     yield* Effect.logInfo(
       `cluster ${rt.plan.name}: ${rt.plan.nodes} node(s) ready in ${((Date.now() - t1) / 1000).toFixed(1)} s (prepare ${((t1 - t0) / 1000).toFixed(1)} s)`
     )
-    return managedShape(rt, undefined)
+    return managedShape(rt)
   })
 
 const unmanagedControl = (info: ClusterInfo, n: NodeInfo): NodeControl => {
   const fail = Effect.fail(new ControlError({ message: `cluster ${info.name} is not controlled by this process (no control server)` }))
-  return { ...n, status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail }
+  return {
+    ...n, status: fail, start: fail, stop: () => fail, kill: fail, pause: fail, resume: fail, logTail: () => fail, nodetool: () => fail,
+    decommission: () => fail
+  }
 }
 
 interface ControlReply {
@@ -446,7 +535,8 @@ const remoteControl = (base: string, n: NodeInfo): NodeControl => {
     pause: asControlError(Effect.asVoid(remoteCall(at("pause"), "POST"))),
     resume: asControlError(Effect.asVoid(remoteCall(at("resume"), "POST"))),
     logTail: (lines) => asControlError(Effect.map(remoteCall(`${at("log")}?lines=${lines ?? 40}`, "GET"), String)),
-    nodetool: (args) => asControlError(Effect.map(remoteCall(at("nodetool"), "POST", { args }), String))
+    nodetool: (args) => asControlError(Effect.map(remoteCall(at("nodetool"), "POST", { args }), String)),
+    decommission: (options) => asControlError(Effect.asVoid(remoteCall(at("decommission"), "POST", options?.force === true ? { force: true } : {})))
   }
 }
 
@@ -457,8 +547,19 @@ const remoteControl = (base: string, n: NodeInfo): NodeControl => {
  * @since 0.1.0
  * @category constructors
  */
-export const fromInfo = (info: ClusterInfo): LocalCassandraShape =>
-  shapeOf(info, info.nodes.map((n) => (info.controlUrl === undefined ? unmanagedControl(info, n) : remoteControl(info.controlUrl, n))))
+export const fromInfo = (info: ClusterInfo): LocalCassandraShape => {
+  const base = info.controlUrl
+  const nodes = info.nodes.map((n) => (base === undefined ? unmanagedControl(info, n) : remoteControl(base, n)))
+  const addNode = (options?: AddNodeOptions): Effect.Effect<NodeControl, NodeStartError | StartTimeoutError | ControlError> =>
+    base === undefined
+      ? Effect.fail(new ControlError({ message: `cluster ${info.name} is not controlled by this process (no control server)` }))
+      : Effect.map(remoteCall(`${base}/nodes/add`, "POST", options ?? {}), (value) => {
+        const control = remoteControl(base, value as NodeInfo)
+        nodes[control.index - 1] = control
+        return control
+      })
+  return shapeOf(() => ({ ...info, nodes: nodes.map(plainNode) }), nodes, addNode)
+}
 
 const errorJson = (e: unknown): NonNullable<ControlReply["error"]> => {
   if (e !== null && typeof e === "object" && "_tag" in e) {
@@ -480,14 +581,17 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
   Effect.gen(function*() {
     const handle = (req: http.IncomingMessage, body: string): Promise<ControlReply> => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1")
-      const m = /^\/nodes\/(\d+)\/(status|start|stop|kill|pause|resume|log|nodetool)$/.exec(url.pathname)
+      const m = /^\/nodes\/(\d+)\/(status|start|stop|kill|pause|resume|log|nodetool|decommission)$/.exec(url.pathname)
       let eff: Effect.Effect<unknown, unknown>
       if (url.pathname === "/info") eff = Effect.succeed(withUrl.info)
-      else if (m === null) eff = Effect.fail(new ControlError({ message: `unknown control path ${url.pathname}` }))
+      else if (url.pathname === "/nodes/add") {
+        const parsed = body === "" ? {} : (JSON.parse(body) as AddNodeOptions)
+        eff = Effect.map(cluster.addNode(parsed.token === undefined ? {} : { token: String(parsed.token) }), plainNode)
+      } else if (m === null) eff = Effect.fail(new ControlError({ message: `unknown control path ${url.pathname}` }))
       else {
         const node = cluster.node(Number(m[1]))
         const action = m[2]
-        const parsed = body === "" ? {} : (JSON.parse(body) as { graceMillis?: number; args?: ReadonlyArray<string> })
+        const parsed = body === "" ? {} : (JSON.parse(body) as { graceMillis?: number; args?: ReadonlyArray<string>; force?: boolean })
         eff = action === "status" ? node.status
           : action === "start" ? node.start
           : action === "stop" ? node.stop(parsed.graceMillis === undefined ? undefined : { grace: Duration.millis(parsed.graceMillis) })
@@ -495,6 +599,7 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
           : action === "pause" ? node.pause
           : action === "resume" ? node.resume
           : action === "nodetool" ? node.nodetool((parsed.args ?? []).map(String))
+          : action === "decommission" ? node.decommission(parsed.force === true ? { force: true } : {})
           : node.logTail(Number(url.searchParams.get("lines") ?? "40"))
       }
       return Effect.runPromise(
@@ -531,7 +636,7 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
       })
     )
     const port = (server.address() as AddressInfo).port
-    const withUrl = shapeOf({ ...cluster.info, controlUrl: `http://127.0.0.1:${port}` }, cluster.nodes)
+    const withUrl = shapeOf(() => ({ ...cluster.info, controlUrl: `http://127.0.0.1:${port}` }), cluster.nodes, cluster.addNode)
     return withUrl
   })
 

@@ -6,7 +6,7 @@
  * Types only. Filling in the defaults is `resolveOptions` in LocalCassandra.ts; planning is
  * `internal/layout.ts`'s and running the nodes `internal/cluster.ts`'s. They live here, outside
  * `internal/`, so that the public `resolveOptions` and the internal modules share them without the
- * public declarations naming an internal module. The package's barrel does not export them.
+ * public declarations naming an internal module. A support module: neither in the barrel nor a subpath.
  *
  * @since 0.1.0
  */

@@ -7,10 +7,13 @@ import {
   nodetoolArgs,
   parseArgsFile,
   parseJavaMajor,
+  MAX_NODES,
   placement,
+  planAddedNode,
   planCluster,
   rackdcProperties,
   renderYaml,
+  splitWidestRange,
   validatePlanInput
 } from "../src/internal/layout.ts"
 import { resource } from "../src/internal/resources.ts"
@@ -125,6 +128,89 @@ describe("topologies", () => {
   })
 })
 
+describe("a node added to a running cluster", () => {
+  const template = resource("cassandra.yaml.template")
+  it("splits the widest range of the ring (wrapping around) in the middle", () => {
+    const three = [1, 2, 3].map((i) => initialToken(i, 3))
+    // of three balanced tokens, the range that wraps from node 3 to node 1 is one token wider than the others
+    expect(splitWidestRange(three)).toBe(6148914691236517205n)
+    expect(splitWidestRange(three)).toBe(three[2]! + (three[0]! + 2n ** 64n - three[2]!) / 2n)
+    expect(splitWidestRange([three[0]!, three[1]!])).toBe(three[1]! + (three[0]! + 2n ** 64n - three[1]!) / 2n)
+    // the widest range wraps from the last token to the first
+    expect(splitWidestRange([-(2n ** 62n), 0n])).toBe(3n * 2n ** 61n)
+    expect(splitWidestRange([0n])).toBe(-(2n ** 63n))
+    expect(splitWidestRange([])).toBe(-(2n ** 63n))
+    // a middle past 2^63 - 1 comes back round to the negative tokens
+    expect(splitWidestRange([2n ** 63n - 2n, 2n ** 62n - 1n])).toBe(-(2n ** 63n) + 2n ** 62n + 2n ** 61n - 2n)
+    for (const t of [splitWidestRange(three), splitWidestRange([5n, 7n])]) expect(t >= -(2n ** 63n) && t < 2n ** 63n).toBe(true)
+  })
+  it("is node N+1 on the next address, JMX port by the same rule, the cluster's seeds, bootstrapping", () => {
+    const plan = planCluster(input({ firstAddress: 40, jmxPortBase: 7000 }))
+    const node = planAddedNode(plan)
+    if (typeof node === "string") throw new Error(node)
+    expect(node).toMatchObject({
+      index: 4,
+      address: "127.0.0.43",
+      jmxPort: 11300,
+      nativePort: 9042,
+      storagePort: 7000,
+      datacenter: "datacenter1",
+      rack: "rack1",
+      dir: "/tmp/c/node4",
+      logFile: "/tmp/c/node4/logs/cassandra.log",
+      pidFile: "/tmp/c/node4/cassandra.pid",
+      autoBootstrap: true,
+      token: "6148914691236517205"
+    })
+    expect(plan.nodePlans.every((n) => !n.autoBootstrap)).toBe(true)
+    const yaml = renderYaml(template, { ...plan, nodePlans: [...plan.nodePlans, node] }, node)
+    expect(yaml).not.toMatch(/@@/)
+    expect(yaml).toMatch(/^auto_bootstrap: true$/m)
+    expect(yaml).toContain("initial_token: '6148914691236517205'")
+    expect(yaml).toContain("listen_address: 127.0.0.43")
+    // not a seed: a seed does not bootstrap
+    expect(yaml).toContain('seeds: "127.0.0.40:7000,127.0.0.41:7000,127.0.0.42:7000"')
+    expect(yaml).toContain("cluster_name: 'effect-cassandra'")
+    expect(yaml).toMatch(/^endpoint_snitch: SimpleSnitch /m)
+    expect(renderYaml(template, plan, plan.nodePlans[0]!)).toMatch(/^auto_bootstrap: false$/m)
+  })
+  it("continues the round-robin over datacenters and racks, with their snitch", () => {
+    const plan = planCluster(input({ nodes: 4, dcs: 2, racks: 2 }))
+    const node = planAddedNode(plan)
+    if (typeof node === "string") throw new Error(node)
+    expect([node.index, node.datacenter, node.rack]).toEqual([5, "dc1", "rack1"])
+    expect(rackdcProperties(node)).toContain("dc=dc1")
+    expect(renderYaml(template, plan, node)).toMatch(/^endpoint_snitch: GossipingPropertyFileSnitch /m)
+  })
+  it("takes the token given, or splits the ring of the nodes still in it", () => {
+    const plan = planCluster(input())
+    expect(planAddedNode(plan, { token: "42" })).toMatchObject({ token: "42" })
+    expect(planAddedNode(plan, { token: "-9223372036854775808" })).toMatch(/already taken/)
+    expect(planAddedNode(plan, { token: "4.2" })).toMatch(/integer/)
+    expect(planAddedNode(plan, { token: String(2n ** 63n) })).toMatch(/-2\^63/)
+    // node 2 decommissioned: the ring is nodes 1 and 3, its widest range is node 1's to node 3's
+    // (the middle of that range is node 2's old token)
+    const ringTokens = [plan.nodePlans[0]!.token, plan.nodePlans[2]!.token]
+    expect(planAddedNode(plan, { ringTokens })).toMatchObject({ index: 4, token: "-3074457345618258603" })
+    expect(planAddedNode(plan)).toMatchObject({ index: 4, token: "6148914691236517205" })
+  })
+  it("plans a decommissioned node's slot again: same address, folder and ports", () => {
+    const three = planCluster(input({ firstAddress: 40 }))
+    const four = planAddedNode(three)
+    if (typeof four === "string") throw new Error(four)
+    const plan = { ...three, nodePlans: [...three.nodePlans, four] }
+    const again = planAddedNode(plan, { index: 4, ringTokens: three.nodePlans.map((n) => n.token) })
+    expect(again).toEqual(four)
+    expect(planAddedNode(plan, { index: 4 })).toMatchObject({ index: 4, address: "127.0.0.43", jmxPort: 11300 })
+    expect(planAddedNode(plan, { index: 6 })).toMatch(/no slot 6/)
+    expect(planAddedNode(plan, { index: 0 })).toMatch(/no slot 0/)
+  })
+  it("stops at MAX_NODES and at the end of 127.0.0.x", () => {
+    expect(planAddedNode(planCluster(input({ nodes: MAX_NODES })))).toMatch(/at most 9 nodes/)
+    expect(planAddedNode(planCluster(input({ nodes: 3, firstAddress: 252 })))).toMatch(/127\.0\.0\.255/)
+  })
+})
+
 describe("cassandra.yaml", () => {
   const template = resource("cassandra.yaml.template")
   it("fills every placeholder of the shipped template", () => {
@@ -191,6 +277,16 @@ describe("JVM", () => {
     expect(args).not.toContain("-XX:+UseG1GC")
     expect(args).toContain("-Dlogback.configurationFile=/res/logback-tools.xml")
     expect(args.slice(-11)).toEqual(["-cp", "/lib/*", "org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", "8200", "getendpoints", "ks", "t", "42"])
+  })
+  it("builds the command line of nodetool decommission and status", () => {
+    const plan = planCluster(input({ firstAddress: 40 }))
+    const added = planAddedNode(plan)
+    if (typeof added === "string") throw new Error(added)
+    for (const cmd of ["decommission", "status"]) {
+      const args = nodetoolArgs({ baseArgs: [], libDir: "/lib", node: added, logback: "/res/logback-tools.xml", args: [cmd] })
+      expect(args.slice(-6)).toEqual(["org.apache.cassandra.tools.NodeTool", "-h", "127.0.0.1", "-p", "11300", cmd])
+      expect(args).toContain("-Dcassandra.storagedir=/tmp/c/node4/tmp")
+    }
   })
   it("parses java -version banners", () => {
     expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17)

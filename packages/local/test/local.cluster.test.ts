@@ -1,7 +1,7 @@
 // Three real nodes (started by the cluster globalSetup): a keyspace with RF=3, a write at QUORUM read back
 // through each node; one node stopped (the other two still serve QUORUM) and started again on its data.
 import { assert, describe, it } from "@effect/vitest"
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import { testCluster, testClusterLayer } from "@effect-cassandra/local/vitest"
 import cassandra from "cassandra-driver"
 import { Effect } from "effect"

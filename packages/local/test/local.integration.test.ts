@@ -1,7 +1,7 @@
 // One real node (started by the integration globalSetup) answers CQL; a separate node with
 // PasswordAuthenticator + client TLS accepts the right password over verified TLS and refuses the rest.
 import { assert, describe, it } from "@effect/vitest"
-import { LocalCassandra } from "@effect-cassandra/local"
+import { LocalCassandra } from "@effect-cassandra/local/LocalCassandra"
 import { testCluster } from "@effect-cassandra/local/vitest"
 import cassandra from "cassandra-driver"
 import { Effect } from "effect"

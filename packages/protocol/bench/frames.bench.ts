@@ -15,17 +15,15 @@
  * Reports medians of wall-clock time and of this process's CPU time (`process.cpuUsage`, user +
  * system): on a shared machine the CPU figure is the one that does not move with other processes' load.
  */
+import { parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import { FrameDecoder, FrameEncoder, decodeResponse } from "@effect-cassandra/protocol/Frames"
 import {
   type ColumnSpec,
   Consistency,
-  FrameDecoder,
-  FrameEncoder,
-  parseCqlType,
   type ProtocolVersion,
   type Request,
-  type Response,
-  decodeResponse
-} from "@effect-cassandra/protocol"
+  type Response
+} from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 
 const RUNS = Number(process.argv[2] ?? 15)

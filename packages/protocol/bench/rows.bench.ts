@@ -8,15 +8,10 @@
  *
  * Reports the median of the runs in rows/s.
  */
-import {
-  ByteReader,
-  ByteWriter,
-  type ColumnSpec,
-  decodeRows,
-  encodeValue,
-  makeRowDecoder,
-  parseCqlType
-} from "@effect-cassandra/protocol"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
+import { parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import { decodeRows, encodeValue, makeRowDecoder } from "@effect-cassandra/protocol/CqlValues"
+import type { ColumnSpec } from "@effect-cassandra/protocol/Messages"
 
 const ROWS = 5000
 const RUNS = Number(process.argv[2] ?? 30)

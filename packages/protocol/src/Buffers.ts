@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { DecodeError } from "./Errors.ts"
-import { setOwn } from "./Own.ts"
+import { setOwn } from "./internal/own.ts"
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder("utf-8", { fatal: false })

@@ -1,6 +1,10 @@
 /**
- * CQL type descriptors, as they arrive in result/prepared metadata ([option]) or as a user declares them.
- * Plain data only: reading, writing and naming types and their values is done in `types/`.
+ * CQL types: the type descriptor (`CqlType`), as it arrives in result/prepared metadata ([option]) or as a
+ * user declares it, its CQL text and Cassandra marshal class name, and its [option] form on the wire.
+ * Types only, never values: reading, writing and representing values is `CqlValues`'.
+ *
+ * The descriptors are declared here; the text forms and the [option] codec live in `types/TypeNames.ts` and
+ * `types/TypeOption.ts` (not entry points), and this module re-exports their public names.
  *
  * @since 0.1.0
  */
@@ -45,35 +49,25 @@ export type CqlType =
 export type CqlTypeKind = CqlType["kind"]
 
 /**
- * [option] ids of the native protocol.
+ * CQL type text (`formatType`, `parseCqlType`) and Cassandra marshal class names (`parseMarshalType`,
+ * `marshalClassName`), with the native descriptors (`nativeType`) and the deepest nesting accepted.
  *
  * @since 0.1.0
  */
-export const TypeCode = {
-  custom: 0x0000,
-  ascii: 0x0001,
-  bigint: 0x0002,
-  blob: 0x0003,
-  boolean: 0x0004,
-  counter: 0x0005,
-  decimal: 0x0006,
-  double: 0x0007,
-  float: 0x0008,
-  int: 0x0009,
-  timestamp: 0x000b,
-  uuid: 0x000c,
-  varchar: 0x000d,
-  varint: 0x000e,
-  timeuuid: 0x000f,
-  inet: 0x0010,
-  date: 0x0011,
-  time: 0x0012,
-  smallint: 0x0013,
-  tinyint: 0x0014,
-  duration: 0x0015,
-  list: 0x0020,
-  map: 0x0021,
-  set: 0x0022,
-  udt: 0x0030,
-  tuple: 0x0031
-} as const
+export {
+  formatType,
+  MAX_TYPE_DEPTH,
+  marshalClassName,
+  nativeType,
+  parseCqlType,
+  parseMarshalType,
+  parseMarshalTypeOrCustom,
+  type UdtResolver
+} from "./types/TypeNames.ts"
+
+/**
+ * The [option] of result and prepared metadata: its type ids (`TypeCode`) and its codec.
+ *
+ * @since 0.1.0
+ */
+export { readTypeOption, TypeCode, writeTypeOption } from "./types/TypeOption.ts"

@@ -5,17 +5,10 @@
  * driver's tokenizer (another independent implementation), which is a dev dependency of the workspace.
  */
 import { describe, expect, it } from "@effect/vitest"
-import {
-  byteOrderedToken,
-  ByteWriter,
-  encodeValue,
-  md5Digest,
-  murmur3Token,
-  parseCqlType,
-  randomToken,
-  routingKey,
-  serializeValue
-} from "@effect-cassandra/protocol"
+import { ByteWriter } from "@effect-cassandra/protocol/Buffers"
+import { parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import { encodeValue, serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import { byteOrderedToken, md5Digest, murmur3Token, randomToken, routingKey } from "@effect-cassandra/protocol/Token"
 import * as Result from "effect/Result"
 import fc from "fast-check"
 import { createHash } from "node:crypto"

@@ -3,22 +3,19 @@
  * fast on lying lengths and counts.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
+import { type CqlType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
 import {
-  ByteReader,
-  ByteWriter,
   CqlDuration,
-  type CqlType,
-  DecodeError,
   decodeRows,
   decodeValue,
-  EncodeError,
   encodeInferredValue,
   encodeValue,
   LocalDate,
-  makeRowDecoder,
-  parseCqlType,
-  UNSET
-} from "@effect-cassandra/protocol"
+  makeRowDecoder
+} from "@effect-cassandra/protocol/CqlValues"
+import { DecodeError, EncodeError } from "@effect-cassandra/protocol/Errors"
+import { UNSET } from "@effect-cassandra/protocol/Messages"
 
 const T = (s: string): CqlType => parseCqlType(s)
 const address: CqlType = {

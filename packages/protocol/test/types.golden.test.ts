@@ -4,22 +4,20 @@
  * type, and by hand from protocol-notes.md / the v5 spec for the others (marked "spec").
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
+import { type CqlType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
 import {
-  ByteReader,
-  ByteWriter,
   CqlDuration,
-  type CqlType,
   decodeValue,
   deserializeValue,
   EMPTY,
   encodeValue,
   LocalDate,
   LocalTime,
-  parseCqlType,
   readValue,
-  serializeValue,
-  UNSET
-} from "@effect-cassandra/protocol"
+  serializeValue
+} from "@effect-cassandra/protocol/CqlValues"
+import { UNSET } from "@effect-cassandra/protocol/Messages"
 import * as BigDecimal from "effect/BigDecimal"
 import * as Result from "effect/Result"
 

@@ -10,20 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as BigDecimal from "effect/BigDecimal"
 import * as Result from "effect/Result"
 import { testCluster } from "@effect-cassandra/local/vitest"
-import {
-  type BoundValues,
-  CqlDuration,
-  type CqlType,
-  EMPTY,
-  formatType,
-  LocalDate,
-  LocalTime,
-  murmur3Token,
-  parseCqlType,
-  routingKey,
-  type Row,
-  serializeValue
-} from "@effect-cassandra/protocol"
+import { type CqlType, formatType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import { CqlDuration, EMPTY, LocalDate, LocalTime, serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import type { BoundValues, Row } from "@effect-cassandra/protocol/Messages"
+import { murmur3Token, routingKey } from "@effect-cassandra/protocol/Token"
 import { Connection } from "./fixtures/connection.ts"
 
 const info = testCluster()

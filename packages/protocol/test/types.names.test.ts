@@ -2,18 +2,17 @@
  * Type options ([option] of metadata), marshal class names, CQL type text.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
 import {
-  ByteReader,
-  ByteWriter,
   type CqlType,
-  DecodeError,
   formatType,
   marshalClassName,
   parseCqlType,
   parseMarshalType,
   readTypeOption,
   writeTypeOption
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/CqlType"
+import { DecodeError } from "@effect-cassandra/protocol/Errors"
 
 const M = "org.apache.cassandra.db.marshal."
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))

@@ -4,23 +4,24 @@
  * nothing else, and quickly.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
 import {
-  ByteReader,
-  ByteWriter,
-  CqlDuration,
   type CqlType,
-  DecodeError,
-  decodeValue,
-  EMPTY,
-  encodeValue,
   formatType,
-  LocalDate,
-  LocalTime,
-  makeRowDecoder,
   parseCqlType,
   readTypeOption,
   writeTypeOption
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/CqlType"
+import {
+  CqlDuration,
+  decodeValue,
+  EMPTY,
+  encodeValue,
+  LocalDate,
+  LocalTime,
+  makeRowDecoder
+} from "@effect-cassandra/protocol/CqlValues"
+import { DecodeError } from "@effect-cassandra/protocol/Errors"
 import * as BigDecimal from "effect/BigDecimal"
 import fc from "fast-check"
 

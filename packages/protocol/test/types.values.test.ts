@@ -2,28 +2,25 @@
  * Value classes (LocalDate, LocalTime, CqlDuration), text forms (uuid, inet), type inference, row decoders.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ByteReader, ByteWriter } from "@effect-cassandra/protocol/Buffers"
+import { type CqlType, formatType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
 import {
-  ByteReader,
-  ByteWriter,
   CqlDuration,
-  type CqlType,
   decodeRows,
   deserializeValue,
   EMPTY,
   encodeInferredValue,
   encodeValue,
   formatInet,
-  formatType,
   formatUuid,
   inferType,
   LocalDate,
   LocalTime,
   makeRowDecoder,
-  parseCqlType,
   parseInet,
-  parseUuid,
-  UNSET
-} from "@effect-cassandra/protocol"
+  parseUuid
+} from "@effect-cassandra/protocol/CqlValues"
+import { UNSET } from "@effect-cassandra/protocol/Messages"
 import * as BigDecimal from "effect/BigDecimal"
 import * as Result from "effect/Result"
 import fc from "fast-check"

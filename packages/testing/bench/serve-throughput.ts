@@ -5,7 +5,8 @@
  *
  *   node --conditions=source packages/testing/bench/serve-throughput.ts [--version 4|5] [--n 300000] [--c 256] [--rows 1] [--compression lz4]
  */
-import { decodeResponse, encodeRequest, FrameDecoder, type ProtocolVersion, type RawEnvelope } from "@effect-cassandra/protocol"
+import { decodeResponse, encodeRequest, FrameDecoder, type RawEnvelope } from "@effect-cassandra/protocol/Frames"
+import type { ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 import { spawn } from "node:child_process"
 import * as net from "node:net"
@@ -73,7 +74,7 @@ const main = async () => {
   } else if (compression === "lz4" || compression === "snappy") {
     decoder.setCompression(compression)
   }
-  const { FrameEncoder } = await import("@effect-cassandra/protocol")
+  const { FrameEncoder } = await import("@effect-cassandra/protocol/Frames")
   const encoder = new FrameEncoder({ version })
   if (version === 5) encoder.enableFraming(compression === "lz4" ? { compression: "lz4" } : undefined)
   else if (compression === "lz4" || compression === "snappy") encoder.setCompression(compression)

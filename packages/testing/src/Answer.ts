@@ -10,17 +10,16 @@
  *
  * @since 0.1.0
  */
+import { type CqlType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
 import {
   type ColumnSpec,
   Consistency,
   type ConsistencyName,
-  type CqlType,
   ErrorCode,
   type ErrorBody,
-  parseCqlType,
   type Row,
   type SchemaChange
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/Messages"
 import * as Duration from "effect/Duration"
 
 /**

@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { Cluster, Errors } from "@effect-cassandra/driver"
-import type { Event, SchemaChange } from "@effect-cassandra/protocol"
+import type { Event, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -371,7 +371,9 @@ export const make = (options: MockClusterOptions = {}): Effect.Effect<
         Effect.suspend(() => {
           const address = host === "localhost" ? "127.0.0.1" : host
           const h = sim.findHost(address, port)
-          if (h !== undefined) h.connectAttempts++
+          // an attempt at a removed host's endpoint counts on that host (it is refused)
+          const counted = sim.hostAt(address, port)
+          if (counted !== undefined) counted.connectAttempts++
           const endpoint = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`
           if (h === undefined || h.state === "down") {
             return Effect.fail(new Errors.ConnectionError({ message: `connect ECONNREFUSED ${endpoint}`, host: endpoint }))

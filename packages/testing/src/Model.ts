@@ -5,11 +5,12 @@
  *
  * Types only, no behaviour. They live here, outside `internal/`, so that the public `MockCluster`
  * module and the internal simulation share them without importing each other. `MockCluster`
- * re-exports every one of them: import them from there (this module is not in the package's barrel).
+ * re-exports every one of them: import them from there (a support module: neither in the barrel nor a subpath).
  *
  * @since 0.1.0
  */
-import type { ConsistencyName, ProtocolVersion, RawValue } from "@effect-cassandra/protocol"
+import type { RawValue } from "@effect-cassandra/protocol/Frames"
+import type { ConsistencyName, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import type { Answer, ColumnType, Columns } from "./Answer.ts"
 
 /**
@@ -252,7 +253,10 @@ export interface MockHost {
   readonly state: HostState
   /** Open connections. */
   readonly connections: number
-  /** Connections the driver tried to open, refused ones included (in memory; over TCP only accepted ones). */
+  /**
+   * Connections the driver tried to open, refused ones included (in memory; over TCP only accepted ones),
+   * and, for a removed host, the attempts at its endpoint since (refused).
+   */
   readonly connectAttempts: number
 }
 

@@ -6,7 +6,7 @@
  */
 import { Cluster, Errors, Session } from "@effect-cassandra/driver"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
-import { LocalDate } from "@effect-cassandra/protocol"
+import { LocalDate } from "@effect-cassandra/protocol/CqlValues"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

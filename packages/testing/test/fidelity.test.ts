@@ -4,7 +4,7 @@
  * IN list typed, a later page primed to fail, and schema versions that differ per host.
  */
 import { Cluster, Session } from "@effect-cassandra/driver"
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import { Answer, MockCluster } from "@effect-cassandra/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
@@ -65,6 +65,10 @@ const ignore: RetryDecision = { _tag: "Ignore" }
  * - read timeout: retry once on the same host when enough replicas answered but the data did not come;
  * - write timeout: retry once only for idempotent BATCH_LOG writes;
  * - unavailable: try the next host once;
+ * - read failure: the next host up to twice when the replicas' reasons are UNKNOWN or INCOMPATIBLE_SCHEMA
+ *   (a replica that has not applied a schema change yet; measured on Cassandra 5.0 during ALTER TABLE),
+ *   once when none is given (v3, v4); too many tombstones or a read too large are rethrown. The Python
+ *   driver rethrows every read failure;
  * - connection errors, client timeouts, overloaded, server errors, truncate errors: the next host,
  *   but only for idempotent requests (a non-idempotent write may have been applied);
  * - is bootstrapping: the next host (the request was not applied);
@@ -81,6 +85,10 @@ export const defaultRetryPolicy: RetryPolicyShape = {
         return retryCount === 0 && idempotent && error.writeType === "BATCH_LOG" ? same : rethrow
       case "Unavailable":
         return retryCount === 0 ? next : rethrow
+      case "ReadFailure":
+        // a read changes nothing: on other coordinators (other replica pairs), twice, when the replicas'
+        // reasons say it may pass (a schema change not applied everywhere yet), once when they say nothing (v3, v4)
+        return (error.isRetryable && retryCount < 2) || (error.reasons.length === 0 && retryCount === 0) ? next : rethrow
       case "IsBootstrapping":
         return next
       case "ConnectionError":

@@ -23,6 +23,7 @@ import {
   type NodePlan,
   nodetoolArgs,
   parseArgsFile,
+  planAddedNode,
   planCluster,
   rackdcProperties,
   renderYaml,
@@ -32,6 +33,7 @@ import { fileSize, readFrom, scanLog, tail, upAfterDown } from "./logs.ts"
 import { cmdlineOf, disown, isAlive, own, readText, signal, staleVerdict } from "./proc.ts"
 import { Progress } from "./progress.ts"
 import { resource, resourcePath } from "./resources.ts"
+import { parseStatus, ringMissing } from "./ring.ts"
 
 /**
  * The state of one node's process.
@@ -52,6 +54,12 @@ export interface NodeState {
   spawnError: string | undefined
   /** While paused: where the other nodes' logs were when it was paused. */
   pausedWatch: ReadonlyArray<Watch> | undefined
+  /**
+   * The node was decommissioned (it left the ring, its process stopped): it does not start again.
+   *
+   * @since 0.2.0
+   */
+  decommissioned: boolean
 }
 
 /**
@@ -62,7 +70,8 @@ export interface NodeState {
  */
 export interface Runtime {
   readonly options: ResolvedOptions
-  readonly plan: ClusterPlan
+  /** The plan; its `nodePlans` grow when a node is added ({@link addNode}). */
+  plan: ClusterPlan
   readonly java: Java
   readonly libDir: string
   readonly baseArgs: ReadonlyArray<string>
@@ -71,7 +80,8 @@ export interface Runtime {
   readonly credentials: { readonly username: string; readonly password: string } | undefined
   /** Detached nodes outlive this process (CLI); attached ones are killed with it. */
   readonly detached: boolean
-  readonly nodes: ReadonlyArray<NodeState>
+  /** One per node of `plan.nodePlans`, in the same order (node i is `nodes[i - 1]`). */
+  readonly nodes: Array<NodeState>
   version: string | undefined
 }
 
@@ -240,6 +250,26 @@ export const inUse = (state: ClusterStateFile | undefined, self: number = proces
   return undefined
 }
 
+const newNodeState = (plan: NodePlan): NodeState => ({
+  plan,
+  pid: undefined,
+  status: "stopped",
+  spawnError: undefined,
+  pausedWatch: undefined,
+  decommissioned: false
+})
+
+/** Writes a node's folders and configuration (cassandra.yaml, logback.xml, rackdc); `wipe` empties it first. Throws on I/O errors. */
+const writeNodeFiles = (plan: ClusterPlan, node: NodePlan, wipe: boolean): void => {
+  if (wipe) fs.rmSync(node.dir, { recursive: true, force: true })
+  for (const sub of ["conf", "data", "commitlog", "saved_caches", "hints", "cdc_raw", "logs", "tmp"]) {
+    fs.mkdirSync(path.join(node.dir, sub), { recursive: true })
+  }
+  fs.writeFileSync(path.join(node.confDir, "cassandra.yaml"), renderYaml(resource("cassandra.yaml.template"), plan, node))
+  fs.writeFileSync(path.join(node.confDir, "logback.xml"), resource("logback.xml"))
+  fs.writeFileSync(path.join(node.confDir, "cassandra-rackdc.properties"), rackdcProperties(node))
+}
+
 /**
  * Prepares folders and config, kills stale nodes, generates TLS material. Nothing is started yet.
  *
@@ -260,21 +290,11 @@ export const prepare = (
     const busy = inUse(readState(plan.dir))
     if (busy !== undefined) return yield* new ControlError({ message: busy })
     for (const node of plan.nodePlans) yield* killStale(node.dir, node.pidFile)
-    const template = yield* Effect.try({ try: () => resource("cassandra.yaml.template"), catch: fsFail })
-    const logback = yield* Effect.try({ try: () => resource("logback.xml"), catch: fsFail })
     const baseArgs = yield* Effect.try({ try: () => parseArgsFile(resource("jvm17.args")), catch: fsFail })
     yield* Effect.try({
       try: () => {
         fs.mkdirSync(plan.dir, { recursive: true })
-        for (const node of plan.nodePlans) {
-          if (!options.keepData) fs.rmSync(node.dir, { recursive: true, force: true })
-          for (const sub of ["conf", "data", "commitlog", "saved_caches", "hints", "cdc_raw", "logs", "tmp"]) {
-            fs.mkdirSync(path.join(node.dir, sub), { recursive: true })
-          }
-          fs.writeFileSync(path.join(node.confDir, "cassandra.yaml"), renderYaml(template, plan, node))
-          fs.writeFileSync(path.join(node.confDir, "logback.xml"), logback)
-          fs.writeFileSync(path.join(node.confDir, "cassandra-rackdc.properties"), rackdcProperties(node))
-        }
+        for (const node of plan.nodePlans) writeNodeFiles(plan, node, !options.keepData)
       },
       catch: fsFail
     })
@@ -292,7 +312,7 @@ export const prepare = (
       caCertPem,
       credentials: plan.auth ? DEFAULT_CREDENTIALS : undefined,
       detached,
-      nodes: plan.nodePlans.map((p) => ({ plan: p, pid: undefined, status: "stopped", spawnError: undefined, pausedWatch: undefined })),
+      nodes: plan.nodePlans.map(newNodeState),
       version: undefined
     }
     yield* Effect.try({ try: () => writeState(rt), catch: fsFail })
@@ -553,6 +573,7 @@ export const startNode = (rt: Runtime, index: number): Effect.Effect<string, Nod
     const status = yield* nodeStatus(rt, index)
     const node = yield* nodeByIndex(rt, index)
     if (status !== "stopped") return rt.version ?? ""
+    if (node.decommissioned) return yield* new ControlError({ message: `node ${index} was decommissioned: it does not rejoin the ring` })
     yield* startNodes(rt, [node])
     return rt.version ?? ""
   })
@@ -678,8 +699,138 @@ export const nodetool = (rt: Runtime, index: number, args: ReadonlyArray<string>
     return yield* Effect.callback<string, ControlError>((resume) => {
       const child = childProcess.execFile(rt.java.java, argv, { timeout: timeoutMillis, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err === null) return resume(Effect.succeed(stdout))
-        resume(Effect.fail(new ControlError({ message: `nodetool ${args.join(" ")} on node ${index} failed (${err.message.split("\n")[0]}): ${String(stderr).trim().slice(-2000)}` })))
+        // NodeTool prints some failures (`error: ...`) on stdout
+        const said = String(stderr).trim() === "" ? String(stdout).trim() : String(stderr).trim()
+        resume(Effect.fail(new ControlError({ message: `nodetool ${args.join(" ")} on node ${index} failed (${err.message.split("\n")[0].slice(0, 200)}): ${said.slice(-2000)}` })))
       })
       return Effect.sync(() => child.kill("SIGKILL"))
     })
+  })
+
+/**
+ * Polls `nodetool status` on every running node of `viewers` until each lists `address` as `want` (`"UN"`:
+ * joined, up and normal) or does not list it at all (`"gone"`); fails with what is still missing after
+ * `timeoutMillis`. A viewer that saw it so is not asked again (each nodetool is a JVM start: seconds on a
+ * loaded machine).
+ */
+const awaitRing = (
+  rt: Runtime,
+  viewers: ReadonlyArray<NodeState>,
+  address: string,
+  want: "UN" | "gone",
+  timeoutMillis: number
+): Effect.Effect<void, string> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMillis
+    const satisfied = new Set<NodeState>()
+    for (;;) {
+      const missing: Array<string> = []
+      for (const v of viewers) {
+        if (v.status !== "running" || satisfied.has(v)) continue
+        const out = yield* Effect.option(nodetool(rt, v.plan.index, ["status"]))
+        const why = out._tag === "None"
+          ? `node ${v.plan.index} to answer nodetool status`
+          : ringMissing(v.plan.index, parseStatus(out.value), address, want)
+        if (why === undefined) satisfied.add(v)
+        else missing.push(why)
+      }
+      if (missing.length === 0) return
+      if (Date.now() > deadline) return yield* Effect.fail(missing.join("; "))
+      yield* sleep(1000)
+    }
+  })
+
+/**
+ * Adds a node to the running cluster and waits until it has joined: plans it (the slot of the first
+ * decommissioned node, else the next index and address; `auto_bootstrap: true`, the cluster's seeds, name
+ * and snitch, `token` or the middle of the widest range of the nodes in the ring), writes its folder (a
+ * reused slot's is wiped), starts it (its log says startup is complete only after it streamed its ranges;
+ * every running node sees it UP; it answers CQL; the schema agrees) and waits until every running node, itself
+ * included, lists it `UN` in `nodetool status`. A node that fails to join is killed and its slot goes back
+ * to what it was. Not for TLS clusters (the certificate names the nodes the cluster started with) nor
+ * detached ones.
+ *
+ * @since 0.2.0
+ */
+export const addNode = (
+  rt: Runtime,
+  options: { readonly token?: string | undefined } = {}
+): Effect.Effect<NodeState, NodeStartError | StartTimeoutError | ControlError> =>
+  Effect.gen(function*() {
+    if (rt.plan.tls) return yield* new ControlError({ message: "addNode: a TLS cluster's certificate names only the nodes it started with" })
+    if (rt.detached) return yield* new ControlError({ message: "addNode: not for a cluster started by cassandra-local start" })
+    if (!rt.nodes.some((n) => n.status === "running")) return yield* new ControlError({ message: "addNode: no node of the cluster is running" })
+    const ringTokens = rt.nodes.filter((n) => !n.decommissioned).map((n) => n.plan.token)
+    const previous = rt.nodes.find((n) => n.decommissioned && n.status === "stopped")
+    const planned = planAddedNode(rt.plan, { token: options.token, ringTokens, index: previous?.plan.index })
+    if (typeof planned === "string") return yield* new ControlError({ message: `addNode: ${planned}` })
+    yield* killStale(planned.dir, planned.pidFile)
+    yield* Effect.try({
+      try: () => writeNodeFiles(rt.plan, planned, true),
+      catch: (e) => new ControlError({ message: `addNode: cannot write ${planned.dir}: ${(e as Error).message}` })
+    })
+    const node = newNodeState(planned)
+    const slot = planned.index - 1
+    const put = (state: NodeState | undefined) =>
+      Effect.sync(() => {
+        if (state === undefined) rt.nodes.splice(slot, 1)
+        else rt.nodes[slot] = state
+        const plans = rt.nodes.map((n) => n.plan)
+        rt.plan = { ...rt.plan, nodePlans: plans }
+        if (!rt.detached) writeState(rt)
+      })
+    yield* put(node)
+    yield* Effect.gen(function*() {
+      yield* startNodes(rt, [node])
+      const viewers = rt.nodes.filter((n) => n.status === "running")
+      const missing = yield* Effect.option(Effect.flip(awaitRing(rt, viewers, planned.address, "UN", rt.options.startTimeoutMillis)))
+      if (missing._tag === "Some") {
+        return yield* new StartTimeoutError({
+          node: planned.index,
+          message: `node ${planned.index} (${planned.address}) did not join the ring within ${rt.options.startTimeoutMillis / 1000} s`,
+          timeoutMillis: rt.options.startTimeoutMillis,
+          waitingFor: missing.value,
+          logFile: planned.logFile,
+          logTail: tail(planned.logFile)
+        })
+      }
+    }).pipe(Effect.tapError(() => Effect.andThen(killNode(rt, planned.index).pipe(Effect.ignore), put(previous))))
+    yield* Effect.logInfo(`node ${planned.index} (${planned.address}, token ${planned.token}) joined the ring`)
+    return node
+  })
+
+/**
+ * How long `nodetool decommission` may run (it streams the node's data to the others, then announces its
+ * leaving for a ring delay).
+ *
+ * @since 0.2.0
+ */
+export const DECOMMISSION_TIMEOUT_MILLIS = 10 * 60_000
+
+/**
+ * Decommissions a running node: `nodetool decommission` against the node's JMX port (it returns once the
+ * node streamed its data away, left the ring and closed its CQL port and gossip: Cassandra's DECOMMISSIONED
+ * mode), then waits until no other running node lists it in `nodetool status`. Its process keeps running
+ * until {@link stopNode}; it does not start again (once stopped, {@link addNode} takes its slot). The last
+ * running node cannot be decommissioned. `force` (`nodetool decommission --force`) lets the node go even
+ * when fewer nodes than a keyspace's replication factor would be left (Cassandra refuses otherwise).
+ *
+ * @since 0.2.0
+ */
+export const decommissionNode = (rt: Runtime, index: number, force = false): Effect.Effect<void, ControlError> =>
+  Effect.gen(function*() {
+    const node = yield* nodeByIndex(rt, index)
+    const status = yield* nodeStatus(rt, index)
+    if (node.decommissioned) return yield* new ControlError({ message: `node ${index} is already decommissioned` })
+    if (status !== "running") return yield* new ControlError({ message: `decommission: node ${index} is ${status}` })
+    const others = rt.nodes.filter((n) => n !== node && n.status === "running")
+    if (others.length === 0) return yield* new ControlError({ message: `decommission: node ${index} is the last running node` })
+    const t0 = Date.now()
+    yield* nodetool(rt, index, force ? ["decommission", "--force"] : ["decommission"], DECOMMISSION_TIMEOUT_MILLIS)
+    node.decommissioned = true
+    yield* Effect.mapError(
+      awaitRing(rt, others, node.plan.address, "gone", rt.options.startTimeoutMillis),
+      (missing) => new ControlError({ message: `node ${index} was decommissioned, but after ${rt.options.startTimeoutMillis / 1000} s still waiting for ${missing}` })
+    )
+    yield* Effect.logInfo(`node ${index} (${node.plan.address}) decommissioned in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   })

@@ -155,6 +155,13 @@ export interface NodePlan {
   readonly confDir: string
   readonly logFile: string
   readonly pidFile: string
+  /**
+   * `auto_bootstrap`: false for the nodes a cluster starts with (every one a seed), true for a node added
+   * to a running cluster (see {@link planAddedNode}), which streams its ranges before it serves.
+   *
+   * @since 0.2.0
+   */
+  readonly autoBootstrap: boolean
 }
 
 /**
@@ -179,12 +186,19 @@ export interface ClusterPlan extends PlanInput {
 export const nodeAddress = (firstAddress: number, i: number): string => `127.0.0.${firstAddress + i - 1}`
 
 /**
+ * Most nodes a cluster may have, started and added together (the nodes it starts with and the nodes added later).
+ *
+ * @since 0.2.0
+ */
+export const MAX_NODES = 9
+
+/**
  * Why `input` cannot be planned (a readable message), or undefined when it is valid.
  *
  * @since 0.1.0
  */
 export const validatePlanInput = (input: PlanInput): string | undefined => {
-  if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 9) return `nodes must be 1..9, got ${input.nodes}`
+  if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > MAX_NODES) return `nodes must be 1..${MAX_NODES}, got ${input.nodes}`
   if (!Number.isInteger(input.dcs) || input.dcs < 1 || input.dcs > input.nodes) return `dcs must be 1..nodes (${input.nodes}), got ${input.dcs}`
   if (!Number.isInteger(input.racks) || input.racks < 1 || input.racks > Math.floor(input.nodes / input.dcs)) {
     return `racks must leave a node in every rack of every datacenter: 1..${Math.floor(input.nodes / input.dcs)} for ${input.nodes} node(s) in ${input.dcs} datacenter(s), got ${input.racks}`
@@ -223,7 +237,8 @@ export const planCluster = (input: PlanInput): ClusterPlan => {
       dir,
       confDir: path.join(dir, "conf"),
       logFile: path.join(dir, "logs", "cassandra.log"),
-      pidFile: path.join(dir, "cassandra.pid")
+      pidFile: path.join(dir, "cassandra.pid"),
+      autoBootstrap: false
     }
   })
   const tlsDir = path.join(input.dir, "tls")
@@ -235,6 +250,84 @@ export const planCluster = (input: PlanInput): ClusterPlan => {
     caFile: path.join(tlsDir, "ca.pem"),
     stateFile: path.join(input.dir, "cluster.json"),
     nodePlans
+  }
+}
+
+const RING_MIN = -(1n << 63n)
+const RING_SIZE = 1n << 64n
+
+/**
+ * The Murmur3 token in the middle of the widest range between `tokens` (the ring wraps around from the last
+ * token to the first): where a node added to the ring takes over the most data of one node. Ties go to the
+ * range that starts at the lowest token. With no token, the ring's first token.
+ *
+ * @since 0.2.0
+ */
+export const splitWidestRange = (tokens: ReadonlyArray<bigint>): bigint => {
+  const sorted = [...new Set(tokens)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  if (sorted.length === 0) return RING_MIN
+  let bestStart = sorted[0]!
+  let bestWidth = -1n
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i]!
+    const width = i + 1 < sorted.length ? sorted[i + 1]! - start : sorted[0]! + RING_SIZE - start
+    if (width > bestWidth) {
+      bestStart = start
+      bestWidth = width
+    }
+  }
+  const mid = bestStart + bestWidth / 2n
+  return mid >= -RING_MIN ? mid - RING_SIZE : mid
+}
+
+/**
+ * The plan of one node added to a running cluster whose nodes are `plan.nodePlans`: the next index and
+ * address, its JMX port, the datacenter and rack the round-robin gives it, `autoBootstrap` on (it is not a
+ * seed: the cluster's seeds stay those it started with, and a seed would not bootstrap), and `token` or, by
+ * default, the middle of the widest range between `ringTokens` ({@link splitWidestRange}; default: every
+ * planned node's token, give the tokens of the nodes still in the ring when some were decommissioned).
+ * `index` plans that slot again instead of the next one (a decommissioned node's: same address, folder and
+ * ports). A readable message when it cannot be added.
+ *
+ * @since 0.2.0
+ */
+export const planAddedNode = (
+  plan: ClusterPlan,
+  options: {
+    readonly token?: string | undefined
+    readonly ringTokens?: ReadonlyArray<string> | undefined
+    readonly index?: number | undefined
+  } = {}
+): NodePlan | string => {
+  const index = options.index ?? plan.nodePlans.length + 1
+  if (!Number.isInteger(index) || index < 1 || index > plan.nodePlans.length + 1) return `no slot ${index} to plan a node in`
+  if (index > MAX_NODES) return `a cluster has at most ${MAX_NODES} nodes: it has ${plan.nodePlans.length}`
+  const octet = plan.firstAddress + index - 1
+  if (octet > 254) return `node ${index} would be on 127.0.0.${octet}, outside 127.0.0.1-254`
+  const ring = (options.ringTokens ?? plan.nodePlans.map((n) => n.token)).map((t) => BigInt(t))
+  let token: string
+  if (options.token === undefined) token = splitWidestRange(ring).toString()
+  else {
+    if (!/^-?\d+$/.test(options.token)) return `token must be a Murmur3 token (an integer), got ${JSON.stringify(options.token)}`
+    const t = BigInt(options.token)
+    if (t < RING_MIN || t >= -RING_MIN) return `token must be in -2^63..2^63-1, got ${options.token}`
+    if (ring.includes(t)) return `token ${options.token} is already taken by another node`
+    token = t.toString()
+  }
+  const dir = path.join(plan.dir, `node${index}`)
+  return {
+    index,
+    address: nodeAddress(plan.firstAddress, index),
+    nativePort: plan.nativePort,
+    storagePort: plan.storagePort,
+    jmxPort: plan.jmxPortBase + octet * 100,
+    token,
+    ...placement(index, plan.dcs, plan.racks),
+    dir,
+    confDir: path.join(dir, "conf"),
+    logFile: path.join(dir, "logs", "cassandra.log"),
+    pidFile: path.join(dir, "cassandra.pid"),
+    autoBootstrap: true
   }
 }
 
@@ -285,6 +378,7 @@ export const renderYaml = (template: string, plan: ClusterPlan, node: NodePlan):
     STORAGE_PORT: String(node.storagePort),
     NATIVE_PORT: String(node.nativePort),
     INITIAL_TOKEN: node.token,
+    AUTO_BOOTSTRAP: String(node.autoBootstrap),
     AUTH: plan.auth ? AUTH_ON : AUTH_OFF,
     CLIENT_ENCRYPTION: plan.tls ? clientEncryption(plan.keystore) : ""
   }

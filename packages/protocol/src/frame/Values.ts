@@ -6,21 +6,29 @@
  */
 
 /**
- * The value codecs of `../types/` that the frame layer uses.
+ * The value decoders of `../types/` that the frame layer uses.
  *
  * @since 0.1.0
  */
-export {
-  decodeRows,
-  encodeInferredValue,
-  encodeValue,
-  formatInet,
-  formatUuid,
-  makeRowDecoder,
-  parseInet,
-  parseUuid,
-  readTypeOption,
-  RowCursor,
-  type RowDecoder,
-  writeTypeOption
-} from "../types/index.ts"
+export { decodeRows, makeRowDecoder, RowCursor, type RowDecoder } from "../types/Decode.ts"
+
+/**
+ * The value encoders of `../types/` that the frame layer uses.
+ *
+ * @since 0.1.0
+ */
+export { encodeInferredValue, encodeValue } from "../types/Encode.ts"
+
+/**
+ * The text forms of UUIDs and inet addresses, for the [uuid] and [inet] notations.
+ *
+ * @since 0.1.0
+ */
+export { formatInet, formatUuid, parseInet, parseUuid } from "../types/Primitives.ts"
+
+/**
+ * The [option] codec, for result and prepared metadata.
+ *
+ * @since 0.1.0
+ */
+export { readTypeOption, writeTypeOption } from "../types/TypeOption.ts"

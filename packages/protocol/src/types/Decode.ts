@@ -23,7 +23,7 @@ import {
   vintEnd,
   zigzagDecode64
 } from "./Primitives.ts"
-import { setOwn } from "../Own.ts"
+import { setOwn } from "../internal/own.ts"
 import { formatType } from "./TypeNames.ts"
 import { CqlDuration, EMPTY, LocalDate, LocalTime } from "./Values.ts"
 

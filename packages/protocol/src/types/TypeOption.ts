@@ -1,16 +1,50 @@
 /**
  * The [option] of result/prepared metadata: a type id, with parameters for collections, UDTs, tuples and
  * custom types (whose class names are parsed: duration on v3/v4, vectors, and any type id the connection's
- * version lacks). The type descriptor only: values of the type are read and written by Decode.ts
- * and Encode.ts.
+ * version lacks), and the type ids themselves (`TypeCode`). The type descriptor only: values of the type are
+ * read and written by Decode.ts and Encode.ts. Public through `../CqlType.ts`.
  *
  * @since 0.1.0
  */
 import type { ByteReader, ByteWriter } from "../Buffers.ts"
-import { type CqlType, TypeCode } from "../CqlType.ts"
+import type { CqlType } from "../CqlType.ts"
 import { DecodeError } from "../Errors.ts"
 import type { ProtocolVersion } from "../Messages.ts"
 import { MAX_TYPE_DEPTH, marshalClassName, nativeType, parseMarshalTypeOrCustom } from "./TypeNames.ts"
+
+/**
+ * [option] ids of the native protocol.
+ *
+ * @since 0.1.0
+ */
+export const TypeCode = {
+  custom: 0x0000,
+  ascii: 0x0001,
+  bigint: 0x0002,
+  blob: 0x0003,
+  boolean: 0x0004,
+  counter: 0x0005,
+  decimal: 0x0006,
+  double: 0x0007,
+  float: 0x0008,
+  int: 0x0009,
+  timestamp: 0x000b,
+  uuid: 0x000c,
+  varchar: 0x000d,
+  varint: 0x000e,
+  timeuuid: 0x000f,
+  inet: 0x0010,
+  date: 0x0011,
+  time: 0x0012,
+  smallint: 0x0013,
+  tinyint: 0x0014,
+  duration: 0x0015,
+  list: 0x0020,
+  map: 0x0021,
+  set: 0x0022,
+  udt: 0x0030,
+  tuple: 0x0031
+} as const
 
 const BY_CODE: Array<CqlType | undefined> = []
 BY_CODE[TypeCode.ascii] = nativeType("ascii")

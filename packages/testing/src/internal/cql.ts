@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { SchemaChange } from "@effect-cassandra/protocol"
+import type { SchemaChange } from "@effect-cassandra/protocol/Messages"
 
 /**
  * Collapses runs of whitespace, trims, and drops a trailing `;`. Primes and queries compare in this form.

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event as ProtocolEvent } from "@effect-cassandra/protocol"
+import type { Event as ProtocolEvent } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
@@ -121,7 +121,14 @@ const buildRooms = (resolved: ResolvedOptions): Effect.Effect<Rooms, never, Scop
       scope,
       action: () => Effect.ignore(topology.refresh)
     })
-    dispatch = new EventDispatcher({ registry, topology: topologyDebouncer, schema, schemaEvents, runFork })
+    dispatch = new EventDispatcher({
+      registry,
+      topology: topologyDebouncer,
+      schema,
+      schemaEvents,
+      runFork,
+      removeHost: (host) => Effect.andThen(registry.remove(host.endpoint), store.hostsChanged)
+    })
     return { registry, connector, control, topology, schema, store, schemaEvents, userTypes: new UserTypeRegistry() }
   })
 

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event, ProtocolVersion } from "@effect-cassandra/protocol"
+import type { Event, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { ResolvedOptions } from "../../ClusterOptions.ts"

@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event, Row } from "@effect-cassandra/protocol"
+import type { Event, Row } from "@effect-cassandra/protocol/Messages"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -104,7 +104,10 @@ export class ControlConnection {
         errors[`${candidate.address}:${candidate.port}`] = failure?._tag === "Fail" ? failure.error : attempt.cause
       }
       return yield* new E.NoHostAvailable({
-        message: `could not connect to any of ${candidates.map((c) => `${c.address}:${c.port}`).join(", ")}`,
+        // each host's reason in the message too: a TLS or network error is what the user needs to see
+        message: `could not connect to any of ${candidates.map((c) => `${c.address}:${c.port}`).join(", ")}: ${
+          Object.entries(errors).map(([endpoint, e]) => `${endpoint}: ${(e as { message?: unknown }).message ?? String(e)}`).join("; ")
+        }`,
         errors
       })
     })

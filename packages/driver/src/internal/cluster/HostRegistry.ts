@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as E from "../../Errors.ts"
@@ -198,6 +198,20 @@ export class HostRegistry {
       if (removed.length === 0) return Effect.void
       this.list = undefined
       return Effect.forEach(removed, (host) => this.publish({ _tag: "HostRemoved", host: host.snapshot() }), { discard: true })
+    })
+  }
+
+  /**
+   * Forgets one host (the cluster announced it REMOVED_NODE), announcing its removal; nothing when it is
+   * not known. A later refresh that still finds it in the system tables adds it again.
+   */
+  remove(endpoint: string): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const host = this.hosts.get(endpoint)
+      if (host === undefined) return Effect.void
+      this.hosts.delete(endpoint)
+      this.list = undefined
+      return this.publish({ _tag: "HostRemoved", host: host.snapshot() })
     })
   }
 

@@ -61,6 +61,11 @@ export class MetadataStore {
     })
   }
 
+  /** Brings the token map up to date with the registry's hosts (one was removed outside a topology refresh). */
+  get hostsChanged(): Effect.Effect<void> {
+    return this.setPartitioner(this.partitionerName)
+  }
+
   /** Replaces every keyspace (a full schema refresh). */
   setKeyspaces(keyspaces: ReadonlyMap<string, KeyspaceMetadata>): void {
     this.keyspaces = keyspaces

@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

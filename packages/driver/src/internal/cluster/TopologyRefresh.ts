@@ -10,7 +10,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Row } from "@effect-cassandra/protocol"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as E from "../../Errors.ts"

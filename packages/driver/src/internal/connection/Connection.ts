@@ -12,7 +12,11 @@
  * holds `MAX_PENDING_BYTES`, after which the connection takes no more (`accepting` is false) and the
  * pool queues them. A timed-out request keeps its stream id (orphaned) until its late answer; past
  * `maxOrphanedRequests` orphaned ids the connection retires: it takes no new requests and closes once
- * its live requests are done, and its pool replaces it.
+ * its live requests are done, and its pool replaces it. Both judgements on the connection's health
+ * (retiring, and closing it as dead after `defunctTimeoutThreshold` timeouts in a row) wait for the next
+ * sweep to confirm them: a sweep that runs after the event loop was busy (a burst of requests being
+ * started) finds every request in flight past its deadline while their answers sit unread in the socket,
+ * and the poll phase before the next sweep reads them.
  *
  * It does not open itself (the handshake is `handshake.ts`), check its own timeouts on a timer or send
  * heartbeats (`timeouts.ts`), nor know about hosts, pools or retries.
@@ -27,13 +31,14 @@ import {
   type Request,
   type ResponseFrame,
   Opcode
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Duplex } from "node:stream"
 import * as E from "../../Errors.ts"
 import { type Compression, makeCodec, type WireCodec } from "./codec.ts"
 import { fromErrorBody } from "./serverErrors.ts"
+import { TimeoutsOfOnePass } from "./stackless.ts"
 import { readsAreFresh } from "./transport.ts"
 
 /**
@@ -73,7 +78,7 @@ export const DEFAULT_MAX_ORPHANED = MAX_STREAMS / 4
 export interface StreamWaiters {
   /** Requests waiting (a cheap check on the answer path). */
   readonly waiting: number
-  /** Hands waiting requests to `conn` while it accepts them. */
+  /** Hands waiting requests to `conn` while it accepts them (those whose deadline passed fail instead). */
   serve(conn: Connection): void
   /** Fails the waiting requests whose deadline has passed. */
   sweep(now: number): void
@@ -214,6 +219,10 @@ export class Connection {
   private timeoutsInARow = 0
   private readonly defunctAfter: number
   private readonly maxOrphaned: number
+  /** A sweep found `defunctAfter` timeouts in a row: dead if nothing arrived by the next sweep. */
+  private defunctSuspected = false
+  /** A sweep found `maxOrphaned` orphaned ids: retired if still so at the next sweep. */
+  private orphansSuspected = false
   /** `socket.write` returned false: nothing is written until `drain`. */
   private writeBlocked = false
 
@@ -238,6 +247,11 @@ export class Connection {
   onClose(listener: (error: E.ConnectionError) => void): void {
     if (this.closed) listener(this.closed)
     else this.closeListeners.push(listener)
+  }
+
+  /** The connection's clock, in millis. */
+  now(): number {
+    return this.clock.currentTimeMillisUnsafe()
   }
 
   get availableStreams(): number {
@@ -339,6 +353,8 @@ export class Connection {
   private onData(chunk: Uint8Array): void {
     const codec = this.codec
     codec.push(chunk, this.freshReads)
+    // the host is alive: a suspicion of the last sweep is off
+    this.defunctSuspected = false
     for (;;) {
       const env = codec.next()
       if (env === undefined) break
@@ -365,7 +381,7 @@ export class Connection {
       this.inFlight--
       if (handler === ABANDONED) {
         // the late answer of a timed-out request: its id is free again
-        this.orphaned--
+        if (--this.orphaned === 0) this.orphansSuspected = false
         continue
       }
       const decoded = codec.decode(env, handler.columns, handler.lazyRows === true)
@@ -386,32 +402,41 @@ export class Connection {
     else this.serveWaiters()
   }
 
-  /** Fails every waiting request with a timeout when its deadline has passed. */
+  /**
+   * Fails every request in flight whose deadline has passed (its id stays reserved until the late
+   * answer), then the waiting ones; judges the connection's health (see the module's docstring).
+   */
   sweep(now: number): void {
     const slots = this.slots
+    let timeouts: TimeoutsOfOnePass | undefined
     for (let i = 0; i < this.highWater; i++) {
       const handler = slots[i]
       if (handler === undefined || handler.deadline === 0 || handler.deadline > now) continue
       slots[i] = ABANDONED
       this.orphaned++
       this.timeoutsInARow++
-      const timeoutMillis = handler.timeoutMillis ?? 0
-      handler.onFailure(new E.OperationTimedOut({
-        message: timeoutMillis > 0 ? `no answer within ${timeoutMillis} ms` : "client-side timeout",
-        host: this.address,
-        timeoutMillis
-      }))
+      handler.onFailure((timeouts ??= new TimeoutsOfOnePass(this.address, "")).get(handler.timeoutMillis ?? 0))
     }
     this.waiters?.sweep(now)
-    if (this.defunctAfter > 0 && this.timeoutsInARow >= this.defunctAfter && this.closed === undefined) {
-      // the host stopped answering while requests keep coming (so the idle heartbeat never runs)
-      this.fail(new E.ConnectionError({
-        message: `${this.timeoutsInARow} requests in a row timed out without any answer: connection considered dead`,
-        host: this.address
-      }))
-    }
     if (this.closed !== undefined) return
-    if (this.maxOrphaned > 0 && this.orphaned >= this.maxOrphaned && !this.retiring) this.retire()
+    if (this.defunctAfter > 0 && this.timeoutsInARow >= this.defunctAfter) {
+      // the host stopped answering while requests keep coming (so the idle heartbeat never runs),
+      // unless it answered since the last sweep (which may have run late, before the socket was read)
+      if (!this.defunctSuspected) {
+        this.defunctSuspected = true
+      } else {
+        return this.fail(new E.ConnectionError({
+          message: `${this.timeoutsInARow} requests in a row timed out without any answer: connection considered dead`,
+          host: this.address
+        }))
+      }
+    }
+    if (this.maxOrphaned > 0 && this.orphaned >= this.maxOrphaned && !this.retiring) {
+      if (this.orphansSuspected) this.retire()
+      else this.orphansSuspected = true
+    } else {
+      this.orphansSuspected = false
+    }
     if (this.retiring) this.closeIfIdle()
   }
 

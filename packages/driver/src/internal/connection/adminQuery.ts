@@ -7,7 +7,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Consistency, type Request, type Row } from "@effect-cassandra/protocol"
+import { Consistency, type Request, type Row } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import type * as E from "../../Errors.ts"
 import type { Connection } from "./Connection.ts"

@@ -7,18 +7,9 @@
  * @since 0.1.0
  * @internal
  */
-import {
-  type ColumnSpec,
-  type DecodeError,
-  type EncodeError,
-  FrameDecoder,
-  FrameEncoder,
-  decodeResponse,
-  type ProtocolVersion,
-  type RawEnvelope,
-  type Request,
-  type ResponseFrame
-} from "@effect-cassandra/protocol"
+import type { DecodeError, EncodeError } from "@effect-cassandra/protocol/Errors"
+import { FrameDecoder, FrameEncoder, decodeResponse, type RawEnvelope } from "@effect-cassandra/protocol/Frames"
+import type { ColumnSpec, ProtocolVersion, Request, ResponseFrame } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 
 /**

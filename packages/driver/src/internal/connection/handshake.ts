@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { Event, ProtocolVersion } from "@effect-cassandra/protocol"
+import type { Event, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

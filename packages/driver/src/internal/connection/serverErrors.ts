@@ -6,7 +6,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Consistency, ErrorCode, type ErrorBody } from "@effect-cassandra/protocol"
+import { Consistency, ErrorCode, type ErrorBody } from "@effect-cassandra/protocol/Messages"
 import * as E from "../../Errors.ts"
 
 const consistencyNames: Array<string> = []

@@ -7,7 +7,8 @@
  * @since 0.1.0
  * @internal
  */
-import { type CqlType, parseCqlType, type Row } from "@effect-cassandra/protocol"
+import { type CqlType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import type { Row } from "@effect-cassandra/protocol/Messages"
 import type {
   AggregateMetadata,
   ColumnMetadata,

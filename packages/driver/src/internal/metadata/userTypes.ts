@@ -12,7 +12,8 @@
  * @since 0.2.0
  * @internal
  */
-import type { ColumnSpec, CqlType, Row } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
+import type { ColumnSpec, Row } from "@effect-cassandra/protocol/Messages"
 import * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
 

@@ -4,9 +4,10 @@
  * named `{VERB} {keyspace}.{table}`, and the driver's Metrics (`db.client.operation.duration`, outcomes,
  * in flight per session, retries, speculative executions, pool gauges).
  *
- * Spans are on by default and cost one `Effect.withFiber` per request when no tracer is installed
- * (the fiber's tracer is Effect's native one, or tracing is disabled): then nothing else is made
- * (`wants` says so; the executor runs the request as it is).
+ * Spans are on by default and cost one look at the fiber's tracer per request when no tracer is
+ * installed (the fiber's tracer is Effect's native one, or tracing is disabled): then nothing else is
+ * made (`wants` says so, asked from the request's own callback for `execute`, from an `Effect.withFiber`
+ * for batches and prepares; the executor runs the request as it is).
  * The request path calls named hooks: the execution notes the host it sent to (`Observation.host`),
  * speculative executions count themselves.
  *
@@ -16,7 +17,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -413,7 +414,7 @@ export class Instruments {
 
   /**
    * Whether a request on `fiber` is observed: a tracer other than Effect's native one is installed (and
-   * spans are on), or metrics are on. The request path asks from its `Effect.withFiber` and, when not,
+   * spans are on), or metrics are on. The request path asks on the request's fiber and, when not,
    * runs the request as it is (nothing else is made).
    */
   wants(fiber: Fiber.Fiber<unknown, unknown>): boolean {

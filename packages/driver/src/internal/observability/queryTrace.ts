@@ -7,7 +7,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ConsistencyName, Row } from "@effect-cassandra/protocol"
+import type { ConsistencyName, Row } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as E from "../../Errors.ts"
 import { defaultTraceWaitMillis } from "../../ExecutionProfile.ts"

@@ -13,7 +13,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ResponseFrame } from "@effect-cassandra/protocol"
+import type { ResponseFrame } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as E from "../../Errors.ts"
 import { internalRequestTimeoutMillis } from "../../ExecutionProfile.ts"

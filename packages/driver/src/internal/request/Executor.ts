@@ -17,12 +17,12 @@
  * @since 0.1.0
  * @internal
  */
-import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol"
+import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -147,7 +147,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   /**
    * `Session.execute`: a statement (string, prepared, or a statement object) and its values. The
    * options are resolved when the Effect runs, inside its one callback: the profile that
-   * `ExecutionProfile.with` scopes is the running fiber's.
+   * `ExecutionProfile.with` scopes is the running fiber's. A request that nothing observes and no
+   * throttler holds is planned and sent from that callback's registration (one primitive per
+   * request); anything else continues there with its own Effect.
    */
   execute<A>(
     statement: Statement,
@@ -166,16 +168,38 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       values = params ?? statement.params
       options = mergeStatementOptions(statement.options, call)
     }
-    // resolved when the Effect runs, in the same primitive that starts the page: the scoped profile is the fiber's
-    return Effect.withFiber((fiber) => {
-      const made = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
-      if (made instanceof E.InvalidInput) return Effect.fail(made)
-      // a stream's pages (this one and those after it, which share its options) keep their rows' bytes to decode as they are pulled
-      const resolved: ResolvedRequest = lazyRows ? { ...made, lazyRows } : made
-      // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
-      if (typeof target === "string" && (resolved.prepare || hasValues(values))) return this.preparedThen<A>(target, values, resolved)
-      return this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined)
-    })
+    // one primitive: resolved when the Effect runs (the scoped profile is the running fiber's), and the
+    // plain request (nothing observes it, no throttler) planned and sent from the same callback
+    return Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.start<A>(target, values, options, lazyRows, resume))
+  }
+
+  /** The start of `execute`, in its callback on the running fiber. Returns the canceler of a request waiting in a host's queue. */
+  private start<A>(
+    target: string | PreparedStatement,
+    values: Params | undefined,
+    options: ExecuteOptions<A> | undefined,
+    lazyRows: boolean,
+    resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void
+  ): Effect.Effect<void> | undefined {
+    const fiber = Fiber.getCurrent()!
+    const made = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+    if (made instanceof E.InvalidInput) {
+      resume(Effect.fail(made))
+      return undefined
+    }
+    // a stream's pages (this one and those after it, which share its options) keep their rows' bytes to decode as they are pulled
+    const resolved: ResolvedRequest = lazyRows ? { ...made, lazyRows } : made
+    // values of a simple statement go prepared: only the server knows the columns' types (see `preparedThen`)
+    if (typeof target === "string" && (resolved.prepare || hasValues(values))) {
+      resume(this.preparedThen<A>(target, values, resolved))
+      return undefined
+    }
+    const ins = this.instruments
+    if (this.throttler !== undefined || (ins.enabled && ins.wants(fiber))) {
+      resume(this.pageIn<A>(fiber, target, values, resolved, resolved.pagingState, undefined))
+      return undefined
+    }
+    return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
   }
 
   /**
@@ -329,13 +353,27 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     deadline: number | undefined,
     obs: Observation | undefined
   ): Effect.Effect<ResultSet<A>, E.CassandraError> {
-    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => {
-      const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
-      if (plan instanceof E.InvalidInput) return resume(Effect.fail(plan))
-      plan.observation = obs
-      return this.runPlan(plan, resume as Resume)
-    })
+    const page = Effect.callback<ResultSet<A>, E.CassandraError>((resume) => this.startPage(statement, params, options, pagingState, deadline, obs, resume as Resume))
     return this.throttler === undefined ? page : this.throttler.run(page)
+  }
+
+  /** Plans one page and runs it (from a callback's registration); returns what removes it from a host's queue. */
+  private startPage(
+    statement: string | PreparedStatement,
+    params: Params | undefined,
+    options: ResolvedRequest,
+    pagingState: Uint8Array | undefined,
+    deadline: number | undefined,
+    obs: Observation | undefined,
+    resume: Resume
+  ): Effect.Effect<void> | undefined {
+    const plan = planExecute(this.planContext, statement, params, options, pagingState, deadline)
+    if (plan instanceof E.InvalidInput) {
+      resume(Effect.fail(plan))
+      return undefined
+    }
+    plan.observation = obs
+    return this.runPlan(plan, resume)
   }
 
   /** The first PREPARE of a statement, over the query plan, under its span. */

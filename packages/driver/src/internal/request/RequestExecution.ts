@@ -22,7 +22,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { ColumnSpec, Request, ResponseFrame } from "@effect-cassandra/protocol"
+import type { ColumnSpec, Request, ResponseFrame } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
@@ -68,6 +68,9 @@ export interface ExecutionContext {
  */
 export type Resume = (effect: Effect.Effect<unknown, E.CassandraError>) => void
 
+/** A plan with no host left. */
+const exhausted: Iterator<Host> = { next: () => ({ done: true, value: undefined }) }
+
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -89,7 +92,8 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
 
   private readonly ctx: ExecutionContext
   private readonly plan: RequestPlan
-  private readonly hosts: Iterator<Host>
+  /** The plan's hosts not tried yet (an exhausted one once the request waits in a queue: nothing is left to try). */
+  private hosts: Iterator<Host>
   /** Each host's last error (made on the first one, or shared with the plan's other executions). */
   private errors: Record<string, unknown> | undefined
   private resume: Resume | undefined = undefined
@@ -103,7 +107,7 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
   private retryStep: ((input: RetryContext) => Effect.Effect<unknown, unknown>) | undefined = undefined
   /** Statements re-prepared after UNPREPARED, each at most once per connection. */
   private repreparedOn: Connection | undefined = undefined
-  private repreparedIds: Array<Uint8Array> = []
+  private repreparedIds: Array<Uint8Array> | undefined = undefined
   /** The queue of the first saturated host met while looking for a connection, and that host. */
   private waitIn: RequestQueue | undefined = undefined
   private waitHost: Host | undefined = undefined
@@ -165,6 +169,8 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
     }
     this.waitIn = undefined
     this.host = this.waitHost
+    // the loop above exhausted the plan: drop it, so a waiting request holds no host array (a burst queues many)
+    this.hosts = exhausted
     if (queue.offer(this)) return Effect.sync(() => queue.remove(this))
     this.resume!(Effect.fail(new E.HostBusy({
       message: `every connection to ${queue.host} is saturated and ${queue.capacity} requests already wait for one (maxQueuedRequests)`,
@@ -269,7 +275,7 @@ export class RequestExecution implements ResponseHandler, QueuedRequest {
   /** The host forgot the statement (restart, eviction, schema change): prepare it there and send again. */
   private reprepare(error: E.Unprepared, forgotten: PreparedStatement): Effect.Effect<unknown, E.CassandraError> {
     const conn = this.conn!
-    if (this.repreparedOn !== conn) {
+    if (this.repreparedOn !== conn || this.repreparedIds === undefined) {
       this.repreparedOn = conn
       this.repreparedIds = []
     }

@@ -7,7 +7,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { BoundValues } from "@effect-cassandra/protocol"
+import type { BoundValues } from "@effect-cassandra/protocol/Messages"
 import * as E from "../../Errors.ts"
 import type { Params, PreparedStatement } from "../../Statement.ts"
 

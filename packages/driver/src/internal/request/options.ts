@@ -11,7 +11,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Consistency } from "@effect-cassandra/protocol"
+import { Consistency } from "@effect-cassandra/protocol/Messages"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { BoundValues, QueryParameters, Request } from "@effect-cassandra/protocol"
+import type { BoundValues, QueryParameters, Request } from "@effect-cassandra/protocol/Messages"
 import * as E from "../../Errors.ts"
 import type { TimestampGenerator } from "../../policies/Timestamps.ts"
 import type { Observation } from "../observability/instrument.ts"

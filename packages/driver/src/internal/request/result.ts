@@ -9,7 +9,8 @@
  * @since 0.1.0
  * @internal
  */
-import type { ColumnSpec, ResponseFrame, Row, RowCursor, SchemaChange } from "@effect-cassandra/protocol"
+import type { RowCursor } from "@effect-cassandra/protocol/CqlValues"
+import type { ColumnSpec, ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"

@@ -9,7 +9,7 @@
  * @since 0.1.0
  * @internal
  */
-import type { SchemaChange } from "@effect-cassandra/protocol"
+import type { SchemaChange } from "@effect-cassandra/protocol/Messages"
 import * as Effect from "effect/Effect"
 import type { ClusterShape } from "../../Cluster.ts"
 import * as E from "../../Errors.ts"

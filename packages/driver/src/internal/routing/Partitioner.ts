@@ -9,7 +9,7 @@
  * @since 0.2.0
  * @internal
  */
-import { byteOrderedToken, murmur3Token, randomToken } from "@effect-cassandra/protocol"
+import { byteOrderedToken, murmur3Token, randomToken } from "@effect-cassandra/protocol/Token"
 import type { Token } from "../../Metadata.ts"
 
 /**

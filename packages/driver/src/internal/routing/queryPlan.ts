@@ -11,7 +11,8 @@
  * @since 0.1.0
  * @internal
  */
-import { routingKey, serializeValue } from "@effect-cassandra/protocol"
+import { serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import { routingKey } from "@effect-cassandra/protocol/Token"
 import * as Result from "effect/Result"
 import type { ClusterShape } from "../../Cluster.ts"
 import type { Host } from "../../Host.ts"

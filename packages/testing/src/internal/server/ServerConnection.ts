@@ -7,20 +7,17 @@
  *
  * @internal
  */
+import { ByteWriter } from "@effect-cassandra/protocol/Buffers"
 import {
   type BodyCompression,
-  ByteWriter,
   decodeRequest,
-  ErrorCode,
-  type Event,
   FrameDecoder,
   frameSegments,
-  type ProtocolVersion,
   type RawEnvelope,
   type RawRequest,
-  type Response,
   type ResponseEncodeOptions
-} from "@effect-cassandra/protocol"
+} from "@effect-cassandra/protocol/Frames"
+import { ErrorCode, type Event, type ProtocolVersion, type Response } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 import type { Duplex } from "node:stream"
 import { normalizeCached } from "../cql.ts"

@@ -5,14 +5,9 @@
  *
  * @internal
  */
-import {
-  type BodyCompression,
-  type EncodeError,
-  FrameEncoder,
-  type ProtocolVersion,
-  type Response,
-  type ResponseEncodeOptions
-} from "@effect-cassandra/protocol"
+import type { EncodeError } from "@effect-cassandra/protocol/Errors"
+import { type BodyCompression, FrameEncoder, type ResponseEncodeOptions } from "@effect-cassandra/protocol/Frames"
+import type { ProtocolVersion, Response } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 
 const encoders = new Map<string, FrameEncoder>()

@@ -7,7 +7,8 @@
  *
  * @internal
  */
-import { decodeRequest, type RawEnvelope, type Response, type Row } from "@effect-cassandra/protocol"
+import { decodeRequest, type RawEnvelope } from "@effect-cassandra/protocol/Frames"
+import type { Response, Row } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 import { type Answer, describe } from "../../Answer.ts"
 import { idKey } from "../ids.ts"

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { RawEnvelope, RawRequest, RawValue } from "@effect-cassandra/protocol"
+import type { RawEnvelope, RawRequest, RawValue } from "@effect-cassandra/protocol/Frames"
 import { consistencyName } from "../../Answer.ts"
 import type { Activity, BatchActivity, RequestKind } from "../../Model.ts"
 import { idKey } from "../ids.ts"

@@ -7,16 +7,8 @@
  *
  * @internal
  */
-import {
-  type BodyCompression,
-  ErrorCode,
-  type ProtocolVersion,
-  type RawEnvelope,
-  type RawRequest,
-  type Response,
-  type ResponseEncodeOptions,
-  type Row
-} from "@effect-cassandra/protocol"
+import type { BodyCompression, RawEnvelope, RawRequest, ResponseEncodeOptions } from "@effect-cassandra/protocol/Frames"
+import { ErrorCode, type ProtocolVersion, type Response, type Row } from "@effect-cassandra/protocol/Messages"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import { type Answer, describe, errorBody } from "../../Answer.ts"

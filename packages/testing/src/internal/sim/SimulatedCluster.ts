@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import type { Event, SchemaChange } from "@effect-cassandra/protocol"
+import type { Event, SchemaChange } from "@effect-cassandra/protocol/Messages"
 import type { HostRef, HostSpec, HostState, MockClusterOptions } from "../../Model.ts"
 import { uuidOf } from "../ids.ts"
 import { ActivityLog } from "./activity.ts"
@@ -136,6 +136,12 @@ export class SimulatedCluster {
 
   findHost(address: string, port: number): SimHost | undefined {
     return this.byAddress.get(`${address}|${port}`)?.find((h) => !h.removed)
+  }
+
+  /** The live host at an endpoint, else the last host removed from it (where a refused connect is counted). */
+  hostAt(address: string, port: number): SimHost | undefined {
+    const all = this.byAddress.get(`${address}|${port}`)
+    return all?.find((h) => !h.removed) ?? all?.[all.length - 1]
   }
 
   setHostState(host: SimHost, state: HostState): void {

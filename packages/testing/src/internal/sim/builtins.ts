@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { ColumnSpec, Row } from "@effect-cassandra/protocol"
+import type { ColumnSpec, Row } from "@effect-cassandra/protocol/Messages"
 import type { Answer } from "../../Answer.ts"
 import { schemaChangeOf, statementKind, tableOf, useKeyspace } from "../cql.ts"
 import { toHex, uuidOf } from "../ids.ts"

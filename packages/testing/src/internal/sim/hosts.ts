@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { Event, ProtocolVersion } from "@effect-cassandra/protocol"
+import type { Event, ProtocolVersion } from "@effect-cassandra/protocol/Messages"
 import type { HostState, MockHost } from "../../Model.ts"
 
 /**

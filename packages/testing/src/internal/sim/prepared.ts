@@ -6,7 +6,9 @@
  *
  * @internal
  */
-import { type ColumnSpec, type CqlType, formatType, inferType } from "@effect-cassandra/protocol"
+import { type CqlType, formatType } from "@effect-cassandra/protocol/CqlType"
+import { inferType } from "@effect-cassandra/protocol/CqlValues"
+import type { ColumnSpec } from "@effect-cassandra/protocol/Messages"
 import type { Answer } from "../../Answer.ts"
 import { markers, normalizeCached, statementKind, type StatementKind, type TableRef, tableOf } from "../cql.ts"
 import { idKey, md5 } from "../ids.ts"

@@ -6,7 +6,10 @@
  *
  * @internal
  */
-import { type ColumnSpec, type CqlType, decodeValue, inferType, type RawValue, serializeValue, UNSET } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
+import { decodeValue, inferType, serializeValue } from "@effect-cassandra/protocol/CqlValues"
+import type { RawValue } from "@effect-cassandra/protocol/Frames"
+import { type ColumnSpec, UNSET } from "@effect-cassandra/protocol/Messages"
 import * as Result from "effect/Result"
 import { type Answer, columnSpecs, consistencyCode } from "../../Answer.ts"
 import type { HostRef, PrimeSpec, RequestKind } from "../../Model.ts"

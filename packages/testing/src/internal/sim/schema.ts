@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { parseCqlType } from "@effect-cassandra/protocol"
+import { parseCqlType } from "@effect-cassandra/protocol/CqlType"
 import type { ColumnType } from "../../Answer.ts"
 import type { TableSpec } from "../../Model.ts"
 import type { TableRef } from "../cql.ts"

@@ -6,7 +6,8 @@
  *
  * @internal
  */
-import { type ColumnSpec, type CqlType, formatType, parseCqlType, type Row } from "@effect-cassandra/protocol"
+import { type CqlType, formatType, parseCqlType } from "@effect-cassandra/protocol/CqlType"
+import type { ColumnSpec, Row } from "@effect-cassandra/protocol/Messages"
 import { projection, tableOf } from "../cql.ts"
 
 const t = (text: string): CqlType => parseCqlType(text)

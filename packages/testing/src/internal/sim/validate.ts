@@ -8,7 +8,8 @@
  *
  * @internal
  */
-import type { CqlType, RawValue } from "@effect-cassandra/protocol"
+import type { CqlType } from "@effect-cassandra/protocol/CqlType"
+import type { RawValue } from "@effect-cassandra/protocol/Frames"
 import { markers, tableOf } from "../cql.ts"
 import type { SimSchema } from "./schema.ts"
 
