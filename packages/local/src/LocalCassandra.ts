@@ -24,6 +24,7 @@ import {
   decommissionNode,
   killNode,
   nodeStatus,
+  plainNodeInfo,
   nodetool,
   pauseNode,
   prepare,
@@ -356,18 +357,6 @@ const missingNode = (index: number, count: number): NodeControl => {
   }
 }
 
-/** The plain part of a node control. */
-const plainNode = (n: NodeInfo): NodeInfo => ({
-  index: n.index,
-  address: n.address,
-  nativePort: n.nativePort,
-  storagePort: n.storagePort,
-  jmxPort: n.jmxPort,
-  datacenter: n.datacenter,
-  rack: n.rack,
-  dir: n.dir,
-  logFile: n.logFile
-})
 
 /**
  * The service over `nodes` (an array that `addNode` appends to, so `nodes`, `node(i)` and `info` see the
@@ -558,7 +547,7 @@ export const fromInfo = (info: ClusterInfo): LocalCassandraShape => {
         nodes[control.index - 1] = control
         return control
       })
-  return shapeOf(() => ({ ...info, nodes: nodes.map(plainNode) }), nodes, addNode)
+  return shapeOf(() => ({ ...info, nodes: nodes.map(plainNodeInfo) }), nodes, addNode)
 }
 
 const errorJson = (e: unknown): NonNullable<ControlReply["error"]> => {
@@ -586,7 +575,7 @@ export const serveControl = (cluster: LocalCassandraShape): Effect.Effect<LocalC
       if (url.pathname === "/info") eff = Effect.succeed(withUrl.info)
       else if (url.pathname === "/nodes/add") {
         const parsed = body === "" ? {} : (JSON.parse(body) as AddNodeOptions)
-        eff = Effect.map(cluster.addNode(parsed.token === undefined ? {} : { token: String(parsed.token) }), plainNode)
+        eff = Effect.map(cluster.addNode(parsed.token === undefined ? {} : { token: String(parsed.token) }), plainNodeInfo)
       } else if (m === null) eff = Effect.fail(new ControlError({ message: `unknown control path ${url.pathname}` }))
       else {
         const node = cluster.node(Number(m[1]))

@@ -13,6 +13,7 @@ import type { Env } from "../Env.ts"
 import { ControlError, NodeStartError, StartTimeoutError } from "../Errors.ts"
 import type { JavaNotFoundError, MavenFetchError } from "../Errors.ts"
 import type { ResolvedOptions } from "../ResolvedOptions.ts"
+import type { NodeInfo } from "../LocalCassandra.ts"
 import { probe } from "./cql.ts"
 import { ensureJars } from "./jars.ts"
 import { findJava, generateKeystore, type Java } from "./java.ts"
@@ -131,15 +132,7 @@ const writeState = (rt: Runtime): void => {
     ownerPid: process.pid,
     startedAt: new Date().toISOString(),
     nodes: rt.plan.nodePlans.map((n) => ({
-      index: n.index,
-      address: n.address,
-      nativePort: n.nativePort,
-      storagePort: n.storagePort,
-      jmxPort: n.jmxPort,
-      datacenter: n.datacenter,
-      rack: n.rack,
-      dir: n.dir,
-      logFile: n.logFile,
+      ...plainNodeInfo(n),
       pidFile: n.pidFile
     }))
   }
@@ -834,3 +827,20 @@ export const decommissionNode = (rt: Runtime, index: number, force = false): Eff
     )
     yield* Effect.logInfo(`node ${index} (${node.plan.address}) decommissioned in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   })
+
+/**
+ * The plain description of a node (a node plan or a node control without its methods).
+ *
+ * @since 0.2.0
+ */
+export const plainNodeInfo = (n: NodeInfo): NodeInfo => ({
+  index: n.index,
+  address: n.address,
+  nativePort: n.nativePort,
+  storagePort: n.storagePort,
+  jmxPort: n.jmxPort,
+  datacenter: n.datacenter,
+  rack: n.rack,
+  dir: n.dir,
+  logFile: n.logFile
+})
