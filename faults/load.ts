@@ -28,6 +28,7 @@ import { Cluster, Session } from "@effect-cassandra/driver"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -207,6 +208,13 @@ const runOurs = () => {
     const session = yield* Session.Session
     const cluster = yield* Cluster.Cluster
     yield* Effect.forkChild(Stream.runForEach(cluster.events, (e) => Effect.sync(() => onHostEvent(e._tag, e.host.address))))
+    // where the control connection is (the server's events come through it), as a host event when it moves
+    let control: string | undefined
+    const watchControl = Effect.sync(() => {
+      const now = cluster.controlHost()
+      if (now !== control) onHostEvent("ControlConnection", (control = now ?? "none"))
+    })
+    yield* Effect.forkChild(Effect.forever(Effect.andThen(watchControl, Effect.sleep("250 millis"))))
     const p = yield* session.prepare(mode === "write" ? insertCql() : selectCql())
     ready()
     const worker = Effect.gen(function*() {
@@ -221,7 +229,12 @@ const runOurs = () => {
     })
     yield* Effect.forEach(Array.from({ length: workers }), () => worker, { concurrency: workers, discard: true })
   })
-  return Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(layer), (ctx) => Effect.provide(program, ctx))))
+  // the driver's Debug logs (each server event it received) go to this process's stderr, the scenario's log file
+  return Effect.runPromise(Effect.scoped(Effect.flatMap(Layer.build(layer), (ctx) => Effect.provide(program, ctx))).pipe(
+    Effect.provideService(References.MinimumLogLevel, "Debug"),
+    // stdout carries READY and the report
+    Effect.provideService(References.LogToStderr, true)
+  ))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -305,6 +318,32 @@ const readBack = async (): Promise<{ lost: number; readBackError?: string }> => 
   }
 }
 
+/**
+ * The longest gap between acknowledgements in each window between two timeline points (READY, each mark,
+ * the load's end). A gap counts in the window where it began (its earlier ack, or READY), whole, so one
+ * stall is counted once; the silence after the last ack runs to the load's end.
+ */
+const gapWindows = (end: number) => {
+  const points = [{ t: t0, text: "ready" }, ...marks.filter((m) => m.t > t0 && m.t < end), { t: end, text: "end" }]
+  const windows = points.slice(0, -1).map((p, w) => ({ fromText: p.text, toText: points[w + 1]!.text, from: p.t, to: points[w + 1]!.t, longestGap: 0, at: p.t }))
+  let w = 0
+  const gap = (from: number, to: number) => {
+    while (w + 1 < windows.length && from >= windows[w]!.to) w++
+    const win = windows[w]!
+    if (to - from > win.longestGap) {
+      win.longestGap = to - from
+      win.at = from
+    }
+  }
+  let prev = t0
+  for (const t of ackTimes) {
+    gap(prev, t)
+    prev = t
+  }
+  if (end > prev) gap(prev, end)
+  return windows
+}
+
 const report = (loadError: string | undefined, back: { lost: number; readBackError?: string }) => {
   let longestGap = 0
   let longestGapAt = 0
@@ -318,6 +357,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
   }
   const failed = Object.values(failures).reduce((s, n) => s + n, 0)
   const rel = (t: number) => Math.round(t - t0)
+  const end = loadEnd > 0 ? loadEnd : performance.now()
   return {
     driver,
     mode,
@@ -348,6 +388,7 @@ const report = (loadError: string | undefined, back: { lost: number; readBackErr
     connectsByHost: connects.reduce<Record<string, number>>((m, c) => ((m[c.host] = (m[c.host] ?? 0) + 1), m), {}),
     connectTimesMs: connects.slice(0, 200).map((c) => [rel(c.t), c.host]),
     marks: marks.map((m) => ({ atMs: rel(m.t), text: m.text })),
+    gapWindows: gapWindows(end).map((w) => ({ from: w.fromText, to: w.toText, fromMs: rel(w.from), toMs: rel(w.to), longestGapMs: Math.round(w.longestGap), atMs: rel(w.at) })),
     ...(mode === "select" ? { rowsChecked, badRows, badValueRows, badShapeRows, badSamples, staleShapeRows } : {}),
     ...(loadError !== undefined ? { loadError } : {})
   }

@@ -1,11 +1,12 @@
 // The fault suite on real nodes (`npm run faults`): not part of `npm test`.
 //
 //   EFFECT_CASSANDRA_CLUSTERS=$PWD/.cassandra-local/clusters flock /tmp/cassandra.lock npm run faults [-- --only kill,pause]
-//        [--seconds-tail 8] [--out faults/results] [--render: latest.md and the README table again from latest.json]
+//        [--seconds-tail 8] [--out faults/results] [--order alternate|alternate-peer|ours-first|peer-first]
+//        [--render: latest.md and the README table again from latest.json]
 //
 // Starts a 3-node Cassandra 5.0 cluster with @effect-cassandra/local (127.0.0.40-42, 768 MiB heap each, its
 // own cluster folder "faults"), creates the keyspace `faults` with RF=3, and for every scenario and each
-// driver (ours, then cassandra-driver 4.10) runs faults/load.ts in a fresh child process: 32 workers of
+// driver (ours and cassandra-driver 4.10, one after the other: see --order) runs faults/load.ts in a fresh child process: 32 workers of
 // idempotent QUORUM prepared statements, every ack timed, every TCP connect counted. The coordinator applies
 // the faults on its timeline (kill -9, SIGSTOP, restarts, ALTER TABLE, a 4th node added and decommissioned ...)
 // and tells the child when a node came back or left; the child reads every acknowledged id back at QUORUM after
@@ -35,6 +36,22 @@ const FIRST = 40
 const addr = (i: number) => `127.0.0.${FIRST + i - 1}`
 const DRIVERS = ["ours", "peer"] as const
 type Driver = (typeof DRIVERS)[number]
+// which driver's load runs first in a scenario: the first runs on nodes that have served less since their
+// start (colder JITs and caches, fewer compactions behind them), so `alternate` (the default) flips the
+// order from one write scenario to the next; `ours-first` / `peer-first` fix it
+// order (`alternate-peer` starts with the peer: a second run with it runs every scenario in the other order)
+const order = args.str("order", "alternate")
+if (!["alternate", "alternate-peer", "ours-first", "peer-first"].includes(order)) {
+  throw new Error(`--order ${order}: alternate, alternate-peer, ours-first or peer-first`)
+}
+let writeScenariosRun = 0
+const nextOrder = (): ReadonlyArray<Driver> => {
+  const flip = order === "peer-first" ||
+    (order === "alternate" && writeScenariosRun % 2 === 1) ||
+    (order === "alternate-peer" && writeScenariosRun % 2 === 0)
+  writeScenariosRun++
+  return flip ? ["peer", "ours"] : ["ours", "peer"]
+}
 
 const log = (msg: string) => console.error(`[faults ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 const sleep = (s: number) => Effect.sleep(`${s} seconds`)
@@ -101,13 +118,17 @@ const writeScenario = (name: string, title: string, timeline: (cluster: Cluster,
   name,
   title,
   run: (cluster, admin) =>
-    Effect.forEach(DRIVERS, (driver) =>
-      Effect.gen(function*() {
-        const table = `${name}_${driver}`
-        yield* writeTable(admin, table)
-        log(`${name}: ${driver}`)
-        return yield* runLoad(name, driver, [...hostsArg, "--table", `faults.${table}`], (child) => timeline(cluster, child))
-      }))
+    Effect.suspend(() => {
+      const drivers = nextOrder()
+      return Effect.forEach(drivers, (driver, position) =>
+        Effect.gen(function*() {
+          const table = `${name}_${driver}`
+          yield* writeTable(admin, table)
+          log(`${name}: ${driver}`)
+          const r = yield* runLoad(name, driver, [...hostsArg, "--table", `faults.${table}`], (child) => timeline(cluster, child))
+          return { ...r, position: position + 1 }
+        })).pipe(Effect.map((reports) => [...reports].sort((a, b) => DRIVERS.indexOf(a.driver as Driver) - DRIVERS.indexOf(b.driver as Driver))))
+    })
 })
 
 const mark = (child: Child, text: string) => Effect.andThen(Effect.sync(() => log(text)), child.send(`MARK ${text}`))
@@ -324,6 +345,35 @@ const fmtUps = (r: Report) => {
 const fmtSeconds = (r: Report) => (typeof r.seconds === "number" ? `${r.seconds.toFixed(0)} s` : "–")
 const fmtRate = (r: Report) => (typeof r.seconds === "number" && r.seconds > 0 ? (r.acknowledged / r.seconds).toFixed(0) : "–")
 const driverName = (r: Report) => (r.driver === "ours" ? "ours" : "cassandra-driver")
+/** The driver, and for write scenarios whether its load ran first or second on the cluster. */
+const driverLabel = (r: Report) => `${driverName(r)}${typeof r.position === "number" ? ` (${r.position === 1 ? "1st" : "2nd"})` : ""}`
+
+type GapWindow = { from: string; to: string; fromMs: number; toMs: number; longestGapMs: number; atMs: number }
+
+/**
+ * Per write scenario and driver, the longest gap between acks in each window of the timeline (between two
+ * of its marks): where a stall happened, so a gap during a node's restart is not read as one after it.
+ */
+const gapWindowTable = (entries: ReadonlyArray<Entry>): Array<string> => {
+  const rows: Array<string> = []
+  for (const e of entries) {
+    for (const r of e.reports) {
+      const windows = (r.gapWindows ?? []) as Array<GapWindow>
+      if (windows.length < 2) continue
+      const cells = windows.map((w) => `${w.from} → ${w.to} (${((w.toMs - w.fromMs) / 1000).toFixed(0)} s): **${w.longestGapMs} ms**${w.longestGapMs >= 200 ? ` at ${(w.atMs / 1000).toFixed(1)} s` : ""}`)
+      rows.push(`| ${e.scenario}${r.variant ? ` (${r.variant})` : ""} | ${driverLabel(r)} | ${cells.join("; ")} |`)
+    }
+  }
+  if (rows.length === 0) return []
+  return [
+    "",
+    "Longest gap between acknowledgements in each window of the fault timeline (a gap counts in the window where it began; times from the load's start):",
+    "",
+    "| scenario | driver | windows |",
+    "| --- | --- | --- |",
+    ...rows
+  ]
+}
 
 type Removed = { address: string; atMs: number; acksBefore: number; acksAfter: number; connectsAfter: number; writesAfter?: number }
 
@@ -372,10 +422,11 @@ const markdown = (entries: ReadonlyArray<Entry>, meta: string) => {
         : ""
       const err = r.loadError ? `; error: ${String(r.loadError).replace(/\|/g, "/").slice(0, 160)}` : ""
       out.push(
-        `| ${label} | ${driverName(r)} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
+        `| ${label} | ${driverLabel(r)} | ${r.acknowledged} | ${fmtFailures(r)}${extra}${err} | ${r.lost ?? "–"} | ${fmtSeconds(r)} | ${fmtRate(r)} | ${r.longestGapMs ?? "–"} ms | ${fmtUps(r)} | ${r.connects ?? "–"} |`
       )
     }
   }
+  out.push(...gapWindowTable(entries))
   out.push(...removedTable(entries))
   out.push("", "Scenarios:", ...entries.map((e) => `- ${e.scenario}: ${e.title}`))
   return out.join("\n") + "\n"
@@ -383,8 +434,8 @@ const markdown = (entries: ReadonlyArray<Entry>, meta: string) => {
 
 const metaText = (started: number) =>
   `Run ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s: 3 Cassandra 5.0 nodes (768 MiB heap) on one 2-core machine ` +
-  `shared with other work, RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours then cassandra-driver 4.10 (defaults) ` +
-  `on the same cluster. Indicative: one run, noisy machine.`
+  `shared with other work, RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours and cassandra-driver 4.10 (defaults) ` +
+  `one after the other on the same cluster (order: ${order}). Indicative: one run, noisy machine.`
 
 /** The meta line of the tables: the run's, or, when the rows come from several runs, each run's with its scenarios. */
 const combinedMeta = (entries: ReadonlyArray<Entry>, fallback: string): string => {

@@ -51,6 +51,8 @@ export class EventDispatcher {
 
   /** Called by the control connection for each event. */
   readonly onEvent = (event: Event): void => {
+    // rare (topology, status and schema changes): each is logged at Debug, what the server said as it said it
+    this.runFork(Effect.logDebug("server event", event))
     switch (event.type) {
       case "TOPOLOGY_CHANGE":
         if (event.change === "REMOVED_NODE") this.removed(event.address, event.port)
