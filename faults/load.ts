@@ -24,7 +24,7 @@
 // (net.Socket.prototype.write: both drivers write their frames with socket.write). Each driver's own host
 // events (added, removed, up, down: ours `cluster.events`, cassandra-driver's `hostAdd`, ... events) are
 // kept with their times.
-import { Cluster, Session } from "@effect-cassandra/driver"
+import { Cluster, Session, SpeculativeExecution } from "@effect-cassandra/driver"
 import cassandra from "cassandra-driver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -48,6 +48,7 @@ const username = args.str("username", "")
 const password = args.str("password", "")
 const caFile = args.str("ca", "")
 const servername = args.str("servername", "")
+const speculativeP = args.num("speculative", 0)
 
 // ---------------------------------------------------------------------------------------------------
 // TCP connects, counted the same way for both drivers
@@ -203,7 +204,12 @@ const runOurs = () => {
     ...(username !== "" ? { auth: { username, password } } : {}),
     ...(caFile !== "" ? { tls: { ca: [fs.readFileSync(caFile, "utf8")], ...(servername !== "" ? { servername } : {}) } } : {})
   })))
-  const options = { consistency: "QUORUM", idempotent: true } as const
+  // --speculative P (an experiment, not the driver's default): ours with the percentile policy, 2 executions
+  const options = {
+    consistency: "QUORUM",
+    idempotent: true,
+    ...(speculativeP > 0 ? { speculativeExecution: SpeculativeExecution.percentile({ percentile: speculativeP, maxExecutions: 2 }) } : {})
+  } as const
   const program = Effect.gen(function*() {
     const session = yield* Session.Session
     const cluster = yield* Cluster.Cluster

@@ -1,7 +1,7 @@
 // The fault suite on real nodes (`npm run faults`): not part of `npm test`.
 //
 //   EFFECT_CASSANDRA_CLUSTERS=$PWD/.cassandra-local/clusters flock /tmp/cassandra.lock npm run faults [-- --only kill,pause]
-//        [--seconds-tail 8] [--out faults/results] [--order alternate|alternate-peer|ours-first|peer-first]
+//        [--seconds-tail 8] [--out faults/results] [--order alternate|alternate-peer|ours-first|peer-first] [--together]
 //        [--render: latest.md and the README table again from latest.json]
 //
 // Starts a 3-node Cassandra 5.0 cluster with @effect-cassandra/local (127.0.0.40-42, 768 MiB heap each, its
@@ -22,6 +22,7 @@ import * as Fiber from "effect/Fiber"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import * as tls from "node:tls"
@@ -32,6 +33,8 @@ const here = path.dirname(new URL(import.meta.url).pathname)
 const outDir = path.resolve(args.str("out", path.join(here, "results")))
 const only = args.str("only", "").split(",").filter((s) => s !== "")
 const tailSeconds = args.num("seconds-tail", 8)
+// --ours-args="--speculative 99": more options for our load (experiments: the report says so in its meta)
+const oursArgs = args.str("ours-args", "").split(" ").filter((a) => a !== "")
 const FIRST = 40
 const addr = (i: number) => `127.0.0.${FIRST + i - 1}`
 const DRIVERS = ["ours", "peer"] as const
@@ -44,6 +47,9 @@ const order = args.str("order", "alternate")
 if (!["alternate", "alternate-peer", "ours-first", "peer-first"].includes(order)) {
   throw new Error(`--order ${order}: alternate, alternate-peer, ours-first or peer-first`)
 }
+// --together: the write scenarios run both drivers' loads at the same time (64 workers on the cluster), so a
+// server stall is measured by both; the rows say "together"
+const together = args.bool("together")
 let writeScenariosRun = 0
 const nextOrder = (): ReadonlyArray<Driver> => {
   const flip = order === "peer-first" ||
@@ -70,29 +76,46 @@ const runLoad = (
   driver: Driver,
   loadArgs: ReadonlyArray<string>,
   timeline: (child: Child) => Effect.Effect<void, unknown>
+) => Effect.map(runLoads(label, [{ driver, loadArgs }], timeline), (reports) => reports[0]!)
+
+/**
+ * Spawns one faults/load.ts per entry, waits until every one is READY, runs `timeline` (its lines go to
+ * every child), sends STOP to all and returns their reports, in the entries' order.
+ */
+const runLoads = (
+  label: string,
+  loads: ReadonlyArray<{ readonly driver: Driver; readonly loadArgs: ReadonlyArray<string> }>,
+  timeline: (child: Child) => Effect.Effect<void, unknown>
 ) =>
   Effect.gen(function*() {
     fs.mkdirSync(path.join(outDir, "logs"), { recursive: true })
-    const errLog = fs.openSync(path.join(outDir, "logs", `${label}-${driver}.log`), "w")
-    const child = spawn(process.execPath, ["--conditions=source", path.join(here, "load.ts"), driver, ...loadArgs], {
-      stdio: ["pipe", "pipe", errLog]
+    const children = loads.map(({ driver, loadArgs }) => {
+      const errLog = fs.openSync(path.join(outDir, "logs", `${label}-${driver}.log`), "w")
+      const extra = driver === "ours" ? oursArgs : []
+      const child = spawn(process.execPath, ["--conditions=source", path.join(here, "load.ts"), driver, ...loadArgs, ...extra], {
+        stdio: ["pipe", "pipe", errLog]
+      })
+      const lines: Array<string> = []
+      let onReady: () => void = () => {}
+      const ready = new Promise<void>((r) => (onReady = r))
+      readline.createInterface({ input: child.stdout! }).on("line", (l) => {
+        if (l === "READY") onReady()
+        else if (l.trim() !== "") lines.push(l)
+      })
+      const exited = new Promise<number>((r) => child.once("exit", (code) => r(code ?? -1)))
+      return { driver, child, errLog, lines, started: Promise.race([ready, exited]), exited }
     })
-    const lines: Array<string> = []
-    let onReady: () => void = () => {}
-    const ready = new Promise<void>((r) => (onReady = r))
-    readline.createInterface({ input: child.stdout! }).on("line", (l) => {
-      if (l === "READY") onReady()
-      else if (l.trim() !== "") lines.push(l)
-    })
-    const exited = new Promise<number>((r) => child.once("exit", (code) => r(code ?? -1)))
-    yield* Effect.promise(() => Promise.race([ready, exited]))
-    const send = (line: string) => Effect.sync(() => void child.stdin!.write(line + "\n"))
+    yield* Effect.promise(() => Promise.all(children.map((c) => c.started)))
+    const send = (line: string) => Effect.sync(() => { for (const c of children) c.child.stdin!.write(line + "\n") })
     yield* timeline({ send }).pipe(Effect.ensuring(send("STOP")))
-    const code = yield* Effect.promise(() => exited)
-    fs.closeSync(errLog)
-    const last = lines[lines.length - 1]
-    if (code !== 0 || last === undefined) return { driver, acknowledged: 0, failed: 0, loadError: `load process exited ${code}` } as Report
-    return JSON.parse(last) as Report
+    return yield* Effect.forEach(children, (c) =>
+      Effect.promise(async () => {
+        const code = await c.exited
+        fs.closeSync(c.errLog)
+        const last = c.lines[c.lines.length - 1]
+        if (code !== 0 || last === undefined) return { driver: c.driver, acknowledged: 0, failed: 0, loadError: `load process exited ${code}` } as Report
+        return JSON.parse(last) as Report
+      }))
   })
 
 // ---------------------------------------------------------------------------------------------------
@@ -119,6 +142,15 @@ const writeScenario = (name: string, title: string, timeline: (cluster: Cluster,
   title,
   run: (cluster, admin) =>
     Effect.suspend(() => {
+      if (together) {
+        // both loads at once on the same timeline: each meets the same server stalls
+        return Effect.gen(function*() {
+          for (const driver of DRIVERS) yield* writeTable(admin, `${name}_${driver}`)
+          log(`${name}: ours and peer together`)
+          const reports = yield* runLoads(name, DRIVERS.map((driver) => ({ driver, loadArgs: [...hostsArg, "--table", `faults.${name}_${driver}`] })), (child) => timeline(cluster, child))
+          return reports.map((r): Report => ({ ...r, position: "together" }))
+        })
+      }
       const drivers = nextOrder()
       return Effect.forEach(drivers, (driver, position) =>
         Effect.gen(function*() {
@@ -126,7 +158,7 @@ const writeScenario = (name: string, title: string, timeline: (cluster: Cluster,
           yield* writeTable(admin, table)
           log(`${name}: ${driver}`)
           const r = yield* runLoad(name, driver, [...hostsArg, "--table", `faults.${table}`], (child) => timeline(cluster, child))
-          return { ...r, position: position + 1 }
+          return { ...r, position: position + 1 } as Report
         })).pipe(Effect.map((reports) => [...reports].sort((a, b) => DRIVERS.indexOf(a.driver as Driver) - DRIVERS.indexOf(b.driver as Driver))))
     })
 })
@@ -346,7 +378,8 @@ const fmtSeconds = (r: Report) => (typeof r.seconds === "number" ? `${r.seconds.
 const fmtRate = (r: Report) => (typeof r.seconds === "number" && r.seconds > 0 ? (r.acknowledged / r.seconds).toFixed(0) : "–")
 const driverName = (r: Report) => (r.driver === "ours" ? "ours" : "cassandra-driver")
 /** The driver, and for write scenarios whether its load ran first or second on the cluster. */
-const driverLabel = (r: Report) => `${driverName(r)}${typeof r.position === "number" ? ` (${r.position === 1 ? "1st" : "2nd"})` : ""}`
+const driverLabel = (r: Report) =>
+  `${driverName(r)}${typeof r.position === "number" ? ` (${r.position === 1 ? "1st" : "2nd"})` : r.position === "together" ? " (together)" : ""}`
 
 type GapWindow = { from: string; to: string; fromMs: number; toMs: number; longestGapMs: number; atMs: number }
 
@@ -432,10 +465,11 @@ const markdown = (entries: ReadonlyArray<Entry>, meta: string) => {
   return out.join("\n") + "\n"
 }
 
+const startLoad = os.loadavg()[0]!
 const metaText = (started: number) =>
   `Run ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s: 3 Cassandra 5.0 nodes (768 MiB heap) on one 2-core machine ` +
-  `shared with other work, RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours and cassandra-driver 4.10 (defaults) ` +
-  `one after the other on the same cluster (order: ${order}). Indicative: one run, noisy machine.`
+  `(load average ${startLoad.toFixed(1)} before the nodes started), RF=3, 32 workers of idempotent QUORUM prepared statements per driver, ours and cassandra-driver 4.10 (defaults) ` +
+  `${together ? "at the same time (--together: 64 workers in all)" : `one after the other (order: ${order})`} on the same cluster.${oursArgs.length > 0 ? ` Ours with \`${oursArgs.join(" ")}\` (an experiment).` : ""} Indicative: one run.`
 
 /** The meta line of the tables: the run's, or, when the rows come from several runs, each run's with its scenarios. */
 const combinedMeta = (entries: ReadonlyArray<Entry>, fallback: string): string => {
