@@ -16,6 +16,7 @@
 //           --hosts N --vnodes V --lookups L             (tokenmap: a synthetic ring, no server; see tokenmap.ts)
 //           --responder-pid PID                          (report the responder's core share in the window)
 //           --cpu-profile FILE [--sampling-interval 100] (a V8 CPU profile of the measured window, µs interval)
+//           --heap-profile FILE (V8's sampling heap profile of the measured window, collected objects included)
 //
 // The client loops are closed loops with C workers, as a user writes them:
 //   ours: C fibers (Effect.forEach over C workers, concurrency C), each `while (...) yield* session.execute(p, [id])`
@@ -104,19 +105,32 @@ const CLOCK_TICKS = 100
 // --cpu-profile FILE: a V8 CPU profile of the measured window only (not start-up or warm-up)
 const cpuProfileFile = args.str("cpu-profile", "")
 let inspector: import("node:inspector/promises").Session | undefined
+// --heap-profile FILE: V8's sampling heap profile of the measured window, every allocation sampled whether or
+// not a GC collected it since (where the bytes a request allocates come from), one sample per 1 KiB on average
+const heapProfileFile = args.str("heap-profile", "")
 const startProfile = async () => {
-  if (cpuProfileFile === "") return
+  if (cpuProfileFile === "" && heapProfileFile === "") return
   const { Session: InspectorSession } = await import("node:inspector/promises")
   inspector = new InspectorSession()
   inspector.connect()
+  if (heapProfileFile !== "") {
+    await inspector.post("HeapProfiler.enable")
+    await inspector.post("HeapProfiler.startSampling", { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    return
+  }
   await inspector.post("Profiler.enable")
   await inspector.post("Profiler.setSamplingInterval", { interval: args.num("sampling-interval", 100) })
   await inspector.post("Profiler.start")
 }
 const stopProfile = async () => {
   if (inspector === undefined) return
-  const { profile } = await inspector.post("Profiler.stop")
-  fs.writeFileSync(cpuProfileFile, JSON.stringify(profile))
+  if (heapProfileFile !== "") {
+    const { profile } = await inspector.post("HeapProfiler.stopSampling")
+    fs.writeFileSync(heapProfileFile, JSON.stringify(profile))
+  } else {
+    const { profile } = await inspector.post("Profiler.stop")
+    fs.writeFileSync(cpuProfileFile, JSON.stringify(profile))
+  }
   inspector.disconnect()
   inspector = undefined
 }
