@@ -95,6 +95,17 @@ describe("execution profiles", () => {
       expect((yield* MockCluster.activity({ query: big })).map((a) => [a.consistency, a.pageSize])).toEqual([["ONE", 10], ["ONE", 10], ["ONE", 10]])
     }).pipe(Effect.provide(env({ profiles }))))
 
+  it.effect("fibers running at once, each in its own scoped profile (or none), get their own", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: q, then: row })
+      const three = Effect.forEach([1, 2, 3], () => Effect.andThen(Session.execute(q), Effect.yieldNow), { discard: true })
+      // the requests of the three fibers interleave: each is resolved in its own fiber's context
+      yield* Effect.all([ExecutionProfile.with("analytics")(three), three, ExecutionProfile.with("oltp")(three)], { concurrency: 3 })
+      const log = yield* sent
+      const count = (c: string, n: number) => log.filter(([a, b]) => a === c && b === n).length
+      expect([count("ONE", 10), count("LOCAL_ONE", 5000), count("LOCAL_QUORUM", 100), log.length]).toEqual([3, 3, 3, 9])
+    }).pipe(Effect.provide(env({ profiles }))))
+
   it.effect("defaults.profile is the profile of requests that name none", () =>
     Effect.gen(function*() {
       yield* MockCluster.prime({ query: q, then: row })

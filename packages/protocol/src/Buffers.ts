@@ -168,6 +168,12 @@ export class ByteWriter {
   }
 }
 
+/** Buffers above this size get readers of their own (`ByteReader.within`): the shared view would keep them alive. */
+const SHARED_VIEW_MAX_BYTES = 1 << 20
+let sharedBuffer: ArrayBufferLike | undefined
+let sharedBytes: Uint8Array = new Uint8Array(0)
+let sharedView: DataView = new DataView(new ArrayBuffer(0))
+
 /**
  * Bounds-checked reader over a byte range. Every read past `end` throws a `DecodeError`
  * (never a RangeError, never an out-of-bounds read).
@@ -180,11 +186,33 @@ export class ByteReader {
   pos: number
   end: number
 
-  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+  constructor(buf: Uint8Array, start = 0, end = buf.length, view?: DataView) {
     this.buf = buf
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
     this.pos = start
     this.end = end
+  }
+
+  /**
+   * A reader of `bytes`, a view into a larger buffer, positioned in that whole buffer: positions are
+   * offsets in the buffer, `bytes` is `[pos, end)`. The buffer's `Uint8Array` and `DataView` are made
+   * once and shared by every reader of the same buffer (the bodies of one socket read), where a reader
+   * of its own would make a DataView per body (about 55 ns each). Bytes that are a whole buffer of
+   * their own, or lie in a large one (kept alive by the cache until the next buffer), get a plain reader.
+   */
+  static within(bytes: Uint8Array): ByteReader {
+    const buffer = bytes.buffer
+    const start = bytes.byteOffset
+    if ((start === 0 && bytes.byteLength === buffer.byteLength) || buffer.byteLength > SHARED_VIEW_MAX_BYTES) {
+      // a plain Uint8Array: a Node Buffer's `slice` would not copy
+      return new ByteReader(bytes.constructor === Uint8Array ? bytes : new Uint8Array(buffer, start, bytes.byteLength))
+    }
+    if (buffer !== sharedBuffer) {
+      sharedBuffer = buffer
+      sharedBytes = new Uint8Array(buffer)
+      sharedView = new DataView(buffer)
+    }
+    return new ByteReader(sharedBytes, start, start + bytes.byteLength, sharedView)
   }
 
   get remaining(): number {

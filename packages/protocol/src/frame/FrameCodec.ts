@@ -32,10 +32,13 @@ export const decodeResponse = (
   env: RawEnvelope,
   ctx?: DecodeResponseContext
 ): Result.Result<ResponseFrame, DecodeError> => {
+  // where the body starts in the buffer the reader reads (`ByteReader.within`): errors give offsets in the body
+  let base = 0
   try {
     if (!env.response) throw new DecodeError({ message: "not a response envelope (request direction bit)" })
     const version = checkVersion(env.version)
-    const r = new ByteReader(plainView(env.body))
+    const r = ByteReader.within(env.body)
+    base = r.pos
     const flags = env.flags
     const tracingId = (flags & HeaderFlag.TRACING) !== 0 ? readUuid(r) : undefined
     const warnings = (flags & HeaderFlag.WARNING) !== 0 ? r.readStringList() : undefined
@@ -52,9 +55,15 @@ export const decodeResponse = (
       response
     })
   } catch (e) {
-    return Result.fail(toDecodeError(e))
+    return Result.fail(bodyRelative(toDecodeError(e), base))
   }
 }
+
+/** The error with its offset in the body rather than in the buffer the body lies in (`ByteReader.within`). */
+const bodyRelative = (e: DecodeError, base: number): DecodeError =>
+  base === 0 || e.offset === undefined
+    ? e
+    : new DecodeError({ message: e.message, offset: e.offset - base, staleResultColumns: e.staleResultColumns })
 
 /**
  * A decoded request envelope (server side).

@@ -21,6 +21,7 @@ import type { ResponseFrame, Row, SchemaChange } from "@effect-cassandra/protoco
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
@@ -90,6 +91,9 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   private readonly traceQueries: TraceQueries
   /** The session's throttler: every page and batch runs through it. */
   private readonly throttler: Throttler | undefined
+  /** The context of the last request's fiber and the profile scoped in it (`scopedProfile`). */
+  private lastContext: Context.Context<never> | undefined = undefined
+  private lastProfile: string | undefined = undefined
 
   constructor(args: {
     readonly cluster: ClusterShape
@@ -182,7 +186,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
     resume: (effect: Effect.Effect<ResultSet<A>, E.CassandraError>) => void
   ): Effect.Effect<void> | undefined {
     const fiber = Fiber.getCurrent()!
-    const made = this.defaults.resolve(options, fiber.getRef(CurrentProfile))
+    const made = this.defaults.resolve(options, this.scopedProfile(fiber))
     if (made instanceof E.InvalidInput) {
       resume(Effect.fail(made))
       return undefined
@@ -200,6 +204,20 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
       return undefined
     }
     return this.startPage(target, values, resolved, resolved.pagingState, undefined, undefined, resume as Resume)
+  }
+
+  /**
+   * The profile `ExecutionProfile.with` scopes over `fiber`. Looked up again only when the fiber's
+   * context is another than the last request's: the fibers of one program share their context, and a
+   * lookup that misses (no profile scoped) walks it.
+   */
+  private scopedProfile(fiber: Fiber.Fiber<unknown, unknown>): string | undefined {
+    const context = fiber.context
+    if (context !== this.lastContext) {
+      this.lastContext = context
+      this.lastProfile = fiber.getRef(CurrentProfile)
+    }
+    return this.lastProfile
   }
 
   /**
@@ -254,7 +272,7 @@ export class Executor implements ExecutionContext, Pager, ResultEffects {
   batch(entries: ReadonlyArray<BatchEntry>, call: BatchOptions | undefined): Effect.Effect<ResultSet, E.CassandraError> {
     if (!Array.isArray(entries)) return Effect.fail(new E.InvalidInput({ message: "a batch takes an array of statements", path: "statements" }))
     return Effect.withFiber((fiber) => {
-      const resolved = this.defaults.resolve(call, fiber.getRef(CurrentProfile))
+      const resolved = this.defaults.resolve(call, this.scopedProfile(fiber))
       if (resolved instanceof E.InvalidInput) return Effect.fail(resolved)
       if (!this.instruments.enabled) return this.batchPrepared(entries, resolved, undefined)
       return this.instruments.observe({ kind: "batch", entries }, resolved, (obs) => this.batchPrepared(entries, resolved, obs))
