@@ -69,6 +69,31 @@ describe("heartbeats", () => {
       }
       yield* eventually(() => cluster.getHost("127.0.0.2:9042")?.isUp === false, "127.0.0.2 marked down after a failed heartbeat")
     }).pipe(Effect.provide(env({ hosts: 2 }, { idleHeartbeatInterval: "1 second", reconnection: undefined }))))
+
+  it.effect("a connection written to within each interval sends no heartbeat; idle, it sends one per interval", () =>
+    Effect.gen(function*() {
+      yield* MockCluster.prime({ query: fast, then: Answer.rows({ v: "text" }, [{ v: "fast" }]) })
+      yield* Session.execute(fast)
+      const [first] = yield* MockCluster.activity({ query: fast })
+      // the session's connection (the control connection has heartbeats of its own)
+      const heartbeats = Effect.map(MockCluster.activity({ host: 0, kind: "options", includeControl: true }), (a) => a.filter((x) => x.connection === first!.connection).length)
+      const start = yield* heartbeats
+      // busy: a request every 400 ms for 4 s
+      for (let i = 0; i < 10; i++) {
+        yield* Session.execute(fast)
+        yield* TestClock.adjust("400 millis")
+        yield* tick
+      }
+      expect(yield* heartbeats).toBe(start)
+      // idle for 4.5 s: one heartbeat per interval (the heartbeat's own write does not make it busy)
+      for (let i = 0; i < 9; i++) {
+        yield* TestClock.adjust("500 millis")
+        yield* tick
+      }
+      const idle = (yield* heartbeats) - start
+      expect(idle).toBeGreaterThanOrEqual(3)
+      expect(idle).toBeLessThanOrEqual(5)
+    }).pipe(Effect.provide(env({ hosts: 1 }, { idleHeartbeatInterval: "1 second" }))))
 })
 
 describe("spans", () => {

@@ -184,7 +184,8 @@ export class Connection {
   /** Set once the connection is dead; every later request fails with it. */
   closed: E.ConnectionError | undefined = undefined
   inFlight = 0
-  lastWrite = 0
+  /** Socket writes so far: the heartbeat compares it between two of its checks (a count, not a clock read per write). */
+  writes = 0
   /** Stream ids whose request timed out and whose answer has not arrived (part of `inFlight`). */
   orphaned = 0
   /** Too many orphaned ids: takes no new requests, closes once the live ones are done. */
@@ -330,7 +331,7 @@ export class Connection {
     if (this.closed !== undefined || this.writeBlocked) return
     const bytes = this.codec.takeBatch()
     if (bytes !== undefined) {
-      this.lastWrite = this.clock.currentTimeMillisUnsafe()
+      this.writes++
       // false: the socket buffers more than its high-water mark; hold the next batches until `drain`
       if (!this.socket.write(bytes)) this.writeBlocked = true
     }

@@ -74,12 +74,19 @@ const sweeper = (conn: Connection, clock: Clock.Clock): Effect.Effect<void> =>
 
 const heartbeats = (conn: Connection, interval: number, clock: Clock.Clock): Effect.Effect<void> =>
   Effect.gen(function*() {
+    let seen = conn.writes
     while (conn.closed === undefined) {
       yield* Effect.sleep(interval)
       if (conn.closed !== undefined) return
-      if (clock.currentTimeMillisUnsafe() - conn.lastWrite < interval) continue
+      // something was written since the last check, `interval` ago: the connection is not idle
+      if (conn.writes !== seen) {
+        seen = conn.writes
+        continue
+      }
       const deadline = clock.currentTimeMillisUnsafe() + interval
       const exit = yield* Effect.exit(conn.send({ _tag: "Options" }, { deadline }))
+      // the heartbeat's own write does not count as activity
+      seen = conn.writes
       if (Exit.isFailure(exit) && conn.closed === undefined) {
         conn.fail(new E.ConnectionError({
           message: `heartbeat failed: ${Cause.pretty(exit.cause)}`,
