@@ -15,6 +15,7 @@ import { FrameDecoder } from "../src/frame/FrameDecoder.ts"
 import { RowsFlag } from "../src/frame/Responses.ts"
 import { frameSegments } from "../src/frame/Segment.ts"
 import type { ColumnSpec, ProtocolVersion, Response } from "../src/Messages.ts"
+import { bytes } from "./fixtures/bytes.ts"
 
 const t = (kind: string): CqlType => ({ kind } as CqlType)
 const col = (name: string, type: CqlType): ColumnSpec => ({ keyspace: "ks", table: "t", name, type })
@@ -44,15 +45,7 @@ const encode = (v: ProtocolVersion, stream: number, response: Response, options:
   if (Result.isFailure(r)) throw r.failure
   return r.success
 }
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => bytes(...parts)
 const envelopes = (d: FrameDecoder): Array<RawEnvelope> => {
   const out: Array<RawEnvelope> = []
   for (;;) {
