@@ -186,6 +186,7 @@ export class ByteReader {
   pos: number
   end: number
 
+  /** Reads `buf[start, end)`; `view`, when given, must be a DataView of exactly `buf`'s bytes (made here otherwise). */
   constructor(buf: Uint8Array, start = 0, end = buf.length, view?: DataView) {
     this.buf = buf
     this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
