@@ -168,6 +168,15 @@ export class ByteWriter {
   }
 }
 
+/**
+ * A plain Uint8Array view of `b` (a Node Buffer becomes a Uint8Array over the same memory): a Buffer's
+ * `slice` is a view, not a copy, and decoded bodies should not be Buffers.
+ *
+ * @since 0.1.0
+ */
+export const plainView = (b: Uint8Array): Uint8Array =>
+  b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+
 /** Buffers above this size get readers of their own (`ByteReader.within`): the shared view would keep them alive. */
 const SHARED_VIEW_MAX_BYTES = 1 << 20
 let sharedBuffer: ArrayBufferLike | undefined
@@ -204,10 +213,7 @@ export class ByteReader {
   static within(bytes: Uint8Array): ByteReader {
     const buffer = bytes.buffer
     const start = bytes.byteOffset
-    if ((start === 0 && bytes.byteLength === buffer.byteLength) || buffer.byteLength > SHARED_VIEW_MAX_BYTES) {
-      // a plain Uint8Array: a Node Buffer's `slice` would not copy
-      return new ByteReader(bytes.constructor === Uint8Array ? bytes : new Uint8Array(buffer, start, bytes.byteLength))
-    }
+    if ((start === 0 && bytes.byteLength === buffer.byteLength) || buffer.byteLength > SHARED_VIEW_MAX_BYTES) return new ByteReader(plainView(bytes))
     if (buffer !== sharedBuffer) {
       sharedBuffer = buffer
       sharedBytes = new Uint8Array(buffer)

@@ -12,6 +12,7 @@
  *
  * @internal
  */
+import { plainView } from "../Buffers.ts"
 
 /**
  * A FIFO of received byte chunks: `take` hands out a view when the bytes lie in one chunk, a copy
@@ -36,7 +37,7 @@ export class ChunkQueue {
   push(chunk: Uint8Array, disposable = false): void {
     if (chunk.length === 0) return
     // a plain Uint8Array view of a Node Buffer: downstream `slice` must copy, and bodies should not be Buffers
-    if (chunk.constructor !== Uint8Array) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    chunk = plainView(chunk)
     this.chunks.push(chunk)
     this.disposable.push(disposable && isWholeBuffer(chunk))
     this.length += chunk.length

@@ -154,10 +154,3 @@ export const checkCount = (r: ByteReader, count: number, minBytes: number, what:
  */
 export const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b)
 
-/**
- * A plain Uint8Array view of `b` (a Node Buffer becomes a Uint8Array over the same memory).
- *
- * @since 0.1.0
- */
-export const plainView = (b: Uint8Array): Uint8Array =>
-  b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)

@@ -9,7 +9,7 @@ import { ByteReader } from "../Buffers.ts"
 import { DecodeError, type EncodeError } from "../Errors.ts"
 import { HeaderFlag, type ProtocolVersion, type Request, type Response, type ResponseFrame } from "../Messages.ts"
 import type { BodyCompression } from "./Compression.ts"
-import { plainView, type RawEnvelope, readUuid } from "./Envelope.ts"
+import { type RawEnvelope, readUuid } from "./Envelope.ts"
 import { toDecodeError } from "./FrameDecoder.ts"
 import { FrameEncoder, type RequestEncodeOptions, type ResponseEncodeOptions } from "./FrameEncoder.ts"
 import { decodeRequestBody, type RawRequest } from "./Requests.ts"
@@ -87,10 +87,12 @@ export interface RequestFrame {
  * @since 0.1.0
  */
 export const decodeRequest = (env: RawEnvelope): Result.Result<RequestFrame, DecodeError> => {
+  let base = 0
   try {
     if (env.response) throw new DecodeError({ message: "not a request envelope (response direction bit)" })
     const version = checkVersion(env.version)
-    const r = new ByteReader(plainView(env.body))
+    const r = ByteReader.within(env.body)
+    base = r.pos
     const customPayload = (env.flags & HeaderFlag.CUSTOM_PAYLOAD) !== 0 ? r.readBytesMap() : undefined
     const request = decodeRequestBody(r, version, env.opcode)
     return Result.succeed({
@@ -103,7 +105,7 @@ export const decodeRequest = (env: RawEnvelope): Result.Result<RequestFrame, Dec
       request
     })
   } catch (e) {
-    return Result.fail(toDecodeError(e))
+    return Result.fail(bodyRelative(toDecodeError(e), base))
   }
 }
 

@@ -16,7 +16,6 @@ import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import * as E from "../../Errors.ts"
-import * as Fiber from "effect/Fiber"
 import {
   CurrentProfile,
   defaultConsistency,
@@ -347,14 +346,6 @@ const unknownProfile = (name: string, path: string, profiles: ReadonlyMap<string
     path,
     expected: "the name of one of the session's profiles"
   })
-
-/**
- * The profile `ExecutionProfile.with` scopes over the running fiber (read when a request's Effect
- * runs, from inside its callback: no extra Effect).
- *
- * @since 0.2.0
- */
-export const scopedProfile = (): string | undefined => Fiber.getCurrent()?.getRef(CurrentProfile)
 
 /**
  * The options of the driver's own PREPARE requests: idempotent, untraced, with the internal timeout.
